@@ -1,0 +1,290 @@
+"""People, departments, surveillance systems, authorized requesters and grants."""
+
+from functools import cached_property
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from portal.models import PermissibleUse
+
+# City-wide roles are Django groups, so ITSA can assign them in the admin.
+ITSA_GROUP = "ITSA administrators"
+DESIGNEE_GROUP = "Mayor's designees"
+CITY_ROLE_GROUPS = (ITSA_GROUP, DESIGNEE_GROUP)
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create(self, email, password, **fields):
+        if not email:
+            raise ValueError("A person needs an e-mail address.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **fields):
+        fields.setdefault("is_staff", False)
+        fields.setdefault("is_superuser", False)
+        return self._create(email, password, **fields)
+
+    def create_superuser(self, email, password=None, **fields):
+        fields.update(is_staff=True, is_superuser=True)
+        return self._create(email, password, **fields)
+
+    def get_by_natural_key(self, email):
+        return self.get(email__iexact=email)
+
+
+class Roles:
+    """What a signed-in person is, for navigation and scoping. Rules stay in the services."""
+
+    def __init__(self, user):
+        self.user = user
+
+    @cached_property
+    def _groups(self) -> set[str]:
+        return set(self.user.groups.values_list("name", flat=True))
+
+    @cached_property
+    def is_itsa(self) -> bool:
+        return ITSA_GROUP in self._groups
+
+    @cached_property
+    def is_designee(self) -> bool:
+        return DESIGNEE_GROUP in self._groups
+
+    @cached_property
+    def headed_departments(self) -> list["Department"]:
+        return list(Department.objects.filter(head=self.user))
+
+    @cached_property
+    def is_head(self) -> bool:
+        return bool(self.headed_departments)
+
+    @cached_property
+    def requester_departments(self) -> list["Department"]:
+        return list(
+            Department.objects.filter(pk__in=AuthorizedRequester.objects.current().filter(person=self.user)
+                                      .values("department"))
+        )
+
+    @cached_property
+    def is_requester(self) -> bool:
+        return bool(self.requester_departments)
+
+    @property
+    def works_for_a_department(self) -> bool:
+        return self.is_head or self.is_requester
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person: a city employee who may hold grants, and who may sign in to the portal."""
+
+    class EmploymentStatus(models.TextChoices):
+        ACTIVE = "active", "Active"
+        ON_LEAVE = "on_leave", "On leave"
+        TRANSFERRED = "transferred", "Transferred"
+        LEFT = "left", "Left the city"
+
+    email = models.EmailField("e-mail address", unique=True)
+    full_name = models.CharField(max_length=150)
+    title = models.CharField(max_length=150, blank=True)
+    department = models.ForeignKey(
+        "Department", null=True, blank=True, on_delete=models.PROTECT, related_name="people"
+    )
+    employment_status = models.CharField(
+        max_length=12, choices=EmploymentStatus.choices, default=EmploymentStatus.ACTIVE
+    )
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField("may use the admin", default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["full_name", "email"]
+        verbose_name = "person"
+        verbose_name_plural = "people"
+
+    def __str__(self):
+        return self.full_name or self.email
+
+    def get_full_name(self):
+        return self.full_name
+
+    def get_short_name(self):
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    def get_absolute_url(self):
+        return reverse("accounts:person", args=[self.pk])
+
+    @cached_property
+    def roles(self) -> Roles:
+        return Roles(self)
+
+
+class Department(models.Model):
+    """A department, board or commission under the Mayor, with its head."""
+
+    class Kind(models.TextChoices):
+        DEPARTMENT = "department", "Department"
+        BOARD = "board", "Board"
+        COMMISSION = "commission", "Commission"
+
+    name = models.CharField(max_length=150, unique=True)
+    code = models.SlugField(max_length=30, unique=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.DEPARTMENT)
+    head = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [("act_for_department", "Can see and act on the department's people and requests")]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("accounts:department", args=[self.pk])
+
+
+class SurveillanceSystem(models.Model):
+    """A back-end or edge system of the city, or a federated third-party one."""
+
+    class Kind(models.TextChoices):
+        VMS = "vms", "Video management system"
+        LPR = "lpr", "License plate reader"
+        BIOMETRIC = "biometric", "Biometric tool"
+        TRAFFIC = "traffic", "Traffic camera system"
+        OTHER = "other", "Other"
+
+    name = models.CharField(max_length=150, unique=True)
+    code = models.SlugField(max_length=30, unique=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.VMS)
+    description = models.TextField(blank=True)
+    uses_biometrics = models.BooleanField(default=False)
+    is_license_plate_reader = models.BooleanField(default=False)
+    is_third_party = models.BooleanField("third-party / federated", default=False)
+    has_public_feed = models.BooleanField("live feed may be public (3.8)", default=False)
+    owner = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="owned_systems"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class AuthorizedRequesterQuerySet(models.QuerySet):
+    def current(self, on=None):
+        on = on or timezone.localdate()
+        return self.filter(start_date__lte=on).filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
+
+
+class AuthorizedRequester(models.Model):
+    """Someone ITSA keeps on file as allowed to file a department's requests (3.3)."""
+
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="authorized_requesters")
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    start_date = models.DateField(default=timezone.localdate)
+    end_date = models.DateField(null=True, blank=True)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = AuthorizedRequesterQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["department__name", "person__full_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="requester_ends_after_it_starts",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.person} for {self.department}"
+
+    def is_current(self, on=None) -> bool:
+        on = on or timezone.localdate()
+        return self.start_date <= on and (self.end_date is None or self.end_date >= on)
+
+
+class Grant(models.Model):
+    """A person's provisioned access (an account) to one system, with one role."""
+
+    class Role(models.TextChoices):
+        END_USER = "end_user", "End user"
+        ADMINISTRATOR = "administrator", "Administrator"
+        MONITOR = "monitor", "Monitor"
+        AUDITOR = "auditor", "Auditor"
+
+    STAFF_ROLES = (Role.ADMINISTRATOR, Role.MONITOR, Role.AUDITOR)
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        REMOVED = "removed", "Removed"
+
+    LIVE_STATUSES = (Status.ACTIVE, Status.SUSPENDED)
+
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="grants")
+    system = models.ForeignKey(SurveillanceSystem, on_delete=models.PROTECT, related_name="grants")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="grants")
+    role = models.CharField(max_length=14, choices=Role.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    account_name = models.CharField(max_length=150)
+    permissible_uses = models.ManyToManyField(PermissibleUse, related_name="grants", blank=True)
+    provisioned_at = models.DateTimeField()
+    provisioned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(m2m_fields=[permissible_uses])
+
+    class Meta:
+        ordering = ["system__name", "person__full_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "system", "role"],
+                condition=Q(status__in=["active", "suspended"]),
+                name="one_live_grant_per_person_system_role",
+            ),
+        ]
+        indexes = [models.Index(fields=["department", "status"])]
+
+    def __str__(self):
+        return f"{self.person} — {self.system} ({self.get_role_display()})"
+
+    def get_absolute_url(self):
+        return reverse("accounts:grant", args=[self.pk])
+
+    @property
+    def is_staff_role(self) -> bool:
+        return self.role in self.STAFF_ROLES
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in self.LIVE_STATUSES

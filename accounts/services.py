@@ -1,0 +1,183 @@
+"""Changes of state for people, departments, requester lists and grants.
+
+Each function checks who may act, checks the rule, writes the change (history records it) and
+the audit event in one transaction. Grant functions lock the person's row first: every change to
+one person's grants is serialized, so two conflicting provisionings cannot both pass the
+separation-of-duties check.
+"""
+
+from datetime import date
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
+
+from portal.audit import audit_record
+from portal.errors import NotAllowed, RuleViolation
+
+from .models import AuthorizedRequester, Department, Grant, SurveillanceSystem, User
+from .sod import sod_conflict
+
+DEPARTMENT_PERM = "accounts.act_for_department"
+
+
+def department_sync_permissions(*, department: Department) -> None:
+    """Give the head and the current authorized requesters the department's object permission,
+    and take it from everybody else."""
+    wanted = set(
+        AuthorizedRequester.objects.current().filter(department=department).values_list("person", flat=True)
+    )
+    if department.head_id:
+        wanted.add(department.head_id)
+    holders = set(
+        get_users_with_perms(department, only_with_perms_in=["act_for_department"], with_superusers=False,
+                             with_group_users=False).values_list("pk", flat=True)
+    )
+    for user in User.objects.filter(pk__in=holders - wanted):
+        remove_perm(DEPARTMENT_PERM, user, department)
+    for user in User.objects.filter(pk__in=wanted - holders):
+        assign_perm(DEPARTMENT_PERM, user, department)
+
+
+def _require_itsa(by: User, what: str) -> None:
+    if not by.roles.is_itsa:
+        audit_record(actor=by, action=what, outcome="denied")
+        raise NotAllowed("Only ITSA administrators can do this.")
+
+
+@transaction.atomic
+def department_set_head(*, department: Department, head: User | None, by: User) -> Department:
+    _require_itsa(by, "department.set_head")
+    department = Department.objects.select_for_update().get(pk=department.pk)
+    if department.head_id == (head.pk if head else None):
+        return department
+    if head is not None and not head.is_active:
+        raise RuleViolation(f"{head} is deactivated and cannot head {department}.", field="head")
+    department.head = head
+    department._change_reason = f"head set by {by}"
+    department.save(update_fields=["head"])
+    department_sync_permissions(department=department)
+    audit_record(actor=by, action="department.set_head", target=department, detail=f"head: {head}")
+    return department
+
+
+@transaction.atomic
+def authorized_requester_add(
+    *, department: Department, person: User, by: User, start_date: date | None = None, end_date: date | None = None
+) -> AuthorizedRequester:
+    """Put a person on the department's list of authorized requesters (3.3)."""
+    _require_itsa(by, "requester.add")
+    start_date = start_date or timezone.localdate()
+    if end_date is not None and end_date < start_date:
+        raise RuleViolation("The end date must be on or after the start date.", field="end_date")
+    if not person.is_active:
+        raise RuleViolation(f"{person} is deactivated and cannot file requests.", field="person")
+    if person.department_id != department.pk:
+        raise RuleViolation(
+            f"{person} does not work for {department}. Only the department's own people can file its requests.",
+            field="person",
+        )
+    overlapping = AuthorizedRequester.objects.filter(department=department, person=person).exclude(
+        end_date__lt=start_date
+    )
+    if end_date is not None:
+        overlapping = overlapping.filter(start_date__lte=end_date)
+    if overlapping.exists():
+        raise RuleViolation(f"{person} is already on the list of {department} for those dates.", field="person")
+    entry = AuthorizedRequester.objects.create(
+        department=department, person=person, start_date=start_date, end_date=end_date, added_by=by
+    )
+    department_sync_permissions(department=department)
+    audit_record(actor=by, action="requester.add", target=entry)
+    return entry
+
+
+@transaction.atomic
+def authorized_requester_end(*, entry: AuthorizedRequester, by: User, end_date: date | None = None) -> AuthorizedRequester:
+    """Take a person off the list from `end_date` (today by default); the past stays on record."""
+    _require_itsa(by, "requester.end")
+    entry = AuthorizedRequester.objects.select_for_update().get(pk=entry.pk)
+    end_date = end_date or timezone.localdate()
+    if end_date < entry.start_date:
+        raise RuleViolation("The end date must be on or after the start date.", field="end_date")
+    if entry.end_date is not None and entry.end_date <= end_date:
+        return entry
+    entry.end_date = end_date
+    entry.save(update_fields=["end_date"])
+    department_sync_permissions(department=entry.department)
+    audit_record(actor=by, action="requester.end", target=entry, detail=f"until {end_date}")
+    return entry
+
+
+def is_authorized_requester(*, person: User, department: Department, on: date | None = None) -> bool:
+    return AuthorizedRequester.objects.current(on).filter(person=person, department=department).exists()
+
+
+def lock_person(person: User) -> User:
+    """Serialize every grant change of one person (see the module docstring)."""
+    return User.objects.select_for_update().get(pk=person.pk)
+
+
+def grant_open(
+    *, person: User, system: SurveillanceSystem, department: Department, role: str, account_name: str,
+    permissible_uses, by: User,
+) -> Grant:
+    """Create an account record. The caller holds a transaction and has checked who may act."""
+    lock_person(person)
+    problem = sod_conflict(person=person, system=system, roles=[role])
+    if problem:
+        raise RuleViolation(problem)
+    if Grant.objects.filter(person=person, system=system, role=role, status__in=Grant.LIVE_STATUSES).exists():
+        raise RuleViolation(f"{person} already holds the {Grant.Role(role).label.lower()} role on {system}.")
+    grant = Grant(
+        person=person, system=system, department=department, role=role, account_name=account_name,
+        provisioned_at=timezone.now(), provisioned_by=by,
+    )
+    grant.full_clean(exclude=["permissible_uses"])
+    grant.save()
+    grant.permissible_uses.set(permissible_uses)
+    return grant
+
+
+def grant_change(*, grant: Grant, role: str, permissible_uses, account_name: str, by: User) -> Grant:
+    """Change a grant's role and uses in place, keeping its history."""
+    lock_person(grant.person)
+    grant = Grant.objects.select_for_update().get(pk=grant.pk)
+    if not grant.is_live:
+        raise RuleViolation("This access has already been removed; file a new request to add it again.")
+    problem = sod_conflict(person=grant.person, system=grant.system, roles=[role], ignore_grant_ids=[grant.pk])
+    if problem:
+        raise RuleViolation(problem)
+    grant.role = role
+    if account_name:
+        grant.account_name = account_name
+    grant._change_reason = f"changed by {by}"
+    grant.save(update_fields=["role", "account_name"])
+    grant.permissible_uses.set(permissible_uses)
+    return grant
+
+
+def grant_set_status(*, grant: Grant, status: str, by: User) -> Grant:
+    """Suspend, reinstate or remove a grant. The caller holds a transaction."""
+    grant = Grant.objects.select_for_update().get(pk=grant.pk)
+    if grant.status == status:
+        return grant
+    if grant.status == Grant.Status.REMOVED:
+        raise RuleViolation("This access has already been removed.")
+    if status == Grant.Status.ACTIVE:
+        lock_person(grant.person)
+        problem = sod_conflict(person=grant.person, system=grant.system, roles=[grant.role],
+                               ignore_grant_ids=[grant.pk])
+        if problem:
+            raise RuleViolation(problem)
+    grant.status = status
+    grant.ended_at = timezone.now() if status == Grant.Status.REMOVED else None
+    grant._change_reason = f"{status} by {by}"
+    grant.save(update_fields=["status", "ended_at"])
+    return grant
+
+
+def role_group(name: str) -> Group:
+    group, _ = Group.objects.get_or_create(name=name)
+    return group

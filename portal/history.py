@@ -1,0 +1,64 @@
+"""Timelines built from django-simple-history: who, what, when, from → to."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class Change:
+    field: str
+    old: str
+    new: str
+
+
+@dataclass
+class Entry:
+    when: datetime
+    who: object
+    what: str
+    changes: list[Change] = field(default_factory=list)
+
+
+_VERBS = {"+": "Created", "~": "Changed", "-": "Deleted"}
+
+
+def _display(record, field_name: str) -> str:
+    model_field = record._meta.get_field(field_name)
+    value = getattr(record, model_field.attname)
+    if value in (None, ""):
+        return ""
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if model_field.is_relation:
+        try:
+            return str(getattr(record, field_name))
+        except Exception:  # the related row may be gone: show the id that was recorded
+            return f"#{value}"
+    return str(value)
+
+
+def timeline(obj, *, limit: int = 100) -> list[Entry]:
+    """The object's history, newest first, each change with its previous value."""
+    records = list(obj.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
+    entries = []
+    for index, record in enumerate(records[:limit]):
+        previous = records[index + 1] if index + 1 < len(records) else None
+        entry = Entry(
+            when=record.history_date,
+            who=record.history_user,
+            what=record.history_change_reason or f"{_VERBS.get(record.history_type, 'Changed')} {obj._meta.verbose_name}",
+        )
+        if previous is not None and record.history_type == "~":
+            delta = record.diff_against(previous, foreign_keys_are_objs=False)
+            for change in delta.changes:
+                if change.field in ("permissible_uses", "intended_uses"):
+                    continue  # many-to-many rows are shown on the object itself
+                label = str(record._meta.get_field(change.field).verbose_name)
+                entry.changes.append(Change(field=label, old=_display(previous, change.field), new=_display(record, change.field)))
+        entries.append(entry)
+    return entries
+
+
+def combined_timeline(*objects, limit: int = 100) -> list[Entry]:
+    entries = [entry for obj in objects if obj is not None for entry in timeline(obj, limit=limit)]
+    return sorted(entries, key=lambda e: e.when, reverse=True)[:limit]

@@ -1,0 +1,71 @@
+"""What every app shares: the policy registry (Table 1) and the append-only audit trail."""
+
+from django.conf import settings
+from django.db import models
+
+
+class IntendedUse(models.Model):
+    """A row of Table 1: an intended use, the policy that allows it and its conditions."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=120)
+    policy = models.TextField()
+    conditions = models.TextField(help_text="The conditions of Table 1, one per line.")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def condition_list(self) -> list[str]:
+        return [line for line in self.conditions.splitlines() if line.strip()]
+
+
+class PermissibleUse(models.Model):
+    """One permissible use listed under an intended use in Table 1."""
+
+    intended_use = models.ForeignKey(IntendedUse, on_delete=models.PROTECT, related_name="permissible_uses")
+    code = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=200)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["intended_use__position", "position"]
+
+    def __str__(self):
+        return f"{self.intended_use.name}: {self.name}"
+
+
+class AuditEvent(models.Model):
+    """An append-only record of a security-relevant event: who, what, when, from where, outcome."""
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", "Success"
+        DENIED = "denied", "Denied"
+        REFUSED = "refused", "Refused by a rule"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=60, db_index=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.SUCCESS)
+    target = models.CharField(max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target} ({self.outcome})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit events are append-only.")

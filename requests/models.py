@@ -1,0 +1,203 @@
+"""Department access, end-user access requests, their documents, and status-change reports."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from accounts.models import Department, Grant, SurveillanceSystem
+from portal.models import IntendedUse, PermissibleUse
+
+
+class DepartmentAccess(models.Model):
+    """A department's authorization to use a system for given intended uses (3.4)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Awaiting the Mayor's designee"
+        GRANTED = "granted", "Granted"
+        DENIED = "denied", "Denied"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="system_access")
+    system = models.ForeignKey(SurveillanceSystem, on_delete=models.PROTECT, related_name="department_access")
+    intended_uses = models.ManyToManyField(IntendedUse, related_name="+")
+    business_need = models.TextField(help_text="The business need, tied to the services the department delivers.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+
+    history = HistoricalRecords(m2m_fields=[intended_uses])
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = "department access"
+        verbose_name_plural = "department access"
+        constraints = [
+            # One open or granted authorization per department and system.
+            models.UniqueConstraint(
+                fields=["department", "system"],
+                condition=Q(status__in=["pending", "granted"]),
+                name="one_open_department_access",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.department} → {self.system} ({self.get_status_display()})"
+
+    def get_absolute_url(self):
+        return reverse("requests:department_access", args=[self.pk])
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+
+class AccessRequest(models.Model):
+    """A written request to add, change or remove one person's access to one system (3.4–3.5)."""
+
+    class Action(models.TextChoices):
+        ADD = "add", "Add access"
+        CHANGE = "change", "Change role or uses"
+        REMOVE = "remove", "Remove access"
+        SUSPEND = "suspend", "Suspend access"
+
+    class Status(models.TextChoices):
+        AWAITING_HEAD = "awaiting_head", "Awaiting the head's approval"
+        WITH_ITSA = "with_itsa", "Approved — with ITSA"
+        COMPLETED = "completed", "Completed by ITSA"
+        RETURNED = "returned", "Returned by ITSA"
+        DECLINED = "declined", "Declined by the head"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    OPEN_STATUSES = (Status.AWAITING_HEAD, Status.WITH_ITSA)
+
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="access_requests")
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_requests")
+    system = models.ForeignKey(SurveillanceSystem, on_delete=models.PROTECT, related_name="access_requests")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    role = models.CharField(max_length=14, choices=Grant.Role.choices)
+    permissible_uses = models.ManyToManyField(PermissibleUse, related_name="+", blank=True)
+    justification = models.TextField()
+    grant = models.ForeignKey(
+        Grant, null=True, blank=True, on_delete=models.PROTECT, related_name="requests",
+        help_text="The grant this request changes or removes, or the one its provisioning created.",
+    )
+    status_change = models.ForeignKey(
+        "StatusChange", null=True, blank=True, on_delete=models.PROTECT, related_name="requests"
+    )
+
+    # The written request, frozen at submission: what was asked, in words, and its fingerprint.
+    written_text = models.TextField(editable=False)
+    written_sha256 = models.CharField(max_length=64, editable=False)
+
+    status = models.CharField(max_length=14, choices=Status.choices, db_index=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField()
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    head_reason = models.TextField(blank=True)
+    processed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    processed_at = models.DateTimeField(null=True, blank=True)
+    account_name = models.CharField(max_length=150, blank=True)
+    return_reason = models.TextField(blank=True)
+
+    history = HistoricalRecords(m2m_fields=[permissible_uses])
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        indexes = [
+            models.Index(fields=["department", "status"]),
+            models.Index(fields=["person", "system", "status"]),
+        ]
+
+    def __str__(self):
+        return f"{self.reference}: {self.get_action_display()} — {self.person} on {self.system}"
+
+    def get_absolute_url(self):
+        return reverse("requests:detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_awaiting_head(self) -> bool:
+        return self.status == self.Status.AWAITING_HEAD
+
+    @property
+    def is_with_itsa(self) -> bool:
+        return self.status == self.Status.WITH_ITSA
+
+    @property
+    def adds_access(self) -> bool:
+        return self.action in (self.Action.ADD, self.Action.CHANGE)
+
+
+def _document_path(instance, filename):
+    # Generated names only: nothing the uploader typed reaches the file system.
+    return f"requests/{instance.request_id}/{uuid.uuid4().hex}"
+
+
+class SupportingDocument(models.Model):
+    """A signed copy, a memo: forwarded to ITSA with the request (3.5)."""
+
+    request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="documents")
+    file = models.FileField(upload_to=_document_path, max_length=200)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.original_name
+
+    def get_absolute_url(self):
+        return reverse("requests:document", args=[self.request_id, self.pk])
+
+
+class StatusChange(models.Model):
+    """The head tells ITSA that a person left, transferred or went on leave (3.5)."""
+
+    class Kind(models.TextChoices):
+        LEFT = "left", "Left the city"
+        TRANSFERRED = "transferred", "Transferred to another department"
+        ON_LEAVE = "on_leave", "On leave"
+
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="status_changes")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="status_changes")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    effective_date = models.DateField()
+    note = models.TextField(blank=True)
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reported_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-reported_at", "-id"]
+
+    def __str__(self):
+        return f"{self.person}: {self.get_kind_display()} from {self.effective_date}"
+
+    @property
+    def grant_action(self) -> str:
+        """Leave suspends access; leaving or transferring removes it."""
+        return AccessRequest.Action.SUSPEND if self.kind == self.Kind.ON_LEAVE else AccessRequest.Action.REMOVE

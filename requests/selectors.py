@@ -1,0 +1,40 @@
+"""Reads of requests, scoped to what a user may see."""
+
+from django.db.models import F, Q, QuerySet
+
+from accounts.models import User
+from accounts.selectors import departments_for
+
+from .models import AccessRequest, DepartmentAccess
+
+ITSA_STATUSES = (AccessRequest.Status.WITH_ITSA, AccessRequest.Status.COMPLETED, AccessRequest.Status.RETURNED)
+
+
+def access_requests_visible_to(user: User) -> QuerySet[AccessRequest]:
+    """Department people see their departments' requests; ITSA sees what was forwarded to it (S3.5a);
+    the designee sees the requests of department heads, which they approve."""
+    if not user.is_authenticated:
+        return AccessRequest.objects.none()
+    scope = Q(department__in=departments_for(user))
+    if user.roles.is_itsa:
+        scope |= Q(status__in=ITSA_STATUSES)
+    if user.roles.is_designee:
+        scope |= Q(person_id=F("department__head_id"))
+    return AccessRequest.objects.filter(scope)
+
+
+def itsa_queue(user: User) -> QuerySet[AccessRequest]:
+    if not user.is_authenticated or not user.roles.is_itsa:
+        return AccessRequest.objects.none()
+    return AccessRequest.objects.filter(status=AccessRequest.Status.WITH_ITSA).order_by("approved_at", "pk")
+
+
+def department_access_visible_to(user: User) -> QuerySet[DepartmentAccess]:
+    if not user.is_authenticated:
+        return DepartmentAccess.objects.none()
+    if user.roles.is_designee:
+        return DepartmentAccess.objects.all()
+    scope = Q(department__in=departments_for(user))
+    if user.roles.is_itsa:
+        scope |= Q(status=DepartmentAccess.Status.GRANTED)
+    return DepartmentAccess.objects.filter(scope)

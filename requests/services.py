@@ -1,0 +1,570 @@
+"""Changes of state for department access, access requests, documents and status changes.
+
+Every function: lock the row, return early when it is already in the target state (a double
+submit has one effect), check who may act, check the rule, write the change (history records it)
+and the audit event, and send mail only after commit.
+"""
+
+import hashlib
+import os
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+import filetype
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from accounts.models import ITSA_GROUP, Department, Grant, SurveillanceSystem, User
+from accounts.services import grant_change, grant_open, grant_set_status, is_authorized_requester, lock_person
+from accounts.sod import sod_conflict
+from portal.audit import audit_record
+from portal.emails import email_send
+from portal.errors import NotAllowed, RuleViolation
+from portal.models import IntendedUse, PermissibleUse
+
+from .models import AccessRequest, DepartmentAccess, StatusChange, SupportingDocument
+
+MAX_TEXT = 5000
+ALLOWED_DOCUMENT_TYPES = {
+    "application/pdf": "PDF",
+    "image/png": "PNG image",
+    "image/jpeg": "JPEG image",
+}
+
+
+# --- Department access (3.4) -------------------------------------------------------------------
+
+def department_is_authorized(*, department: Department, system: SurveillanceSystem) -> bool:
+    return DepartmentAccess.objects.filter(
+        department=department, system=system, status=DepartmentAccess.Status.GRANTED
+    ).exists()
+
+
+def authorized_uses(*, department: Department, system: SurveillanceSystem) -> QuerySet[PermissibleUse]:
+    """The permissible uses the department may name for the system: those of its granted intended uses."""
+    return PermissibleUse.objects.filter(
+        intended_use__in=IntendedUse.objects.filter(
+            pk__in=DepartmentAccess.intended_uses.through.objects.filter(
+                departmentaccess__department=department,
+                departmentaccess__system=system,
+                departmentaccess__status=DepartmentAccess.Status.GRANTED,
+            ).values("intendeduse")
+        )
+    ).select_related("intended_use")
+
+
+def _clean_text(value: str, *, field: str, label: str, required: bool = True) -> str:
+    value = (value or "").replace("\x00", "").strip()
+    if required and not value:
+        raise RuleViolation(f"Write the {label}.", field=field)
+    if len(value) > MAX_TEXT:
+        raise RuleViolation(f"The {label} is too long: keep it under {MAX_TEXT} characters.", field=field)
+    return value
+
+
+@transaction.atomic
+def department_access_request(
+    *, department: Department, system: SurveillanceSystem, intended_uses, business_need: str, by: User
+) -> DepartmentAccess:
+    """The department head asks, electronically, for the department to use a system (S3.4a)."""
+    if department.head_id != by.pk:
+        audit_record(actor=by, action="department_access.request", target=department, outcome="denied")
+        raise NotAllowed(f"Only the head of {department} can ask for department access.")
+    business_need = _clean_text(business_need, field="business_need", label="business need")
+    intended_uses = list(intended_uses)
+    if not intended_uses:
+        raise RuleViolation("Choose at least one intended use from Table 1.", field="intended_uses")
+    existing = DepartmentAccess.objects.select_for_update().filter(
+        department=department, system=system, status__in=[DepartmentAccess.Status.PENDING, DepartmentAccess.Status.GRANTED]
+    ).first()
+    if existing is not None:
+        raise RuleViolation(
+            f"{department} already has {'access to' if existing.status == 'granted' else 'a pending request for'} "
+            f"{system}.", field="system",
+        )
+    access = DepartmentAccess.objects.create(
+        department=department, system=system, business_need=business_need, requested_by=by
+    )
+    access.intended_uses.set(intended_uses)
+    audit_record(actor=by, action="department_access.request", target=access)
+    designees = User.objects.filter(groups__name="Mayor's designees", is_active=True)
+    email_send("department-access-requested", to=[u.email for u in designees], context={"access": access})
+    return access
+
+
+@transaction.atomic
+def department_access_decide(*, access: DepartmentAccess, grant: bool, reason: str, by: User) -> DepartmentAccess:
+    """The Mayor's designee grants or denies department access, with a reason (S3.4b)."""
+    access = DepartmentAccess.objects.select_for_update().get(pk=access.pk)
+    target = DepartmentAccess.Status.GRANTED if grant else DepartmentAccess.Status.DENIED
+    if access.status == target and access.decided_by_id == by.pk:
+        return access
+    if not by.roles.is_designee:
+        audit_record(actor=by, action="department_access.decide", target=access, outcome="denied")
+        raise NotAllowed("Only the Mayor's designee can grant or deny department access.")
+    if access.requested_by_id == by.pk:
+        raise NotAllowed("You asked for this access, so somebody else must decide it.")
+    if not access.is_pending:
+        raise RuleViolation(f"This request was already decided: {access.get_status_display().lower()}.")
+    access.status = target
+    access.decision_reason = _clean_text(reason, field="reason", label="reason for the decision")
+    access.decided_by = by
+    access.decided_at = timezone.now()
+    access.save()
+    audit_record(actor=by, action=f"department_access.{target}", target=access)
+    email_send("department-access-decided", to=[access.requested_by.email], context={"access": access})
+    return access
+
+
+# --- Written access requests (3.4–3.5) ---------------------------------------------------------
+
+def _next_reference() -> str:
+    year = timezone.localdate().year
+    last = (
+        AccessRequest.objects.filter(reference__startswith=f"AR-{year}-").order_by("-reference")
+        .values_list("reference", flat=True).first()
+    )
+    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"AR-{year}-{number:05d}"
+
+
+def _arriving_roles(*, person: User, system: SurveillanceSystem, exclude_pk: int | None = None) -> list[str]:
+    return list(
+        AccessRequest.objects.filter(
+            person=person, system=system, status__in=AccessRequest.OPEN_STATUSES,
+            action__in=[AccessRequest.Action.ADD, AccessRequest.Action.CHANGE],
+        ).exclude(pk=exclude_pk).values_list("role", flat=True)
+    )
+
+
+def _sod_check(request_like, *, exclude_pk: int | None = None) -> str | None:
+    """The separation-of-duties question for a request, filed or about to be."""
+    if request_like.action not in (AccessRequest.Action.ADD, AccessRequest.Action.CHANGE):
+        return None
+    return sod_conflict(
+        person=request_like.person,
+        system=request_like.system,
+        roles=[request_like.role],
+        ignore_grant_ids=[request_like.grant.pk] if request_like.grant else [],
+        also_arriving=_arriving_roles(person=request_like.person, system=request_like.system, exclude_pk=exclude_pk),
+    )
+
+
+@dataclass
+class Draft:
+    """What the form has so far; used to preview the rules before filing."""
+
+    department: Department
+    person: User
+    system: SurveillanceSystem
+    action: str
+    role: str
+    grant: Grant | None = None
+
+
+def access_request_preview(*, department: Department, person: User, system: SurveillanceSystem, action: str,
+                           role: str) -> list[str]:
+    """The problems filing would meet right now, in the user's words (inline form feedback)."""
+    problems = []
+    grant = _live_grant(person=person, system=system)
+    if action in (AccessRequest.Action.ADD, AccessRequest.Action.CHANGE) and not department_is_authorized(
+        department=department, system=system
+    ):
+        problems.append(f"{department} is not authorized to use {system}. Ask the Mayor's designee for department access first.")
+    conflict = _sod_check(Draft(department, person, system, action, role, grant if action != "add" else None))
+    if conflict:
+        problems.append(conflict)
+    return problems
+
+
+def _live_grant(*, person: User, system: SurveillanceSystem, role: str | None = None) -> Grant | None:
+    grants = Grant.objects.filter(person=person, system=system, status__in=Grant.LIVE_STATUSES)
+    if role:
+        grants = grants.filter(role=role)
+    return grants.order_by("pk").first()
+
+
+def _written_text(request: AccessRequest, uses: list[PermissibleUse]) -> str:
+    return render_to_string("requests/written_request.txt", {"r": request, "uses": uses})
+
+
+def _itsa_emails() -> list[str]:
+    return list(User.objects.filter(groups__name=ITSA_GROUP, is_active=True).values_list("email", flat=True))
+
+
+@transaction.atomic
+def access_request_submit(
+    *,
+    department: Department,
+    person: User,
+    system: SurveillanceSystem,
+    action: str,
+    role: str,
+    permissible_uses,
+    justification: str,
+    by: User,
+    grant: Grant | None = None,
+    documents=(),
+) -> AccessRequest:
+    """File a written end-user access request. Only authorized requesters may file (S3.3)."""
+    if not is_authorized_requester(person=by, department=department):
+        audit_record(actor=by, action="access_request.submit", target=department, outcome="denied")
+        raise NotAllowed(
+            f"You are not on the list of authorized requesters that ITSA keeps for {department} (Section 3.3). "
+            "Ask your department head to have ITSA add you."
+        )
+    if action not in AccessRequest.Action.values:
+        raise RuleViolation("Choose whether to add, change, remove or suspend access.", field="action")
+    if role not in Grant.Role.values:
+        raise RuleViolation("Choose a role.", field="role")
+    if person.department_id != department.pk:
+        raise RuleViolation(f"{person} does not work for {department}.", field="person")
+    justification = _clean_text(justification, field="justification", label="justification")
+    uses = list(permissible_uses)
+    lock_person(person)
+
+    if action == AccessRequest.Action.ADD:
+        grant = None
+        if not person.is_active or person.employment_status != User.EmploymentStatus.ACTIVE:
+            raise RuleViolation(f"{person} is not an active employee and cannot be given access.", field="person")
+        if _live_grant(person=person, system=system, role=role):
+            raise RuleViolation(f"{person} already holds this role on {system}. Ask for a change instead.", field="role")
+    else:
+        grant = grant or _live_grant(person=person, system=system)
+        if grant is None or not grant.is_live or grant.person_id != person.pk or grant.system_id != system.pk:
+            raise RuleViolation(f"{person} holds no access to {system} to {action}.", field="action")
+        if action == AccessRequest.Action.REMOVE or action == AccessRequest.Action.SUSPEND:
+            role = grant.role
+            uses = uses or list(grant.permissible_uses.all())
+
+    if action in (AccessRequest.Action.ADD, AccessRequest.Action.CHANGE):
+        if not department_is_authorized(department=department, system=system):
+            raise RuleViolation(
+                f"{department} is not authorized to use {system}. Ask the Mayor's designee for department access first.",
+                field="system",
+            )
+        if not uses:
+            raise RuleViolation("Name at least one permissible use from Table 1 (Section 2.2).", field="permissible_uses")
+        allowed = set(authorized_uses(department=department, system=system).values_list("pk", flat=True))
+        outside = [use for use in uses if use.pk not in allowed]
+        if outside:
+            raise RuleViolation(
+                f"{department}'s access to {system} does not cover: {'; '.join(str(u) for u in outside)}.",
+                field="permissible_uses",
+            )
+        if action == AccessRequest.Action.CHANGE and grant.role == role and set(
+            grant.permissible_uses.values_list("pk", flat=True)
+        ) == {u.pk for u in uses}:
+            raise RuleViolation("This change asks for what the person already has.", field="role")
+
+    duplicate = AccessRequest.objects.filter(
+        person=person, system=system, action=action, role=role, status__in=AccessRequest.OPEN_STATUSES
+    ).first()
+    if duplicate:
+        raise RuleViolation(f"The same request is already in flight: {duplicate.reference}.")
+
+    draft = Draft(department, person, system, action, role, grant)
+    conflict = _sod_check(draft)
+    if conflict:
+        audit_record(actor=by, action="access_request.submit", target=f"{person} on {system}", outcome="refused",
+                     detail=conflict)
+        raise RuleViolation(conflict, field="role")
+
+    checked_documents = [_check_upload(upload) for upload in documents]
+
+    now = timezone.now()
+    # A head's own filing counts as approval, except for the head's own access (S3.4c).
+    head_files_for_other = department.head_id == by.pk and person.pk != by.pk
+    request = AccessRequest(
+        reference=_next_reference(), department=department, person=person, system=system, action=action,
+        role=role, justification=justification, grant=grant, requested_by=by, submitted_at=now,
+        status=AccessRequest.Status.WITH_ITSA if head_files_for_other else AccessRequest.Status.AWAITING_HEAD,
+        approved_by=by if head_files_for_other else None, approved_at=now if head_files_for_other else None,
+    )
+    request.written_text = _written_text(request, uses)
+    request.written_sha256 = hashlib.sha256(request.written_text.encode()).hexdigest()
+    request.save()
+    request.permissible_uses.set(uses)
+    for checked in checked_documents:
+        _store_document(request=request, checked=checked, by=by)
+    audit_record(actor=by, action="access_request.submit", target=request)
+    if request.is_with_itsa:
+        audit_record(actor=by, action="access_request.approve", target=request, detail="filed by the head")
+        email_send("request-with-itsa", to=_itsa_emails(), context={"r": request})
+    else:
+        approver = _approver_for(request)
+        email_send("request-awaiting-head", to=[approver.email] if approver else [], context={"r": request})
+    return request
+
+
+def _approver_for(request: AccessRequest) -> User | None:
+    head = request.department.head
+    return head if head and head.pk != request.person_id else None
+
+
+def may_approve(*, request: AccessRequest, user: User) -> bool:
+    """The head approves their people; nobody approves their own access, so a head's own request
+    goes to the Mayor's designee."""
+    if user.pk == request.person_id:
+        return False
+    if request.department.head_id == user.pk:
+        return True
+    return request.department.head_id == request.person_id and user.roles.is_designee
+
+
+@transaction.atomic
+def access_request_approve(*, request: AccessRequest, by: User) -> AccessRequest:
+    request = AccessRequest.objects.select_for_update().get(pk=request.pk)
+    if request.approved_by_id is not None and request.status != AccessRequest.Status.AWAITING_HEAD:
+        return request
+    if not may_approve(request=request, user=by):
+        audit_record(actor=by, action="access_request.approve", target=request, outcome="denied")
+        if by.pk == request.person_id:
+            raise NotAllowed("Nobody approves their own access. Another approver must decide this request.")
+        raise NotAllowed(f"Only the head of {request.department} can approve this request.")
+    if not request.is_awaiting_head:
+        raise RuleViolation(f"This request is {request.get_status_display().lower()} and cannot be approved.")
+    if request.adds_access and not department_is_authorized(department=request.department, system=request.system):
+        raise RuleViolation(f"{request.department} is no longer authorized to use {request.system}.")
+    conflict = _sod_check(request, exclude_pk=request.pk)
+    if conflict:
+        audit_record(actor=by, action="access_request.approve", target=request, outcome="refused", detail=conflict)
+        raise RuleViolation(conflict)
+    request.status = AccessRequest.Status.WITH_ITSA
+    request.approved_by = by
+    request.approved_at = timezone.now()
+    request.save(update_fields=["status", "approved_by", "approved_at"])
+    audit_record(actor=by, action="access_request.approve", target=request)
+    email_send("request-with-itsa", to=_itsa_emails(), context={"r": request})
+    return request
+
+
+@transaction.atomic
+def access_request_decline(*, request: AccessRequest, reason: str, by: User) -> AccessRequest:
+    request = AccessRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status == AccessRequest.Status.DECLINED:
+        return request
+    if not may_approve(request=request, user=by):
+        audit_record(actor=by, action="access_request.decline", target=request, outcome="denied")
+        raise NotAllowed(f"Only the head of {request.department} can decline this request.")
+    if not request.is_awaiting_head:
+        raise RuleViolation(f"This request is {request.get_status_display().lower()} and cannot be declined.")
+    request.head_reason = _clean_text(reason, field="reason", label="reason")
+    request.status = AccessRequest.Status.DECLINED
+    request.approved_by = by
+    request.approved_at = timezone.now()
+    request.save(update_fields=["status", "head_reason", "approved_by", "approved_at"])
+    audit_record(actor=by, action="access_request.decline", target=request)
+    email_send("request-closed", to=[request.requested_by.email], context={"r": request})
+    return request
+
+
+@transaction.atomic
+def access_request_withdraw(*, request: AccessRequest, by: User) -> AccessRequest:
+    request = AccessRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status == AccessRequest.Status.WITHDRAWN:
+        return request
+    if by.pk not in (request.requested_by_id, request.department.head_id):
+        raise NotAllowed("Only the person who filed the request or the department head can withdraw it.")
+    if not request.is_open:
+        raise RuleViolation(f"This request is {request.get_status_display().lower()} and cannot be withdrawn.")
+    request.status = AccessRequest.Status.WITHDRAWN
+    request.save(update_fields=["status"])
+    audit_record(actor=by, action="access_request.withdraw", target=request)
+    return request
+
+
+def may_provision(*, request: AccessRequest, user: User) -> bool:
+    """Only ITSA creates accounts (S3.5b); never for themselves, never for a request they filed."""
+    return user.roles.is_itsa and user.pk not in (request.person_id, request.requested_by_id)
+
+
+@transaction.atomic
+def access_request_provision(*, request: AccessRequest, by: User, account_name: str = "") -> AccessRequest:
+    """ITSA carries out an approved request: creates, changes, suspends or removes the account."""
+    request = AccessRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status == AccessRequest.Status.COMPLETED:
+        return request
+    if not may_provision(request=request, user=by):
+        audit_record(actor=by, action="access_request.provision", target=request, outcome="denied")
+        if by.pk == request.person_id:
+            raise NotAllowed("Nobody provisions their own access. Another ITSA administrator must do it.")
+        if by.pk == request.requested_by_id:
+            raise NotAllowed("You filed this request, so another ITSA administrator must provision it.")
+        raise NotAllowed("Only ITSA administrators create and manage accounts (Section 3.5).")
+    if not request.is_with_itsa:
+        raise RuleViolation(f"This request is {request.get_status_display().lower()}; only approved requests can be provisioned.")
+    account_name = (account_name or "").replace("\x00", "").strip()
+    if len(account_name) > 150:
+        raise RuleViolation("The account name is too long (150 characters at most).", field="account_name")
+    uses = list(request.permissible_uses.all())
+    try:
+        if request.action == AccessRequest.Action.ADD:
+            if not account_name:
+                raise RuleViolation("Enter the account name created on the system.", field="account_name")
+            grant = grant_open(
+                person=request.person, system=request.system, department=request.department, role=request.role,
+                account_name=account_name, permissible_uses=uses, by=by,
+            )
+        elif request.action == AccessRequest.Action.CHANGE:
+            grant = grant_change(grant=request.grant, role=request.role, permissible_uses=uses,
+                                 account_name=account_name, by=by)
+        else:
+            status = Grant.Status.REMOVED if request.action == AccessRequest.Action.REMOVE else Grant.Status.SUSPENDED
+            grant = grant_set_status(grant=request.grant, status=status, by=by)
+    except RuleViolation as refusal:
+        audit_record(actor=by, action="access_request.provision", target=request, outcome="refused",
+                     detail=refusal.message)
+        raise
+    request.grant = grant
+    request.status = AccessRequest.Status.COMPLETED
+    request.processed_by = by
+    request.processed_at = timezone.now()
+    request.account_name = grant.account_name
+    request.save(update_fields=["grant", "status", "processed_by", "processed_at", "account_name"])
+    audit_record(actor=by, action="access_request.provision", target=request, detail=f"grant {grant.pk}")
+    email_send("request-closed", to=[request.requested_by.email, request.department.head.email
+                                     if request.department.head else ""], context={"r": request})
+    return request
+
+
+@transaction.atomic
+def access_request_return(*, request: AccessRequest, reason: str, by: User) -> AccessRequest:
+    """ITSA sends an approved request back with a reason, without changing any account."""
+    request = AccessRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status == AccessRequest.Status.RETURNED:
+        return request
+    if not by.roles.is_itsa:
+        audit_record(actor=by, action="access_request.return", target=request, outcome="denied")
+        raise NotAllowed("Only ITSA administrators can return requests.")
+    if not request.is_with_itsa:
+        raise RuleViolation(f"This request is {request.get_status_display().lower()} and cannot be returned.")
+    request.return_reason = _clean_text(reason, field="reason", label="reason")
+    request.status = AccessRequest.Status.RETURNED
+    request.processed_by = by
+    request.processed_at = timezone.now()
+    request.save(update_fields=["status", "return_reason", "processed_by", "processed_at"])
+    audit_record(actor=by, action="access_request.return", target=request)
+    email_send("request-closed", to=[request.requested_by.email], context={"r": request})
+    return request
+
+
+# --- Supporting documents -----------------------------------------------------------------------
+
+@dataclass
+class _CheckedUpload:
+    upload: object
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def _check_upload(upload) -> _CheckedUpload:
+    """Refuse before anything is written: too big, a type we do not keep, or a name that escapes."""
+    raw_name = getattr(upload, "name", "") or ""
+    if "/" in raw_name or "\\" in raw_name or raw_name.startswith(".") or ".." in raw_name or "\x00" in raw_name:
+        raise RuleViolation("That file name is not allowed. Rename the file and upload it again.", field="documents")
+    name = "".join(ch for ch in unicodedata.normalize("NFC", raw_name) if unicodedata.category(ch)[0] != "C")
+    name = os.path.basename(name).strip()[:200] or "document"
+    size = upload.size
+    limit = settings.SUPPORTING_DOCUMENT_MAX_BYTES
+    if size > limit:
+        raise RuleViolation(
+            f"“{name}” is {size / 1048576:.1f} MB; the limit is {limit / 1048576:.0f} MB. Upload a smaller scan.",
+            field="documents",
+        )
+    if size == 0:
+        raise RuleViolation(f"“{name}” is empty.", field="documents")
+    upload.seek(0)
+    head = upload.read(8192)
+    kind = filetype.guess(head)
+    content_type = kind.mime if kind else ""
+    if content_type not in ALLOWED_DOCUMENT_TYPES:
+        raise RuleViolation(
+            f"“{name}” is not a PDF, PNG or JPEG file. Scan or save the document in one of those formats.",
+            field="documents",
+        )
+    digest = hashlib.sha256(head)
+    for chunk in iter(lambda: upload.read(65536), b""):
+        digest.update(chunk)
+    upload.seek(0)
+    return _CheckedUpload(upload=upload, name=name, content_type=content_type, size=size, sha256=digest.hexdigest())
+
+
+def _store_document(*, request: AccessRequest, checked: _CheckedUpload, by: User) -> SupportingDocument:
+    document = SupportingDocument(
+        request=request, original_name=checked.name, content_type=checked.content_type, size=checked.size,
+        sha256=checked.sha256, uploaded_by=by,
+    )
+    document.file.save("upload", checked.upload, save=False)
+    document.save()
+    return document
+
+
+def may_attach(*, request: AccessRequest, user: User) -> bool:
+    return request.is_open and (
+        user.pk == request.department.head_id
+        or is_authorized_requester(person=user, department=request.department)
+    )
+
+
+@transaction.atomic
+def document_attach(*, request: AccessRequest, upload, by: User) -> SupportingDocument:
+    request = AccessRequest.objects.select_for_update().get(pk=request.pk)
+    if not may_attach(request=request, user=by):
+        audit_record(actor=by, action="document.attach", target=request, outcome="denied")
+        raise NotAllowed("Documents can be added only by the department's requesters while the request is open.")
+    checked = _check_upload(upload)
+    document = _store_document(request=request, checked=checked, by=by)
+    audit_record(actor=by, action="document.attach", target=request, detail=checked.name)
+    return document
+
+
+# --- Status changes (3.5) -----------------------------------------------------------------------
+
+@transaction.atomic
+def status_change_report(
+    *, person: User, kind: str, effective_date: date, note: str, by: User
+) -> StatusChange:
+    """The head tells ITSA a person left, transferred or went on leave: every live grant of the
+    person is queued for ITSA to remove (left, transferred) or suspend (leave)."""
+    department = person.department
+    if department is None or department.head_id != by.pk:
+        audit_record(actor=by, action="status_change.report", target=person, outcome="denied")
+        raise NotAllowed("Only the head of the person's department can report a status change.")
+    if kind not in StatusChange.Kind.values:
+        raise RuleViolation("Choose what changed.", field="kind")
+    note = _clean_text(note, field="note", label="note", required=False)
+    person = lock_person(person)
+    change = StatusChange.objects.create(
+        person=person, department=department, kind=kind, effective_date=effective_date, note=note, reported_by=by
+    )
+    person.employment_status = kind
+    person._change_reason = f"status change reported by {by}"
+    person.save(update_fields=["employment_status"])
+    action = change.grant_action
+    now = timezone.now()
+    for grant in Grant.objects.filter(person=person, status__in=Grant.LIVE_STATUSES).select_related("system"):
+        if action == AccessRequest.Action.SUSPEND and grant.status == Grant.Status.SUSPENDED:
+            continue
+        if AccessRequest.objects.filter(grant=grant, action=action, status__in=AccessRequest.OPEN_STATUSES).exists():
+            continue
+        request = AccessRequest(
+            reference=_next_reference(), department=department, person=person, system=grant.system,
+            action=action, role=grant.role, grant=grant, status_change=change,
+            justification=f"{change.get_kind_display()} from {effective_date:%B %-d, %Y}. {note}".strip(),
+            requested_by=by, submitted_at=now, status=AccessRequest.Status.WITH_ITSA, approved_by=by, approved_at=now,
+        )
+        uses = list(grant.permissible_uses.all())
+        request.written_text = _written_text(request, uses)
+        request.written_sha256 = hashlib.sha256(request.written_text.encode()).hexdigest()
+        request.save()
+        request.permissible_uses.set(uses)
+    audit_record(actor=by, action="status_change.report", target=change)
+    email_send("status-change", to=_itsa_emails(), context={"change": change})
+    return change

@@ -1,0 +1,133 @@
+"""The people every test talks about, in one place.
+
+`city` builds two departments: the Police Department (head, an authorized requester, officers)
+authorized to use the video management system for public safety, and the Streets Department
+(its head is the outsider for police objects). ITSA has two administrators; the Mayor has a
+designee. Everyone who signs in uses PASSWORD.
+"""
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class City:
+    police: object
+    streets: object
+    vms: object
+    lpr: object
+    traffic: object
+    head: object
+    requester: object
+    officer: object
+    analyst: object
+    outsider: object
+    streets_worker: object
+    itsa: object
+    itsa2: object
+    designee: object
+    police_vms: object
+    crime_detection: object
+    investigations: object
+    traffic_monitoring: object
+
+
+def build_city():
+    from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, Department, SurveillanceSystem, User
+    from accounts.services import authorized_requester_add, department_set_head, role_group
+    from portal.models import IntendedUse, PermissibleUse
+    from requests.services import department_access_decide, department_access_request
+
+    def person(email, name, department=None, password=PASSWORD):
+        return User.objects.create_user(email=email, password=password, full_name=name, department=department)
+
+    police = Department.objects.create(name="Police Department", code="police")
+    streets = Department.objects.create(name="Streets Department", code="streets")
+    itsa = person("itsa@city.example", "Ida ITSA")
+    itsa2 = person("itsa2@city.example", "Ike ITSA")
+    designee = person("designee@city.example", "Dana Designee")
+    itsa.groups.add(role_group(ITSA_GROUP))
+    itsa2.groups.add(role_group(ITSA_GROUP))
+    designee.groups.add(role_group(DESIGNEE_GROUP))
+
+    head = person("head@police.example", "Hana Head", police)
+    requester = person("requester@police.example", "Rick Requester", police)
+    officer = person("officer@police.example", "Olive Officer", police)
+    analyst = person("analyst@police.example", "Andy Analyst", police)
+    outsider = person("head@streets.example", "Oscar Outsider", streets)
+    streets_worker = person("worker@streets.example", "Wendy Worker", streets)
+
+    police = department_set_head(department=police, head=head, by=itsa)
+    streets = department_set_head(department=streets, head=outsider, by=itsa)
+    for dept, who in ((police, head), (police, requester), (streets, outsider)):
+        authorized_requester_add(department=dept, person=who, by=itsa)
+
+    vms = SurveillanceSystem.objects.create(name="Citywide VMS", code="vms", kind="vms")
+    lpr = SurveillanceSystem.objects.create(name="Plate Readers", code="lpr", kind="lpr", is_license_plate_reader=True)
+    traffic = SurveillanceSystem.objects.create(name="Traffic Cameras", code="traffic", kind="traffic",
+                                                has_public_feed=True)
+
+    public_safety = IntendedUse.objects.get(code="public-safety")
+    police_vms = department_access_request(
+        department=police, system=vms, intended_uses=[public_safety], business_need="Patrol and investigations.", by=head
+    )
+    department_access_decide(access=police_vms, grant=True, reason="Public safety service delivery.", by=designee)
+    streets_traffic = department_access_request(
+        department=streets, system=traffic, intended_uses=[IntendedUse.objects.get(code="traffic-management")],
+        business_need="Signal timing.", by=outsider,
+    )
+    department_access_decide(access=streets_traffic, grant=True, reason="Traffic management.", by=designee)
+
+    return City(
+        police=police, streets=streets, vms=vms, lpr=lpr, traffic=traffic, head=head, requester=requester,
+        officer=officer, analyst=analyst, outsider=outsider, streets_worker=streets_worker, itsa=itsa, itsa2=itsa2,
+        designee=designee, police_vms=police_vms,
+        crime_detection=PermissibleUse.objects.get(code="crime-detection"),
+        investigations=PermissibleUse.objects.get(code="criminal-investigations"),
+        traffic_monitoring=PermissibleUse.objects.get(code="traffic-monitoring"),
+    )
+
+
+@pytest.fixture
+def city(db):
+    return build_city()
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "private", "base_url": None},
+        },
+    }
+
+
+def file_request(city, *, person=None, system=None, role="end_user", action="add", by=None, uses=None,
+                 justification="Needs to review footage for open cases.", documents=()):
+    """File a request through the service, with sensible defaults for the police department."""
+    from requests.services import access_request_submit
+
+    return access_request_submit(
+        department=city.police, person=person or city.officer, system=system or city.vms, action=action, role=role,
+        permissible_uses=uses if uses is not None else [city.crime_detection], justification=justification,
+        by=by or city.requester, documents=documents,
+    )
+
+
+def provisioned(city, **kwargs):
+    """A request filed, approved by the head and provisioned by ITSA; returns the request."""
+    from requests.services import access_request_approve, access_request_provision
+
+    request = file_request(city, **kwargs)
+    if request.is_awaiting_head:
+        request = access_request_approve(request=request, by=city.head)
+    return access_request_provision(request=request, by=city.itsa, account_name=f"acct-{request.person.pk}-{request.role}")
