@@ -1,0 +1,189 @@
+"""Build the demo city: departments, systems, a person in every role, requests in every state.
+
+Every change goes through the same service functions the pages use, so the demo data obeys the
+rules (and has history and audit events). Safe to run twice: the second run changes nothing and
+prints the logins again.
+"""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, Department, SurveillanceSystem, User
+from accounts.services import authorized_requester_add, department_set_head, role_group
+from portal.models import IntendedUse, PermissibleUse
+from requests import services as rq
+
+DEMO_PASSWORD = "demo-city-2026"
+DOMAIN = "city.example"
+
+DEPARTMENTS = [
+    ("police", "Police Department", Department.Kind.DEPARTMENT),
+    ("streets", "Streets Department", Department.Kind.DEPARTMENT),
+    ("health", "Health Department", Department.Kind.DEPARTMENT),
+    ("bps", "Board of Public Service", Department.Kind.BOARD),
+    ("parks", "Parks Commission", Department.Kind.COMMISSION),
+]
+
+SYSTEMS = [
+    ("vms", "Citywide Video Management System", SurveillanceSystem.Kind.VMS, {}),
+    ("lpr", "License Plate Reader Network", SurveillanceSystem.Kind.LPR, {"is_license_plate_reader": True}),
+    ("traffic", "Traffic Camera Network", SurveillanceSystem.Kind.TRAFFIC, {"has_public_feed": True}),
+    ("face", "Facial Recognition Tool", SurveillanceSystem.Kind.BIOMETRIC, {"uses_biometrics": True}),
+    ("partner", "Federated Partner Cameras", SurveillanceSystem.Kind.VMS, {"is_third_party": True}),
+]
+
+# email local part, full name, title, department code (None: city-wide role)
+PEOPLE = [
+    ("itsa", "Irene Castillo", "ITSA administrator", None),
+    ("itsa2", "Marcus Bell", "ITSA administrator", None),
+    ("designee", "Grace Whitfield", "Chief Technology Officer, Mayor's designee", None),
+    ("police.head", "Daniel Okafor", "Commissioner of Police", "police"),
+    ("police.requester", "Teresa Lindqvist", "Police IT liaison", "police"),
+    ("officer.ramos", "Luis Ramos", "Detective", "police"),
+    ("officer.chen", "May Chen", "Crime analyst", "police"),
+    ("officer.wright", "Sam Wright", "Sergeant", "police"),
+    ("officer.novak", "Eva Novak", "Video systems administrator", "police"),
+    ("streets.head", "Priya Raman", "Director of Streets", "streets"),
+    ("traffic.engineer", "Owen Fields", "Traffic engineer", "streets"),
+    ("health.head", "Helen Moore", "Director of Health", "health"),
+    ("bps.head", "Victor Salas", "President, Board of Public Service", "bps"),
+    ("parks.head", "Nora Quinn", "Parks Commissioner", "parks"),
+]
+
+
+def email(local: str) -> str:
+    return f"{local}@{DOMAIN}"
+
+
+class Command(BaseCommand):
+    help = "Load the demo city (safe to run twice) and print its logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Allow loading demo data in production.")
+
+    def handle(self, *args, **options):
+        if getattr(settings, "PRODUCTION", False) and not options["force"]:
+            raise CommandError("Refusing to load demo people into a production portal (use --force).")
+        if User.objects.filter(email=email("itsa")).exists():
+            self.stdout.write("The demo city is already loaded.")
+        else:
+            with transaction.atomic():
+                self._build()
+            self.stdout.write(self.style.SUCCESS("Demo city loaded."))
+        self._print_logins()
+
+    def _print_logins(self):
+        self.stdout.write("\nDemo logins (password for all: %s)" % DEMO_PASSWORD)
+        rows = [
+            ("ITSA administrator", email("itsa")),
+            ("ITSA administrator (second)", email("itsa2")),
+            ("Mayor's designee", email("designee")),
+            ("Department head, Police", email("police.head")),
+            ("Authorized requester, Police", email("police.requester")),
+            ("Department head, Streets", email("streets.head")),
+            ("End user, Police (no portal role)", email("officer.ramos")),
+        ]
+        width = max(len(role) for role, _ in rows)
+        for role, address in rows:
+            self.stdout.write(f"  {role.ljust(width)}  {address}")
+
+    def _build(self):
+        people = {}
+        departments = {}
+        for code, name, kind in DEPARTMENTS:
+            departments[code] = Department.objects.create(name=name, code=code, kind=kind)
+        for local, name, title, dept in PEOPLE:
+            people[local] = User.objects.create_user(
+                email=email(local), password=DEMO_PASSWORD, full_name=name, title=title,
+                department=departments.get(dept),
+            )
+        itsa, itsa2, designee = people["itsa"], people["itsa2"], people["designee"]
+        itsa.groups.add(role_group(ITSA_GROUP))
+        itsa2.groups.add(role_group(ITSA_GROUP))
+        designee.groups.add(role_group(DESIGNEE_GROUP))
+        itsa.is_staff = itsa.is_superuser = True
+        itsa.save(update_fields=["is_staff", "is_superuser"])
+
+        for code in departments:
+            departments[code] = department_set_head(
+                department=departments[code], head=people[f"{code}.head"], by=itsa
+            )
+            authorized_requester_add(department=departments[code], person=people[f"{code}.head"], by=itsa)
+        police, streets = departments["police"], departments["streets"]
+        authorized_requester_add(department=police, person=people["police.requester"], by=itsa)
+
+        systems = {}
+        for code, name, kind, flags in SYSTEMS:
+            systems[code] = SurveillanceSystem.objects.create(
+                name=name, code=code, kind=kind, owner=departments["police"] if code in ("vms", "lpr") else None,
+                description=f"Demo {name.lower()}.", **flags,
+            )
+
+        def uses(*codes):
+            return list(IntendedUse.objects.filter(code__in=codes))
+
+        def granted(dept, system, intended, need):
+            access = rq.department_access_request(
+                department=departments[dept], system=systems[system], intended_uses=uses(*intended),
+                business_need=need, by=people[f"{dept}.head"],
+            )
+            return rq.department_access_decide(access=access, grant=True, reason="Tied to service delivery.",
+                                               by=designee)
+
+        granted("police", "vms", ["public-safety", "public-buildings"],
+                "Detect and investigate crime; protect police facilities.")
+        granted("police", "lpr", ["public-safety"], "Locate vehicles tied to active criminal investigations.")
+        granted("streets", "traffic", ["traffic-management", "right-of-way"],
+                "Optimize signals and find hazards in the right-of-way.")
+        denied = rq.department_access_request(
+            department=departments["parks"], system=systems["face"], intended_uses=uses("public-lands"),
+            business_need="Identify vandals in parks.", by=people["parks.head"],
+        )
+        rq.department_access_decide(access=denied, grant=False, by=designee,
+                                    reason="Biometric identification is not a permissible use for public lands.")
+        rq.department_access_request(
+            department=departments["health"], system=systems["traffic"], intended_uses=uses("public-health"),
+            business_need="Find and assist vulnerable people during extreme heat emergencies.",
+            by=people["health.head"],
+        )
+
+        crime = PermissibleUse.objects.get(code="crime-detection")
+        investigations = PermissibleUse.objects.get(code="criminal-investigations")
+        traffic = PermissibleUse.objects.get(code="traffic-monitoring")
+        requester, head = people["police.requester"], people["police.head"]
+
+        def file(person, system, *, by=requester, role="end_user", action="add", use_list=(crime,),
+                 why="Reviews footage for open cases.", dept=police):
+            return rq.access_request_submit(
+                department=dept, person=people[person], system=systems[system], action=action, role=role,
+                permissible_uses=list(use_list), justification=why, by=by,
+            )
+
+        # Completed: end users and a system administrator, each provisioned by ITSA.
+        for person, system, use_list in (("officer.ramos", "vms", (crime, investigations)),
+                                         ("officer.chen", "vms", (crime,)), ("officer.ramos", "lpr", (investigations,))):
+            request = file(person, system, use_list=use_list)
+            request = rq.access_request_approve(request=request, by=head)
+            rq.access_request_provision(request=request, by=itsa, account_name=person.replace(".", "_"))
+        admin = file("officer.novak", "vms", role="administrator", by=head, why="Administers the police VMS.")
+        rq.access_request_provision(request=admin, by=itsa2, account_name="novak_admin")
+        engineer = file("traffic.engineer", "traffic", by=people["streets.head"], use_list=(traffic,),
+                        why="Signal timing studies.", dept=streets)
+        rq.access_request_provision(request=engineer, by=itsa, account_name="ofields")
+
+        # Awaiting the head's approval.
+        file("officer.wright", "vms", why="Night shift supervisor reviews incidents.")
+        # With ITSA, approved by the head.
+        rq.access_request_approve(request=file("officer.wright", "lpr", use_list=(investigations,)), by=head)
+        # Returned by ITSA.
+        returned = rq.access_request_approve(request=file("officer.chen", "lpr", use_list=(investigations,)), by=head)
+        rq.access_request_return(request=returned, by=itsa,
+                                 reason="The signed copy is missing; upload it and file again.")
+        # Declined by the head.
+        declined = file("officer.novak", "lpr", why="Would like to look at plates.")
+        rq.access_request_decline(request=declined, by=head, reason="No investigative need in this role.")
+        # Withdrawn.
+        rq.access_request_withdraw(request=file("officer.chen", "vms", action="change",
+                                                use_list=(crime, investigations), why="Joining investigations."),
+                                   by=requester)

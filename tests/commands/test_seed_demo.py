@@ -1,0 +1,25 @@
+from django.core.management import call_command
+
+from accounts.models import Department, Grant, User
+from accounts.sod import sod_violations
+from requests.models import AccessRequest, DepartmentAccess
+
+
+def test_the_demo_city_has_every_role_and_every_request_state_and_loads_twice_without_change(db, capsys):
+    call_command("seed_demo")
+    first = capsys.readouterr().out
+    counts = (User.objects.count(), Department.objects.count(), AccessRequest.objects.count(), Grant.objects.count())
+    call_command("seed_demo")
+    second = capsys.readouterr().out
+    assert counts == (User.objects.count(), Department.objects.count(), AccessRequest.objects.count(),
+                      Grant.objects.count())
+    assert "already loaded" in second
+    for login in ("itsa@city.example", "designee@city.example", "police.head@city.example",
+                  "police.requester@city.example"):
+        assert login in first and login in second
+    assert set(AccessRequest.objects.values_list("status", flat=True)) == set(AccessRequest.Status.values)
+    assert set(DepartmentAccess.objects.values_list("status", flat=True)) >= {"pending", "granted", "denied"}
+    assert set(Department.objects.values_list("kind", flat=True)) == {"department", "board", "commission"}
+    assert sod_violations() == []
+    demo = User.objects.get(email="police.requester@city.example")
+    assert demo.check_password("demo-city-2026")
