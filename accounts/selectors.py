@@ -1,6 +1,6 @@
 """Reads, scoped to what a user may see. Views call these; they never filter by hand."""
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from guardian.shortcuts import get_objects_for_user
 
@@ -41,6 +41,48 @@ def requesters_visible_to(user: User) -> QuerySet[AuthorizedRequester]:
     if user.roles.is_itsa:
         return AuthorizedRequester.objects.all()
     return AuthorizedRequester.objects.filter(department__in=departments_for(user))
+
+
+def departments_visible_to(user: User) -> QuerySet[Department]:
+    """Departments whose page the user may open: every one for ITSA, otherwise those they act for."""
+    if not user.is_authenticated:
+        return Department.objects.none()
+    if user.roles.is_itsa:
+        return Department.objects.all()
+    return departments_for(user)
+
+
+def department_rows_visible_to(user: User, rows: QuerySet) -> QuerySet:
+    """The rows of a department-owned queryset (a person's access requests, a grant's requests) that
+    the user may see: every row for ITSA, otherwise the rows of the departments they act for."""
+    if not user.is_authenticated:
+        return rows.none()
+    if user.roles.is_itsa:
+        return rows
+    return rows.filter(department__in=departments_for(user))
+
+
+def people_list(user: User, *, q: str = "", department: Department | None = None) -> QuerySet[User]:
+    """The people list: visible people with their department and the number of live grants."""
+    people = people_visible_to(user).select_related("department").annotate(
+        live_grant_count=Count("grants", filter=Q(grants__status__in=Grant.LIVE_STATUSES), distinct=True)
+    )
+    if q:
+        people = people.filter(Q(full_name__icontains=q) | Q(email__icontains=q) | Q(title__icontains=q))
+    if department is not None:
+        people = people.filter(department=department)
+    return people.order_by("full_name", "email")
+
+
+def requesters_list(user: User, *, q: str = "") -> QuerySet[AuthorizedRequester]:
+    """The requester lists, searchable by department or person, grouped by department."""
+    entries = requesters_visible_to(user).select_related("department", "person", "added_by")
+    if q:
+        entries = entries.filter(
+            Q(department__name__icontains=q) | Q(department__code__icontains=q)
+            | Q(person__full_name__icontains=q) | Q(person__email__icontains=q)
+        )
+    return entries.order_by("department__name", "person__full_name", "-start_date", "pk")
 
 
 def get_or_404_logged(queryset: QuerySet, *, user: User, pk, what: str):

@@ -4,8 +4,14 @@ Each function checks who may act, checks the rule, writes the change (history re
 the audit event in one transaction. Grant functions lock the person's row first: every change to
 one person's grants is serialized, so two conflicting provisionings cannot both pass the
 separation-of-duties check.
+
+A refusal rolls the transaction back, and the audit event of a denied or refused attempt would go
+with it: `audit_refusal` keeps such events aside and `service_transaction` writes them once the
+rollback is done, so the trail shows every attempt.
 """
 
+import contextvars
+import functools
 from datetime import date
 
 from django.contrib.auth.models import Group
@@ -20,6 +26,44 @@ from .models import AuthorizedRequester, Department, Grant, SurveillanceSystem, 
 from .sod import sod_conflict
 
 DEPARTMENT_PERM = "accounts.act_for_department"
+
+_refusals: contextvars.ContextVar[list[dict] | None] = contextvars.ContextVar("refusals", default=None)
+
+
+def audit_refusal(*, actor, action: str, target: object = "", outcome: str = "denied", detail: str = "") -> None:
+    """Record a denied or refused attempt; inside a service transaction, after its rollback."""
+    event = {"actor": actor, "action": action, "target": target, "outcome": outcome, "detail": detail}
+    pending = _refusals.get()
+    if pending is None:
+        audit_record(**event)
+    else:
+        pending.append(event)
+
+
+def service_transaction(func):
+    """`transaction.atomic` for a service function that keeps the audit events of its refusals."""
+    atomic = transaction.atomic(func)
+
+    @functools.wraps(func)
+    def run(*args, **kwargs):
+        if _refusals.get() is not None:  # called by another service: the outermost one writes them
+            return atomic(*args, **kwargs)
+        pending: list[dict] = []
+        token = _refusals.set(pending)
+        try:
+            result = atomic(*args, **kwargs)
+        except RuleViolation:
+            # The change is rolled back by now; the record of the attempt must outlive it.
+            for event in pending:
+                audit_record(**event)
+            raise
+        finally:
+            _refusals.reset(token)
+        for event in pending:
+            audit_record(**event)
+        return result
+
+    return run
 
 
 def department_sync_permissions(*, department: Department) -> None:
@@ -42,11 +86,11 @@ def department_sync_permissions(*, department: Department) -> None:
 
 def _require_itsa(by: User, what: str) -> None:
     if not by.roles.is_itsa:
-        audit_record(actor=by, action=what, outcome="denied")
+        audit_refusal(actor=by, action=what)
         raise NotAllowed("Only ITSA administrators can do this.")
 
 
-@transaction.atomic
+@service_transaction
 def department_set_head(*, department: Department, head: User | None, by: User) -> Department:
     _require_itsa(by, "department.set_head")
     department = Department.objects.select_for_update().get(pk=department.pk)
@@ -62,7 +106,7 @@ def department_set_head(*, department: Department, head: User | None, by: User) 
     return department
 
 
-@transaction.atomic
+@service_transaction
 def authorized_requester_add(
     *, department: Department, person: User, by: User, start_date: date | None = None, end_date: date | None = None
 ) -> AuthorizedRequester:
@@ -93,7 +137,7 @@ def authorized_requester_add(
     return entry
 
 
-@transaction.atomic
+@service_transaction
 def authorized_requester_end(*, entry: AuthorizedRequester, by: User, end_date: date | None = None) -> AuthorizedRequester:
     """Take a person off the list from `end_date` (today by default); the past stays on record."""
     _require_itsa(by, "requester.end")

@@ -5,6 +5,7 @@ The HTML part is the text body, escaped, in templates/emails/base.html: user tex
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils.html import escape
 
 
 def email_send(name: str, *, to: list[str], context: dict) -> None:
@@ -15,7 +16,8 @@ def email_send(name: str, *, to: list[str], context: dict) -> None:
     context = {"site_url": settings.SITE_URL, **context}
     subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
     body = render_to_string(f"emails/{name}-body.txt", context)
-    html = render_to_string("emails/base.html", {"subject": subject, "body": body})
+    # The text body comes back marked safe; escape it here so nothing a user typed becomes markup.
+    html = render_to_string("emails/base.html", {"subject": subject, "body": escape(body)})
 
     def enqueue():
         from .tasks import send_email

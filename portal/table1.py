@@ -119,3 +119,21 @@ TABLE_1 = [
         "uses": [("forbidden-presence", "Detect individuals who by law are not allowed to be in a certain area/s")],
     },
 ]
+
+
+def load_table_1(IntendedUse, PermissibleUse) -> None:
+    """Write Table 1 into the registry; safe to repeat. Takes the models so migrations can pass theirs."""
+    for position, row in enumerate(TABLE_1, start=1):
+        intended, _ = IntendedUse.objects.update_or_create(
+            code=row["code"],
+            defaults={
+                "name": row["name"],
+                "policy": row["policy"],
+                "conditions": "\n".join(row["conditions"]),
+                "position": position,
+            },
+        )
+        for use_position, (code, name) in enumerate(row["uses"], start=1):
+            PermissibleUse.objects.update_or_create(
+                code=code, defaults={"intended_use": intended, "name": name, "position": use_position}
+            )

@@ -38,3 +38,14 @@ def department_access_visible_to(user: User) -> QuerySet[DepartmentAccess]:
     if user.roles.is_itsa:
         scope |= Q(status=DepartmentAccess.Status.GRANTED)
     return DepartmentAccess.objects.filter(scope)
+
+
+def access_requests_matching(queryset: QuerySet[AccessRequest], q: str) -> QuerySet[AccessRequest]:
+    """Narrow a list by reference, the person's name or e-mail, or the system's name."""
+    q = (q or "").strip()
+    if not q:
+        return queryset
+    return queryset.filter(
+        Q(reference__icontains=q) | Q(person__full_name__icontains=q) | Q(person__email__icontains=q)
+        | Q(system__name__icontains=q)
+    )

@@ -1,8 +1,9 @@
 """Changes of state for department access, access requests, documents and status changes.
 
-Every function: lock the row, return early when it is already in the target state (a double
-submit has one effect), check who may act, check the rule, write the change (history records it)
-and the audit event, and send mail only after commit.
+Every function: lock the row, check who may act, return early when it is already in the target
+state (a double submit has one effect, for those who may act only), check the rule, write the
+change (history records it) and the audit event, and send mail only after commit. Denied and
+refused attempts are recorded with `audit_refusal`, which outlives the rollback.
 """
 
 import hashlib
@@ -13,13 +14,21 @@ from datetime import date
 
 import filetype
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from accounts.models import ITSA_GROUP, Department, Grant, SurveillanceSystem, User
-from accounts.services import grant_change, grant_open, grant_set_status, is_authorized_requester, lock_person
+from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, Department, Grant, SurveillanceSystem, User
+from accounts.services import (
+    audit_refusal,
+    grant_change,
+    grant_open,
+    grant_set_status,
+    is_authorized_requester,
+    lock_person,
+    service_transaction,
+)
 from accounts.sod import sod_conflict
 from portal.audit import audit_record
 from portal.emails import email_send
@@ -66,13 +75,13 @@ def _clean_text(value: str, *, field: str, label: str, required: bool = True) ->
     return value
 
 
-@transaction.atomic
+@service_transaction
 def department_access_request(
     *, department: Department, system: SurveillanceSystem, intended_uses, business_need: str, by: User
 ) -> DepartmentAccess:
     """The department head asks, electronically, for the department to use a system (S3.4a)."""
     if department.head_id != by.pk:
-        audit_record(actor=by, action="department_access.request", target=department, outcome="denied")
+        audit_refusal(actor=by, action="department_access.request", target=department)
         raise NotAllowed(f"Only the head of {department} can ask for department access.")
     business_need = _clean_text(business_need, field="business_need", label="business need")
     intended_uses = list(intended_uses)
@@ -96,7 +105,12 @@ def department_access_request(
     return access
 
 
-@transaction.atomic
+def may_decide_department_access(*, access: DepartmentAccess, user: User) -> bool:
+    """The Mayor's designee decides (S3.4b), never on a request they filed themselves."""
+    return user.roles.is_designee and access.requested_by_id != user.pk
+
+
+@service_transaction
 def department_access_decide(*, access: DepartmentAccess, grant: bool, reason: str, by: User) -> DepartmentAccess:
     """The Mayor's designee grants or denies department access, with a reason (S3.4b)."""
     access = DepartmentAccess.objects.select_for_update().get(pk=access.pk)
@@ -104,9 +118,10 @@ def department_access_decide(*, access: DepartmentAccess, grant: bool, reason: s
     if access.status == target and access.decided_by_id == by.pk:
         return access
     if not by.roles.is_designee:
-        audit_record(actor=by, action="department_access.decide", target=access, outcome="denied")
+        audit_refusal(actor=by, action="department_access.decide", target=access)
         raise NotAllowed("Only the Mayor's designee can grant or deny department access.")
     if access.requested_by_id == by.pk:
+        audit_refusal(actor=by, action="department_access.decide", target=access)
         raise NotAllowed("You asked for this access, so somebody else must decide it.")
     if not access.is_pending:
         raise RuleViolation(f"This request was already decided: {access.get_status_display().lower()}.")
@@ -130,6 +145,25 @@ def _next_reference() -> str:
     )
     number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"AR-{year}-{number:05d}"
+
+
+def _save_written(request: AccessRequest, uses: list[PermissibleUse], *, attempts: int = 5) -> None:
+    """Number a new request, freeze its written text (which carries the number) and save it.
+
+    Two filings at the same moment can pick the same number: the unique index makes the later one
+    wait for the first to commit and then refuses it, so it takes the number after."""
+    for attempt in range(attempts):
+        request.reference = _next_reference()
+        request.written_text = _written_text(request, uses)
+        request.written_sha256 = hashlib.sha256(request.written_text.encode()).hexdigest()
+        try:
+            with transaction.atomic():
+                request.save()
+            return
+        except IntegrityError:
+            taken = AccessRequest.objects.filter(reference=request.reference).exists()
+            if not taken or attempt == attempts - 1:
+                raise
 
 
 def _arriving_roles(*, person: User, system: SurveillanceSystem, exclude_pk: int | None = None) -> list[str]:
@@ -196,7 +230,7 @@ def _itsa_emails() -> list[str]:
     return list(User.objects.filter(groups__name=ITSA_GROUP, is_active=True).values_list("email", flat=True))
 
 
-@transaction.atomic
+@service_transaction
 def access_request_submit(
     *,
     department: Department,
@@ -212,7 +246,7 @@ def access_request_submit(
 ) -> AccessRequest:
     """File a written end-user access request. Only authorized requesters may file (S3.3)."""
     if not is_authorized_requester(person=by, department=department):
-        audit_record(actor=by, action="access_request.submit", target=department, outcome="denied")
+        audit_refusal(actor=by, action="access_request.submit", target=department)
         raise NotAllowed(
             f"You are not on the list of authorized requesters that ITSA keeps for {department} (Section 3.3). "
             "Ask your department head to have ITSA add you."
@@ -270,8 +304,8 @@ def access_request_submit(
     draft = Draft(department, person, system, action, role, grant)
     conflict = _sod_check(draft)
     if conflict:
-        audit_record(actor=by, action="access_request.submit", target=f"{person} on {system}", outcome="refused",
-                     detail=conflict)
+        audit_refusal(actor=by, action="access_request.submit", target=f"{person} on {system}", outcome="refused",
+                      detail=conflict)
         raise RuleViolation(conflict, field="role")
 
     checked_documents = [_check_upload(upload) for upload in documents]
@@ -280,14 +314,12 @@ def access_request_submit(
     # A head's own filing counts as approval, except for the head's own access (S3.4c).
     head_files_for_other = department.head_id == by.pk and person.pk != by.pk
     request = AccessRequest(
-        reference=_next_reference(), department=department, person=person, system=system, action=action,
+        department=department, person=person, system=system, action=action,
         role=role, justification=justification, grant=grant, requested_by=by, submitted_at=now,
         status=AccessRequest.Status.WITH_ITSA if head_files_for_other else AccessRequest.Status.AWAITING_HEAD,
         approved_by=by if head_files_for_other else None, approved_at=now if head_files_for_other else None,
     )
-    request.written_text = _written_text(request, uses)
-    request.written_sha256 = hashlib.sha256(request.written_text.encode()).hexdigest()
-    request.save()
+    _save_written(request, uses)
     request.permissible_uses.set(uses)
     for checked in checked_documents:
         _store_document(request=request, checked=checked, by=by)
@@ -296,14 +328,18 @@ def access_request_submit(
         audit_record(actor=by, action="access_request.approve", target=request, detail="filed by the head")
         email_send("request-with-itsa", to=_itsa_emails(), context={"r": request})
     else:
-        approver = _approver_for(request)
-        email_send("request-awaiting-head", to=[approver.email] if approver else [], context={"r": request})
+        email_send("request-awaiting-head", to=[u.email for u in _approvers_for(request)], context={"r": request})
     return request
 
 
-def _approver_for(request: AccessRequest) -> User | None:
+def _approvers_for(request: AccessRequest) -> list[User]:
+    """Who may approve (see may_approve): the head, or for the head's own access the Mayor's designees."""
     head = request.department.head
-    return head if head and head.pk != request.person_id else None
+    if head is None:
+        return []
+    if head.pk != request.person_id:
+        return [head]
+    return list(User.objects.filter(groups__name=DESIGNEE_GROUP, is_active=True).exclude(pk=request.person_id))
 
 
 def may_approve(*, request: AccessRequest, user: User) -> bool:
@@ -316,23 +352,25 @@ def may_approve(*, request: AccessRequest, user: User) -> bool:
     return request.department.head_id == request.person_id and user.roles.is_designee
 
 
-@transaction.atomic
+@service_transaction
 def access_request_approve(*, request: AccessRequest, by: User) -> AccessRequest:
     request = AccessRequest.objects.select_for_update().get(pk=request.pk)
-    if request.approved_by_id is not None and request.status != AccessRequest.Status.AWAITING_HEAD:
-        return request
     if not may_approve(request=request, user=by):
-        audit_record(actor=by, action="access_request.approve", target=request, outcome="denied")
+        audit_refusal(actor=by, action="access_request.approve", target=request)
         if by.pk == request.person_id:
             raise NotAllowed("Nobody approves their own access. Another approver must decide this request.")
         raise NotAllowed(f"Only the head of {request.department} can approve this request.")
+    if request.approved_by_id is not None and request.status in (
+        AccessRequest.Status.WITH_ITSA, AccessRequest.Status.COMPLETED
+    ):
+        return request
     if not request.is_awaiting_head:
         raise RuleViolation(f"This request is {request.get_status_display().lower()} and cannot be approved.")
     if request.adds_access and not department_is_authorized(department=request.department, system=request.system):
         raise RuleViolation(f"{request.department} is no longer authorized to use {request.system}.")
     conflict = _sod_check(request, exclude_pk=request.pk)
     if conflict:
-        audit_record(actor=by, action="access_request.approve", target=request, outcome="refused", detail=conflict)
+        audit_refusal(actor=by, action="access_request.approve", target=request, outcome="refused", detail=conflict)
         raise RuleViolation(conflict)
     request.status = AccessRequest.Status.WITH_ITSA
     request.approved_by = by
@@ -343,14 +381,14 @@ def access_request_approve(*, request: AccessRequest, by: User) -> AccessRequest
     return request
 
 
-@transaction.atomic
+@service_transaction
 def access_request_decline(*, request: AccessRequest, reason: str, by: User) -> AccessRequest:
     request = AccessRequest.objects.select_for_update().get(pk=request.pk)
+    if not may_approve(request=request, user=by):
+        audit_refusal(actor=by, action="access_request.decline", target=request)
+        raise NotAllowed(f"Only the head of {request.department} can decline this request.")
     if request.status == AccessRequest.Status.DECLINED:
         return request
-    if not may_approve(request=request, user=by):
-        audit_record(actor=by, action="access_request.decline", target=request, outcome="denied")
-        raise NotAllowed(f"Only the head of {request.department} can decline this request.")
     if not request.is_awaiting_head:
         raise RuleViolation(f"This request is {request.get_status_display().lower()} and cannot be declined.")
     request.head_reason = _clean_text(reason, field="reason", label="reason")
@@ -363,13 +401,19 @@ def access_request_decline(*, request: AccessRequest, reason: str, by: User) -> 
     return request
 
 
-@transaction.atomic
+def may_withdraw(*, request: AccessRequest, user: User) -> bool:
+    """The person who filed an open request, or the department head, may take it back."""
+    return request.is_open and user.pk in (request.requested_by_id, request.department.head_id)
+
+
+@service_transaction
 def access_request_withdraw(*, request: AccessRequest, by: User) -> AccessRequest:
     request = AccessRequest.objects.select_for_update().get(pk=request.pk)
+    if by.pk not in (request.requested_by_id, request.department.head_id):
+        audit_refusal(actor=by, action="access_request.withdraw", target=request)
+        raise NotAllowed("Only the person who filed the request or the department head can withdraw it.")
     if request.status == AccessRequest.Status.WITHDRAWN:
         return request
-    if by.pk not in (request.requested_by_id, request.department.head_id):
-        raise NotAllowed("Only the person who filed the request or the department head can withdraw it.")
     if not request.is_open:
         raise RuleViolation(f"This request is {request.get_status_display().lower()} and cannot be withdrawn.")
     request.status = AccessRequest.Status.WITHDRAWN
@@ -383,19 +427,19 @@ def may_provision(*, request: AccessRequest, user: User) -> bool:
     return user.roles.is_itsa and user.pk not in (request.person_id, request.requested_by_id)
 
 
-@transaction.atomic
+@service_transaction
 def access_request_provision(*, request: AccessRequest, by: User, account_name: str = "") -> AccessRequest:
     """ITSA carries out an approved request: creates, changes, suspends or removes the account."""
     request = AccessRequest.objects.select_for_update().get(pk=request.pk)
-    if request.status == AccessRequest.Status.COMPLETED:
-        return request
     if not may_provision(request=request, user=by):
-        audit_record(actor=by, action="access_request.provision", target=request, outcome="denied")
+        audit_refusal(actor=by, action="access_request.provision", target=request)
         if by.pk == request.person_id:
             raise NotAllowed("Nobody provisions their own access. Another ITSA administrator must do it.")
         if by.pk == request.requested_by_id:
             raise NotAllowed("You filed this request, so another ITSA administrator must provision it.")
         raise NotAllowed("Only ITSA administrators create and manage accounts (Section 3.5).")
+    if request.status == AccessRequest.Status.COMPLETED:
+        return request
     if not request.is_with_itsa:
         raise RuleViolation(f"This request is {request.get_status_display().lower()}; only approved requests can be provisioned.")
     account_name = (account_name or "").replace("\x00", "").strip()
@@ -417,8 +461,8 @@ def access_request_provision(*, request: AccessRequest, by: User, account_name: 
             status = Grant.Status.REMOVED if request.action == AccessRequest.Action.REMOVE else Grant.Status.SUSPENDED
             grant = grant_set_status(grant=request.grant, status=status, by=by)
     except RuleViolation as refusal:
-        audit_record(actor=by, action="access_request.provision", target=request, outcome="refused",
-                     detail=refusal.message)
+        audit_refusal(actor=by, action="access_request.provision", target=request, outcome="refused",
+                      detail=refusal.message)
         raise
     request.grant = grant
     request.status = AccessRequest.Status.COMPLETED
@@ -432,15 +476,20 @@ def access_request_provision(*, request: AccessRequest, by: User, account_name: 
     return request
 
 
-@transaction.atomic
+def may_return(*, request: AccessRequest, user: User) -> bool:
+    """Only ITSA sends an approved request back to the department."""
+    return user.roles.is_itsa and request.is_with_itsa
+
+
+@service_transaction
 def access_request_return(*, request: AccessRequest, reason: str, by: User) -> AccessRequest:
     """ITSA sends an approved request back with a reason, without changing any account."""
     request = AccessRequest.objects.select_for_update().get(pk=request.pk)
+    if not by.roles.is_itsa:
+        audit_refusal(actor=by, action="access_request.return", target=request)
+        raise NotAllowed("Only ITSA administrators can return requests.")
     if request.status == AccessRequest.Status.RETURNED:
         return request
-    if not by.roles.is_itsa:
-        audit_record(actor=by, action="access_request.return", target=request, outcome="denied")
-        raise NotAllowed("Only ITSA administrators can return requests.")
     if not request.is_with_itsa:
         raise RuleViolation(f"This request is {request.get_status_display().lower()} and cannot be returned.")
     request.return_reason = _clean_text(reason, field="reason", label="reason")
@@ -513,11 +562,11 @@ def may_attach(*, request: AccessRequest, user: User) -> bool:
     )
 
 
-@transaction.atomic
+@service_transaction
 def document_attach(*, request: AccessRequest, upload, by: User) -> SupportingDocument:
     request = AccessRequest.objects.select_for_update().get(pk=request.pk)
     if not may_attach(request=request, user=by):
-        audit_record(actor=by, action="document.attach", target=request, outcome="denied")
+        audit_refusal(actor=by, action="document.attach", target=request)
         raise NotAllowed("Documents can be added only by the department's requesters while the request is open.")
     checked = _check_upload(upload)
     document = _store_document(request=request, checked=checked, by=by)
@@ -527,7 +576,7 @@ def document_attach(*, request: AccessRequest, upload, by: User) -> SupportingDo
 
 # --- Status changes (3.5) -----------------------------------------------------------------------
 
-@transaction.atomic
+@service_transaction
 def status_change_report(
     *, person: User, kind: str, effective_date: date, note: str, by: User
 ) -> StatusChange:
@@ -535,7 +584,7 @@ def status_change_report(
     person is queued for ITSA to remove (left, transferred) or suspend (leave)."""
     department = person.department
     if department is None or department.head_id != by.pk:
-        audit_record(actor=by, action="status_change.report", target=person, outcome="denied")
+        audit_refusal(actor=by, action="status_change.report", target=person)
         raise NotAllowed("Only the head of the person's department can report a status change.")
     if kind not in StatusChange.Kind.values:
         raise RuleViolation("Choose what changed.", field="kind")
@@ -555,15 +604,13 @@ def status_change_report(
         if AccessRequest.objects.filter(grant=grant, action=action, status__in=AccessRequest.OPEN_STATUSES).exists():
             continue
         request = AccessRequest(
-            reference=_next_reference(), department=department, person=person, system=grant.system,
+            department=department, person=person, system=grant.system,
             action=action, role=grant.role, grant=grant, status_change=change,
             justification=f"{change.get_kind_display()} from {effective_date:%B %-d, %Y}. {note}".strip(),
             requested_by=by, submitted_at=now, status=AccessRequest.Status.WITH_ITSA, approved_by=by, approved_at=now,
         )
         uses = list(grant.permissible_uses.all())
-        request.written_text = _written_text(request, uses)
-        request.written_sha256 = hashlib.sha256(request.written_text.encode()).hexdigest()
-        request.save()
+        _save_written(request, uses)
         request.permissible_uses.set(uses)
     audit_record(actor=by, action="status_change.report", target=change)
     email_send("status-change", to=_itsa_emails(), context={"change": change})

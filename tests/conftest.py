@@ -6,6 +6,7 @@ authorized to use the video management system for public safety, and the Streets
 designee. Everyone who signs in uses PASSWORD.
 """
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 PASSWORD = "correct horse battery staple"
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls the browser tests
+# make around it are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @dataclass
@@ -43,7 +48,11 @@ def build_city():
     from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, Department, SurveillanceSystem, User
     from accounts.services import authorized_requester_add, department_set_head, role_group
     from portal.models import IntendedUse, PermissibleUse
+    from portal.table1 import load_table_1
     from requests.services import department_access_decide, department_access_request
+
+    # Tests on a transactional database start from empty tables: the migration's rows are gone.
+    load_table_1(IntendedUse, PermissibleUse)
 
     def person(email, name, department=None, password=PASSWORD):
         return User.objects.create_user(email=email, password=password, full_name=name, department=department)
@@ -101,6 +110,21 @@ def city(db):
 
 
 @pytest.fixture(autouse=True)
+def _tasks_run_in_process():
+    """Tasks run in the test's own process unless a test starts a real worker (see test_mail_through_a_worker)."""
+    from portal.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = True
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _private_media(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
@@ -131,3 +155,27 @@ def provisioned(city, **kwargs):
     if request.is_awaiting_head:
         request = access_request_approve(request=request, by=city.head)
     return access_request_provision(request=request, by=city.itsa, account_name=f"acct-{request.person.pk}-{request.role}")
+
+
+# --- Browser tests: Chromium through Playwright against the live server ---------------------------
+
+@pytest.fixture(scope="session")
+def browser():
+    from services import CHROMIUM_ARGS, chromium_path
+
+    path = chromium_path()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()

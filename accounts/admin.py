@@ -1,0 +1,126 @@
+"""Admin for people, departments, systems, requester lists and grants, with the rules of the services."""
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
+
+from portal.admin import HistoryAdmin, ReadOnlyHistoryAdmin
+from portal.errors import RuleViolation
+
+from .forms import PersonChangeForm, PersonCreationForm
+from .models import AuthorizedRequester, Department, Grant, SurveillanceSystem, User
+from .services import department_set_head
+
+_REFUSED = "_portal_admin_refused"
+
+
+@admin.register(User)
+class PersonAdmin(UserAdmin, HistoryAdmin):
+    """People sign in with their e-mail address. Their employment status changes only through a
+    head's status-change report, which also queues their grants for removal (3.5)."""
+
+    form = PersonChangeForm
+    add_form = PersonCreationForm
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Person", {"fields": ("full_name", "title", "department", "employment_status")}),
+        ("Portal permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {
+            "classes": ("wide",),
+            "fields": ("email", "full_name", "title", "department", "usable_password", "password1", "password2"),
+        }),
+    )
+    readonly_fields = ("employment_status", "last_login", "date_joined")
+    list_display = ("full_name", "email", "department", "employment_status", "is_active", "is_staff")
+    list_filter = ("department", "employment_status", "is_active", "is_staff", "is_superuser", "groups")
+    list_select_related = ("department",)
+    search_fields = ("full_name", "email", "title")
+    ordering = ("full_name", "email")
+    filter_horizontal = ("groups", "user_permissions")
+
+
+@admin.register(Department)
+class DepartmentAdmin(HistoryAdmin):
+    """The head is set through department_set_head, which moves the department's object permission."""
+
+    list_display = ("name", "code", "kind", "head")
+    list_filter = ("kind",)
+    list_select_related = ("head",)
+    search_fields = ("name", "code", "head__full_name", "head__email")
+    autocomplete_fields = ("head",)
+
+    def has_delete_permission(self, request, obj=None):
+        # Object permissions and history point at the department: it stays on record.
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        # A new department is saved first; its head is then set on its page, through the service.
+        return ("head",) if obj is None else ()
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            stored_head_id = Department.objects.values_list("head_id", flat=True).get(pk=obj.pk)
+            if obj.head_id != stored_head_id:
+                try:
+                    department_set_head(department=obj, head=obj.head, by=request.user)
+                except RuleViolation as refusal:
+                    setattr(request, _REFUSED, True)
+                    self.message_user(request, f"Nothing was saved: {refusal.message}", messages.ERROR)
+                    return
+            if not set(form.changed_data) - {"head"}:
+                return
+        super().save_model(request, obj, form, change)
+
+    def log_change(self, request, obj, message):
+        if not getattr(request, _REFUSED, False):
+            return super().log_change(request, obj, message)
+
+    def response_change(self, request, obj):
+        if getattr(request, _REFUSED, False):
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+
+@admin.register(SurveillanceSystem)
+class SurveillanceSystemAdmin(HistoryAdmin):
+    list_display = ("name", "code", "kind", "owner", "uses_biometrics", "is_license_plate_reader",
+                    "is_third_party", "has_public_feed")
+    list_filter = ("kind", "uses_biometrics", "is_license_plate_reader", "is_third_party", "has_public_feed")
+    list_select_related = ("owner",)
+    search_fields = ("name", "code", "description")
+
+
+@admin.register(AuthorizedRequester)
+class AuthorizedRequesterAdmin(ReadOnlyHistoryAdmin):
+    """The lists are kept on the requesters page, where authorized_requester_add and _end check 3.3."""
+
+    list_display = ("person", "department", "start_date", "end_date", "added_by", "added_at")
+    list_filter = ("department",)
+    list_select_related = ("person", "department", "added_by")
+    search_fields = ("person__full_name", "person__email", "department__name")
+    date_hierarchy = "start_date"
+    readonly_fields = ("added_at",)
+
+    def changelist_view(self, request, extra_context=None):
+        note = format_html(
+            'Authorized requesters are added and ended on <a href="{}">the requesters page</a>, '
+            "where the rules of Section 3.3 are checked.",
+            reverse("accounts:requesters"),
+        )
+        return super().changelist_view(request, {"subtitle": note, **(extra_context or {})})
+
+
+@admin.register(Grant)
+class GrantAdmin(ReadOnlyHistoryAdmin):
+    """Grants change only when ITSA provisions an access request."""
+
+    list_display = ("person", "system", "role", "status", "department", "account_name", "provisioned_at")
+    list_filter = ("status", "role", "system", "department")
+    list_select_related = ("person", "system", "department")
+    search_fields = ("person__full_name", "person__email", "account_name", "system__name")
+    date_hierarchy = "provisioned_at"

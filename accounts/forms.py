@@ -1,0 +1,95 @@
+"""The shape of the input on the accounts pages and in the admin. Rules stay in the services."""
+
+from django import forms
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.utils import timezone
+
+from .models import Department, User
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+_USWDS_CLASSES = {
+    forms.Select: "usa-select",
+    forms.Textarea: "usa-textarea",
+    forms.CheckboxInput: "usa-checkbox__input",
+}
+
+
+class PageForm(forms.Form):
+    """A form of the portal's pages: widgets carry the U.S. Web Design System classes."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            css = next((c for kind, c in _USWDS_CLASSES.items() if isinstance(field.widget, kind)), "usa-input")
+            field.widget.attrs.setdefault("class", css)
+
+
+class PeopleFilterForm(PageForm):
+    q = forms.CharField(label="Search by name, e-mail or title", required=False, max_length=100)
+    department = forms.ModelChoiceField(
+        label="Department", queryset=Department.objects.none(), required=False, empty_label="All departments"
+    )
+
+    def __init__(self, *args, departments, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = departments
+
+
+class RequesterSearchForm(PageForm):
+    q = forms.CharField(label="Search by department or person", required=False, max_length=100)
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.full_name} — {obj.department}" if obj.department_id else obj.full_name
+
+
+class RequesterAddForm(PageForm):
+    department = forms.ModelChoiceField(label="Department", queryset=Department.objects.all(),
+                                        empty_label="Choose a department")
+    person = PersonChoiceField(
+        label="Person",
+        queryset=User.objects.filter(is_active=True, department__isnull=False).select_related("department")
+        .order_by("department__name", "full_name"),
+        empty_label="Choose a person",
+        help_text="Only the department's own people can file its requests.",
+    )
+    start_date = forms.DateField(label="Start date", widget=DATE_INPUT, initial=timezone.localdate)
+    end_date = forms.DateField(label="End date (optional)", widget=DATE_INPUT, required=False)
+
+
+class RequesterEndForm(PageForm):
+    end_date = forms.DateField(label="Last day on the list", widget=DATE_INPUT, required=False,
+                               help_text="Leave empty to end it today.")
+
+
+def _unique_email(form, email: str) -> str:
+    email = User.objects.normalize_email(email).lower()
+    others = User.objects.filter(email__iexact=email)
+    if form.instance.pk:
+        others = others.exclude(pk=form.instance.pk)
+    if others.exists():
+        raise forms.ValidationError("A person with this e-mail address already exists.")
+    return email
+
+
+class PersonCreationForm(AdminUserCreationForm):
+    """The admin's add form: people sign in with their e-mail address, not a username."""
+
+    class Meta:
+        model = User
+        fields = ("email", "full_name", "title", "department")
+        field_classes = {}
+
+    def clean_email(self):
+        return _unique_email(self, self.cleaned_data["email"])
+
+
+class PersonChangeForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+        field_classes = {}
+
+    def clean_email(self):
+        return _unique_email(self, self.cleaned_data["email"])

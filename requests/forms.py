@@ -1,0 +1,223 @@
+"""The shape of the input on the request pages. Rules stay in requests.services."""
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.urls import reverse
+
+from accounts.models import Department, Grant, SurveillanceSystem, User
+from portal.models import IntendedUse, PermissibleUse
+
+from .models import AccessRequest, StatusChange
+
+TEXT_LIMIT = 5000
+ACCEPTED_FILES = ".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg"
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; cleans to a list (empty when nothing was chosen)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, person):
+        return f"{person.full_name} ({person.email})"
+
+
+class PortalForm(forms.Form):
+    """Gives every widget its USWDS class; Django adds aria-invalid and aria-describedby."""
+
+    css = {
+        forms.Select: "usa-select",
+        forms.Textarea: "usa-textarea",
+        forms.CheckboxSelectMultiple: "usa-checkbox__input",
+        forms.RadioSelect: "usa-radio__input",
+        forms.FileInput: "usa-file-input",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            css = next((c for kind, c in self.css.items() if isinstance(widget, kind)), "usa-input")
+            if not widget.is_hidden:
+                widget.attrs.setdefault("class", css)
+
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        for name in self._errors:
+            widget = self.fields[name].widget if name in self.fields else None
+            css = widget.attrs.get("class", "") if widget is not None else ""
+            if css.startswith(("usa-input", "usa-select", "usa-textarea")) and "usa-input--error" not in css:
+                widget.attrs["class"] = f"{css} usa-input--error"
+
+    @property
+    def has_field_errors(self) -> bool:
+        return any(name != NON_FIELD_ERRORS for name in self.errors)
+
+    def error_field(self, name: str | None) -> str | None:
+        """Where a service's refusal goes: the named field when the form shows it, else the form."""
+        return name if name in self.fields and not self.fields[name].widget.is_hidden else None
+
+
+class AccessRequestForm(PortalForm):
+    """A written access request: add, change, remove or suspend one person's access to one system."""
+
+    department = forms.ModelChoiceField(queryset=Department.objects.none(), empty_label="Choose a department")
+    person = PersonChoiceField(queryset=User.objects.none(), empty_label="Choose a person")
+    system = forms.ModelChoiceField(queryset=SurveillanceSystem.objects.all(), empty_label="Choose a system")
+    action = forms.ChoiceField(choices=AccessRequest.Action.choices, label="Request")
+    role = forms.ChoiceField(choices=Grant.Role.choices)
+    permissible_uses = forms.ModelMultipleChoiceField(
+        queryset=PermissibleUse.objects.none(), widget=forms.CheckboxSelectMultiple, required=False,
+        label="Permissible uses (Table 1)",
+    )
+    justification = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}), max_length=TEXT_LIMIT,
+        help_text="Why this person needs this access for the uses you name.",
+    )
+    documents = MultipleFileField(
+        required=False, label="Supporting documents",
+        help_text="A signed copy of the request, a memo: PDF, PNG or JPEG files.",
+    )
+
+    def __init__(self, *args, departments, department=None, uses=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        departments = list(departments)
+        field = self.fields["department"]
+        field.queryset = Department.objects.filter(pk__in=[d.pk for d in departments])
+        if len(departments) == 1:
+            field.widget = forms.HiddenInput()
+            field.initial = departments[0].pk
+            department = departments[0]
+        scope = [department.pk] if department else [d.pk for d in departments]
+        self.fields["person"].queryset = User.objects.filter(department__in=scope).order_by("full_name", "email")
+        self.fields["permissible_uses"].queryset = (
+            uses if uses is not None else PermissibleUse.objects.all()
+        ).select_related("intended_use")
+        self.fields["documents"].widget.attrs.update(accept=ACCEPTED_FILES)
+        # htmx sends the whole form (CSRF token included) with every change of these selects.
+        preview = {
+            "hx-post": reverse("requests:preview"),
+            "hx-trigger": "change",
+            "hx-target": "#rule-feedback",
+            # A newer choice cancels the answer still on its way, so the last choice always wins.
+            "hx-sync": "closest form:replace",
+        }
+        for name in ("person", "system", "action", "role"):
+            self.fields[name].widget.attrs.update(preview)
+
+    def use_groups(self):
+        """The permissible-use checkboxes grouped under their intended use, with its conditions."""
+        groups: dict[int, tuple[IntendedUse, list]] = {}
+        for checkbox in self["permissible_uses"]:
+            use = checkbox.data["value"].instance
+            groups.setdefault(use.intended_use_id, (use.intended_use, []))[1].append(checkbox)
+        return list(groups.values())
+
+
+class PreviewForm(forms.Form):
+    """The half-filled request form, for the inline rule feedback."""
+
+    department = forms.ModelChoiceField(queryset=Department.objects.none())
+    person = forms.ModelChoiceField(queryset=User.objects.none())
+    system = forms.ModelChoiceField(queryset=SurveillanceSystem.objects.all())
+    action = forms.ChoiceField(choices=AccessRequest.Action.choices)
+    role = forms.ChoiceField(choices=Grant.Role.choices)
+
+    def __init__(self, *args, departments, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = Department.objects.filter(pk__in=[d.pk for d in departments])
+        self.fields["person"].queryset = people
+
+    def clean(self):
+        data = super().clean()
+        if data.get("person") and data.get("department") and data["person"].department_id != data["department"].pk:
+            raise forms.ValidationError("The person does not work for that department.")
+        return data
+
+
+class ReasonForm(PortalForm):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=TEXT_LIMIT)
+
+    def __init__(self, *args, label: str = "Reason", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].label = label
+
+
+class ProvisionForm(PortalForm):
+    account_name = forms.CharField(
+        max_length=150, required=False, label="Account name on the system",
+        help_text="The user name created on the system.",
+    )
+
+    def __init__(self, *args, access_request: AccessRequest, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A new account needs its name; a change, suspension or removal keeps the one on record.
+        self.fields["account_name"].required = access_request.action == AccessRequest.Action.ADD
+
+
+class DocumentForm(PortalForm):
+    document = forms.FileField(
+        label="Add a supporting document", help_text="A PDF, PNG or JPEG file: a signed copy, a memo.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["document"].widget.attrs.update(accept=ACCEPTED_FILES)
+
+
+class StatusChangeForm(PortalForm):
+    kind = forms.ChoiceField(choices=StatusChange.Kind.choices, label="What changed")
+    effective_date = forms.DateField(
+        label="Effective date", widget=forms.DateInput(attrs={"type": "date"}), help_text="Format: YYYY-MM-DD."
+    )
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=TEXT_LIMIT, required=False)
+
+
+class DepartmentAccessForm(PortalForm):
+    """A department head asks for the department to use a system (S3.4a)."""
+
+    department = forms.ModelChoiceField(queryset=Department.objects.none(), empty_label="Choose a department")
+    system = forms.ModelChoiceField(queryset=SurveillanceSystem.objects.all(), empty_label="Choose a system")
+    intended_uses = forms.ModelMultipleChoiceField(
+        queryset=IntendedUse.objects.all(), widget=forms.CheckboxSelectMultiple, label="Intended uses (Table 1)",
+    )
+    business_need = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}), max_length=TEXT_LIMIT, label="Business need",
+        help_text="The service the department delivers that needs this system.",
+    )
+
+    def __init__(self, *args, departments, **kwargs):
+        super().__init__(*args, **kwargs)
+        departments = list(departments)
+        field = self.fields["department"]
+        field.queryset = Department.objects.filter(pk__in=[d.pk for d in departments])
+        if len(departments) == 1:
+            field.widget = forms.HiddenInput()
+            field.initial = departments[0].pk
+
+    def intended_use_choices(self):
+        """Each checkbox with its row of Table 1 (policy and conditions)."""
+        return [(checkbox, checkbox.data["value"].instance) for checkbox in self["intended_uses"]]
+
+
+class DecideForm(PortalForm):
+    decision = forms.ChoiceField(
+        choices=[("grant", "Grant department access"), ("deny", "Deny department access")],
+        widget=forms.RadioSelect, label="Decision",
+    )
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=TEXT_LIMIT,
+                             label="Reason for the decision")

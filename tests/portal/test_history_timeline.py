@@ -1,0 +1,95 @@
+"""Timelines: who did what, when, from → to, read from the history of each governance model."""
+
+from contextlib import contextmanager
+
+from conftest import file_request, provisioned
+from django.test import RequestFactory
+from simple_history.models import HistoricalRecords
+
+from accounts.models import User
+from portal.history import combined_timeline, timeline
+from requests.models import StatusChange
+from requests.services import access_request_approve, access_request_provision, status_change_report
+
+
+@contextmanager
+def _signed_in(user):
+    """What the history middleware does for a web request: the signed-in person is the author."""
+    request = RequestFactory().post("/")
+    request.user = user
+    HistoricalRecords.context.request = request
+    try:
+        yield
+    finally:
+        del HistoricalRecords.context.request
+
+
+def _changes(entry):
+    return {(change.field, change.old, change.new) for change in entry.changes}
+
+
+def test_a_requests_timeline_shows_who_moved_it_from_which_status_to_which(city):
+    """S3.4c S3.5b: every account traces back to a request, its approval and its provisioning."""
+    with _signed_in(city.requester):
+        request = file_request(city, by=city.requester)
+    with _signed_in(city.head):
+        access_request_approve(request=request, by=city.head)
+    with _signed_in(city.itsa):
+        access_request_provision(request=request, by=city.itsa, account_name="oofficer")
+
+    entries = timeline(request)
+
+    assert [entry.who for entry in entries][:2] == [city.itsa, city.head]
+    assert entries[-1].who == city.requester and entries[-1].what == "Created access request"
+    assert ("status", "Approved — with ITSA", "Completed by ITSA") in _changes(entries[0])
+    assert ("status", "Awaiting the head's approval", "Approved — with ITSA") in _changes(entries[1])
+    assert ("approved by", "", str(city.head)) in _changes(entries[1])
+    assert [entry.when for entry in entries] == sorted((entry.when for entry in entries), reverse=True)
+
+
+def test_a_grants_timeline_shows_a_change_of_role_in_words(city):
+    """S3.2a S3.5b"""
+    grant = provisioned(city).grant
+    change = file_request(city, action="change", role="auditor", uses=[city.investigations], by=city.head)
+    access_request_provision(request=change, by=city.itsa2)
+
+    entries = timeline(grant)
+
+    role_change = next(entry for entry in entries if _changes(entry))
+    assert ("role", "End user", "Auditor") in _changes(role_change)
+    assert role_change.what == f"changed by {city.itsa2}"
+
+
+def test_a_persons_timeline_shows_the_reported_status_change(city):
+    """S3.5c"""
+    person = User.objects.get(pk=city.officer.pk)
+    status_change_report(person=person, kind=StatusChange.Kind.ON_LEAVE, effective_date=person.date_joined.date(),
+                         note="", by=city.head)
+
+    entry = timeline(person)[0]
+
+    assert entry.what == f"status change reported by {city.head}"
+    assert ("employment status", "Active", "On leave") in _changes(entry)
+
+
+def test_a_timeline_is_limited_and_starts_with_the_newest_change(city):
+    """S3.4d"""
+    request = file_request(city, by=city.requester)
+    for number in range(5):
+        request.justification = f"Edit {number}"
+        request.save()
+
+    entries = timeline(request, limit=3)
+
+    assert len(entries) == 3
+    assert ("justification", "Edit 3", "Edit 4") in _changes(entries[0])
+
+
+def test_a_combined_timeline_merges_objects_newest_first(city):
+    """S3.5b"""
+    request = provisioned(city)
+
+    entries = combined_timeline(request, request.grant, None)
+
+    assert len(entries) == len(timeline(request)) + len(timeline(request.grant))
+    assert [entry.when for entry in entries] == sorted((entry.when for entry in entries), reverse=True)

@@ -1,0 +1,143 @@
+"""Supporting documents (S3.5a) at the service level: what is refused stores nothing; what is kept
+is stored under a generated name with its fingerprint."""
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from conftest import file_request
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from portal.errors import NotAllowed, RuleViolation
+from requests.models import AccessRequest, SupportingDocument
+from requests.services import access_request_withdraw, document_attach
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
+
+
+@pytest.fixture
+def storage_root(settings):
+    return Path(settings.STORAGES["default"]["OPTIONS"]["location"])
+
+
+def _stored_files(root: Path) -> list[Path]:
+    return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
+
+
+BAD_UPLOADS = {
+    "too big": lambda: SimpleUploadedFile("scan.pdf", PDF + b"0" * 2048, content_type="application/pdf"),
+    "plain text": lambda: SimpleUploadedFile("memo.pdf", b"just some words\n", content_type="application/pdf"),
+    "a Windows program": lambda: SimpleUploadedFile("memo.pdf", b"MZ\x90\x00" + b"\x00" * 200,
+                                                    content_type="application/pdf"),
+    "empty": lambda: SimpleUploadedFile("empty.pdf", b"", content_type="application/pdf"),
+    "a parent-folder name": lambda: ContentFile(PDF, name="../../etc/memo.pdf"),
+    "a name with a slash": lambda: ContentFile(PDF, name="sub/memo.pdf"),
+    "a name with a backslash": lambda: ContentFile(PDF, name="..\\memo.pdf"),
+    "a hidden-file name": lambda: SimpleUploadedFile(".htaccess", PDF, content_type="application/pdf"),
+}
+
+
+@pytest.fixture
+def small_limit(settings):
+    settings.SUPPORTING_DOCUMENT_MAX_BYTES = 1024
+
+
+@pytest.mark.parametrize("kind", list(BAD_UPLOADS))
+def test_a_bad_upload_attached_to_a_request_is_refused_and_nothing_is_stored(city, storage_root, small_limit, kind):
+    """S3.5a"""
+    request = file_request(city)
+
+    with pytest.raises(RuleViolation) as refusal:
+        document_attach(request=request, upload=BAD_UPLOADS[kind](), by=city.requester)
+
+    assert refusal.value.field == "documents"
+    assert not SupportingDocument.objects.exists()
+    assert _stored_files(storage_root) == []
+
+
+@pytest.mark.parametrize("kind", list(BAD_UPLOADS))
+def test_a_bad_upload_filed_with_a_request_refuses_the_request_and_stores_nothing(city, storage_root, small_limit,
+                                                                                  kind):
+    """S3.4d S3.5a: the request is not filed without its documents."""
+    with pytest.raises(RuleViolation):
+        file_request(city, documents=[SimpleUploadedFile("signed.pdf", PDF), BAD_UPLOADS[kind]()])
+
+    assert not AccessRequest.objects.exists()
+    assert not SupportingDocument.objects.exists()
+    assert _stored_files(storage_root) == []
+
+
+def test_a_pdf_is_stored_under_a_generated_name_with_its_fingerprint(city, storage_root):
+    """S3.5a"""
+    request = file_request(city)
+
+    document = document_attach(request=request, upload=SimpleUploadedFile("Signed copy.pdf", PDF), by=city.requester)
+
+    assert document.original_name == "Signed copy.pdf"
+    assert document.content_type == "application/pdf"
+    assert document.size == len(PDF)
+    assert document.sha256 == hashlib.sha256(PDF).hexdigest()
+    assert document.uploaded_by == city.requester
+    assert "Signed" not in document.file.name and ".pdf" not in document.file.name
+    assert document.file.name.startswith(f"requests/{request.pk}/")
+    stored = _stored_files(storage_root)
+    assert len(stored) == 1 and stored[0].read_bytes() == PDF
+    assert storage_root in stored[0].parents
+
+
+def test_documents_filed_with_a_request_are_kept_with_it(city, storage_root):
+    """S3.4d S3.5a"""
+    request = file_request(city, documents=[SimpleUploadedFile("signed.pdf", PDF), SimpleUploadedFile("id.png", PNG)])
+
+    documents = list(request.documents.all())
+    assert [(d.original_name, d.content_type) for d in documents] == [
+        ("signed.pdf", "application/pdf"), ("id.png", "image/png"),
+    ]
+    assert {d.sha256 for d in documents} == {hashlib.sha256(PDF).hexdigest(), hashlib.sha256(PNG).hexdigest()}
+    assert len(_stored_files(storage_root)) == 2
+
+
+def test_two_uploads_with_the_same_name_are_stored_apart(city, storage_root):
+    """S3.5a: generated names never collide or overwrite."""
+    request = file_request(city)
+
+    first = document_attach(request=request, upload=SimpleUploadedFile("scan.pdf", PDF), by=city.requester)
+    second = document_attach(request=request, upload=SimpleUploadedFile("scan.pdf", PDF + b"%2"), by=city.requester)
+
+    assert first.file.name != second.file.name
+    assert len(_stored_files(storage_root)) == 2
+
+
+def test_a_file_exactly_at_the_limit_is_accepted(city, settings):
+    """S3.5a"""
+    settings.SUPPORTING_DOCUMENT_MAX_BYTES = len(PDF)
+    request = file_request(city)
+
+    document = document_attach(request=request, upload=SimpleUploadedFile("scan.pdf", PDF), by=city.requester)
+
+    assert document.size == len(PDF)
+
+
+def test_someone_outside_the_department_cannot_attach_a_document(city, storage_root):
+    """S3.3 S3.5a"""
+    request = file_request(city)
+
+    for actor in (city.outsider, city.officer, city.itsa):
+        with pytest.raises(NotAllowed):
+            document_attach(request=request, upload=SimpleUploadedFile("scan.pdf", PDF), by=actor)
+
+    assert not SupportingDocument.objects.exists()
+    assert _stored_files(storage_root) == []
+
+
+def test_a_document_cannot_be_attached_to_a_closed_request(city, storage_root):
+    """S3.5a"""
+    request = file_request(city)
+    access_request_withdraw(request=request, by=city.requester)
+
+    with pytest.raises(NotAllowed):
+        document_attach(request=request, upload=SimpleUploadedFile("scan.pdf", PDF), by=city.requester)
+
+    assert _stored_files(storage_root) == []

@@ -1,0 +1,246 @@
+"""The admin for ITSA superusers keeps the portal's rules: guarded records are read-only there, and
+a department's head changes through the same service as everywhere else."""
+
+from datetime import date
+
+import pytest
+from conftest import PASSWORD, provisioned
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from accounts.models import Department, Grant, User
+from accounts.services import DEPARTMENT_PERM
+from portal.models import AuditEvent
+from requests.models import AccessRequest
+from requests.services import status_change_report
+
+GUARDED_APPS = ("portal", "accounts", "access_requests")
+
+
+@pytest.fixture
+def itsa_admin(city, client):
+    User.objects.filter(pk=city.itsa.pk).update(is_staff=True, is_superuser=True)
+    client.force_login(city.itsa)
+    return client
+
+
+def _url(model, view, *args):
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+def _messages(response):
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def test_every_model_of_the_portal_is_in_the_admin():
+    for app_label in GUARDED_APPS:
+        for model in apps.get_app_config(app_label).get_models():
+            if model.__name__.startswith("Historical"):
+                continue
+            assert admin.site.is_registered(model), model
+
+
+@pytest.mark.parametrize("model", [
+    model for app_label in GUARDED_APPS for model in apps.get_app_config(app_label).get_models()
+    if not model.__name__.startswith("Historical")
+], ids=lambda model: model.__name__)
+def test_an_itsa_superuser_opens_every_changelist_and_change_page(city, itsa_admin, model):
+    memo = SimpleUploadedFile("memo.pdf", b"%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n", content_type="application/pdf")
+    provisioned(city, person=city.officer, documents=[memo])
+    status_change_report(person=User.objects.get(pk=city.analyst.pk), kind="on_leave", effective_date=date.today(),
+                         note="", by=city.head)
+    assert itsa_admin.get(_url(model, "changelist")).status_code == 200
+    assert itsa_admin.get(_url(model, "changelist"), {"q": "police"}).status_code == 200
+    obj = model._default_manager.first()
+    assert itsa_admin.get(_url(model, "change", obj.pk)).status_code == 200
+    assert itsa_admin.get(_url(model, "history", obj.pk)).status_code == 200
+    if hasattr(obj, "history"):
+        version = obj.history.earliest("history_date")
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_simple_history",
+                      args=[obj.pk, version.history_id])
+        assert itsa_admin.get(url).status_code == 200
+
+
+def test_people_outside_the_admin_staff_cannot_open_it(city, client):
+    client.force_login(city.itsa)
+    response = client.get(_url(Grant, "changelist"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))
+
+
+@pytest.mark.parametrize("model", [AccessRequest, Grant, AuditEvent], ids=lambda model: model.__name__)
+def test_guarded_records_cannot_be_added(city, itsa_admin, model):
+    """S3.5b"""
+    assert itsa_admin.get(_url(model, "add")).status_code == 403
+    before = model.objects.count()
+    assert itsa_admin.post(_url(model, "add"), {}).status_code == 403
+    assert model.objects.count() == before
+
+
+def test_a_grant_cannot_be_changed_or_deleted_in_the_admin(city, itsa_admin):
+    """S3.5b"""
+    grant = provisioned(city, person=city.officer).grant
+    response = itsa_admin.post(_url(Grant, "change", grant.pk), {
+        "person": grant.person_id, "system": grant.system_id, "department": grant.department_id,
+        "role": "administrator", "status": "active", "account_name": "root",
+        "provisioned_at_0": "2025-01-01", "provisioned_at_1": "00:00:00", "provisioned_by": city.itsa.pk,
+    })
+    assert response.status_code == 403
+    assert itsa_admin.post(_url(Grant, "delete", grant.pk), {"post": "yes"}).status_code == 403
+    grant.refresh_from_db()
+    assert (grant.role, grant.account_name) == ("end_user", "acct-%s-end_user" % city.officer.pk)
+
+
+def test_an_access_request_cannot_be_changed_in_the_admin(city, itsa_admin):
+    request = provisioned(city, person=city.officer)
+    response = itsa_admin.post(_url(AccessRequest, "change", request.pk), {
+        "status": "awaiting_head", "role": "administrator", "justification": "changed",
+    })
+    assert response.status_code == 403
+    assert itsa_admin.post(_url(AccessRequest, "delete", request.pk), {"post": "yes"}).status_code == 403
+    request.refresh_from_db()
+    assert (request.status, request.role) == (AccessRequest.Status.COMPLETED, "end_user")
+
+
+def test_an_audit_event_cannot_be_changed_or_deleted_in_the_admin(city, itsa_admin):
+    event = AuditEvent.objects.first()
+    response = itsa_admin.post(_url(AuditEvent, "change", event.pk), {"action": "nothing", "outcome": "success"})
+    assert response.status_code == 403
+    assert itsa_admin.post(_url(AuditEvent, "delete", event.pk), {"post": "yes"}).status_code == 403
+    event.refresh_from_db()
+    assert event.action != "nothing"
+
+
+def test_a_grant_is_never_reverted_to_an_old_version_from_its_history(city, itsa_admin):
+    request = provisioned(city, person=city.officer)
+    provisioned(city, person=city.officer, action="remove")
+    grant = Grant.objects.get(pk=request.grant.pk)
+    first = grant.history.earliest("history_date")
+    url = reverse("admin:accounts_grant_simple_history", args=[grant.pk, first.history_id])
+    assert itsa_admin.get(url).status_code == 200
+    assert itsa_admin.post(url, {"status": "active"}).status_code == 403
+    grant.refresh_from_db()
+    assert grant.status == Grant.Status.REMOVED
+
+
+def test_a_department_head_is_never_set_by_reverting_to_an_old_version(city, itsa_admin):
+    first = city.police.history.earliest("history_date")
+    assert first.head_id is None
+    url = reverse("admin:accounts_department_simple_history", args=[city.police.pk, first.history_id])
+    response = itsa_admin.post(url, _department_form(city.police, None))
+    assert response.status_code == 403
+    city.police.refresh_from_db()
+    assert city.police.head == city.head
+
+
+def _department_form(department, head):
+    return {"name": department.name, "code": department.code, "kind": department.kind,
+            "head": head.pk if head else ""}
+
+
+def test_changing_a_head_in_the_admin_goes_through_the_service(city, itsa_admin):
+    recorded = AuditEvent.objects.filter(action="department.set_head", target=str(city.police))
+    before = recorded.count()
+    response = itsa_admin.post(_url(Department, "change", city.police.pk), _department_form(city.police, city.officer))
+    assert response.status_code == 302
+    city.police.refresh_from_db()
+    assert city.police.head == city.officer
+    assert User.objects.get(pk=city.officer.pk).has_perm(DEPARTMENT_PERM, city.police)
+    assert recorded.count() == before + 1
+
+
+def test_the_former_head_loses_the_department_unless_they_are_on_the_requester_list(city, itsa_admin):
+    itsa_admin.post(_url(Department, "change", city.streets.pk), _department_form(city.streets, city.streets_worker))
+    assert User.objects.get(pk=city.streets_worker.pk).has_perm(DEPARTMENT_PERM, city.streets)
+    # Oscar is still an authorized requester of Streets: he keeps acting for it.
+    assert User.objects.get(pk=city.outsider.pk).has_perm(DEPARTMENT_PERM, city.streets)
+
+
+def test_a_head_the_service_refuses_is_not_saved_and_the_reason_is_shown(city, itsa_admin):
+    User.objects.filter(pk=city.officer.pk).update(is_active=False)
+    form = {**_department_form(city.police, city.officer), "name": "Renamed Police"}
+    response = itsa_admin.post(_url(Department, "change", city.police.pk), form)
+    assert response.status_code == 302
+    assert response.url == _url(Department, "change", city.police.pk)
+    city.police.refresh_from_db()
+    assert (city.police.name, city.police.head) == ("Police Department", city.head)
+    assert not User.objects.get(pk=city.officer.pk).has_perm(DEPARTMENT_PERM, city.police)
+    assert any("deactivated" in message for message in _messages(response))
+
+
+def test_a_superuser_outside_itsa_cannot_change_a_head(city, client):
+    User.objects.filter(pk=city.designee.pk).update(is_staff=True, is_superuser=True)
+    client.force_login(city.designee)
+    response = client.post(_url(Department, "change", city.police.pk), _department_form(city.police, city.officer))
+    city.police.refresh_from_db()
+    assert city.police.head == city.head
+    assert any("Only ITSA administrators" in message for message in _messages(response))
+
+
+def test_a_new_department_is_created_without_a_head_which_is_then_set_through_the_service(city, itsa_admin):
+    response = itsa_admin.post(_url(Department, "add"), {"name": "Parks Board", "code": "parks", "kind": "board",
+                                                         "head": city.analyst.pk})
+    assert response.status_code == 302
+    parks = Department.objects.get(code="parks")
+    assert parks.head is None
+    itsa_admin.post(_url(Department, "change", parks.pk), _department_form(parks, city.analyst))
+    parks.refresh_from_db()
+    assert parks.head == city.analyst
+    assert User.objects.get(pk=city.analyst.pk).has_perm(DEPARTMENT_PERM, parks)
+
+
+def test_a_refused_head_change_is_on_the_audit_trail(city, itsa_admin):
+    User.objects.filter(pk=city.designee.pk).update(is_staff=True, is_superuser=True)
+    itsa_admin.force_login(city.designee)
+    itsa_admin.post(_url(Department, "change", city.police.pk), _department_form(city.police, city.officer))
+    assert AuditEvent.objects.filter(actor=city.designee, action="department.set_head", outcome="denied").exists()
+
+
+def test_a_department_cannot_be_deleted(city, itsa_admin):
+    assert itsa_admin.post(_url(Department, "delete", city.streets.pk), {"post": "yes"}).status_code == 403
+    assert Department.objects.filter(pk=city.streets.pk).exists()
+
+
+def test_a_person_added_in_the_admin_signs_in_with_their_e_mail_address(city, itsa_admin, client):
+    response = itsa_admin.post(_url(User, "add"), {
+        "email": "New.Person@Police.example", "full_name": "Nia New", "department": city.police.pk,
+        "usable_password": "true", "password1": PASSWORD, "password2": PASSWORD,
+    })
+    assert response.status_code == 302
+    person = User.objects.get(full_name="Nia New")
+    assert person.email == "new.person@police.example"
+    itsa_admin.logout()
+    assert client.login(username="new.person@police.example", password=PASSWORD)
+
+
+def test_an_e_mail_address_differing_only_in_case_is_refused(city, itsa_admin):
+    response = itsa_admin.post(_url(User, "add"), {
+        "email": city.officer.email.upper(), "full_name": "Copy", "usable_password": "false",
+    })
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["email"]
+    assert User.objects.filter(email__iexact=city.officer.email).count() == 1
+
+
+def test_employment_status_is_read_only_in_the_admin(city, itsa_admin):
+    """S3.5c: a status change is reported by the head, which also queues the person's grants."""
+    officer = city.officer
+    response = itsa_admin.post(_url(User, "change", officer.pk), {
+        "email": officer.email, "full_name": "Olive Officer-Renamed", "title": "", "department": city.police.pk,
+        "employment_status": "left", "is_active": "on", "date_joined_0": "2025-01-01", "date_joined_1": "00:00:00",
+    })
+    assert response.status_code == 302
+    officer.refresh_from_db()
+    assert officer.full_name == "Olive Officer-Renamed"
+    assert officer.employment_status == User.EmploymentStatus.ACTIVE
+
+
+def test_the_requester_list_admin_points_to_the_requesters_page(city, itsa_admin):
+    from accounts.models import AuthorizedRequester
+
+    response = itsa_admin.get(_url(AuthorizedRequester, "changelist"))
+    assert reverse("accounts:requesters") in response.content.decode()
+    assert itsa_admin.get(_url(AuthorizedRequester, "add")).status_code == 403

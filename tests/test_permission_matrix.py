@@ -1,0 +1,244 @@
+"""Every URL of the URLconf × every role × own and other department.
+
+Each cell says what the role gets: "ok" (the page, or the change is made), "404" (the object or
+page does not exist for them), "login" (anonymous: sent to sign in), "refused" (they see the object
+but the service refuses the change: nothing in the database changes). A URL pattern missing from
+CASES fails `test_every_url_of_the_urlconf_is_in_the_matrix`: a new view cannot ship unchecked.
+"""
+
+import pytest
+from conftest import PASSWORD, file_request, provisioned
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from accounts.models import AuthorizedRequester, Grant, User
+from portal.models import IntendedUse
+from requests.models import AccessRequest, DepartmentAccess, StatusChange, SupportingDocument
+from requests.services import access_request_approve, department_access_request, document_attach
+
+ROLES = ["anonymous", "head", "requester", "officer", "outsider", "itsa", "designee"]
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+# Patterns that are not ours to check here: the admin has its own tests; Django's auth views are
+# sign-in, sign-out and password pages every visitor may reach.
+NOT_IN_MATRIX = {"admin", "login", "logout", "password_change", "password_change_done", "password_reset",
+                 "password_reset_done", "password_reset_confirm", "password_reset_complete"}
+
+
+class World:
+    """The police department's objects (own department for head and requester) and one of
+    the streets department (the outsider's own)."""
+
+    def __init__(self, city):
+        self.city = city
+        done = provisioned(city)  # the officer's end-user grant on the VMS
+        self.grant = done.grant
+        self.awaiting = file_request(city, action="change", uses=[city.crime_detection, city.investigations])
+        self.with_itsa = access_request_approve(request=file_request(city, person=city.analyst), by=city.head)
+        self.document = document_attach(request=self.with_itsa, upload=SimpleUploadedFile("memo.pdf", PDF),
+                                        by=city.requester)
+        self.police_vms = city.police_vms
+        self.streets_pending = department_access_request(
+            department=city.streets, system=city.lpr, intended_uses=[IntendedUse.objects.get(code="public-safety")],
+            business_need="Find stolen city vehicles.", by=city.outsider,
+        )
+        self.requester_entry = AuthorizedRequester.objects.get(department=city.police, person=city.requester)
+
+
+def snapshot():
+    return (
+        sorted(AccessRequest.objects.values_list("pk", "status")),
+        sorted(Grant.objects.values_list("pk", "status", "role")),
+        sorted(DepartmentAccess.objects.values_list("pk", "status")),
+        sorted(AuthorizedRequester.objects.values_list("pk", "end_date")),
+        SupportingDocument.objects.count(),
+        StatusChange.objects.count(),
+        sorted(User.objects.values_list("pk", "employment_status")),
+    )
+
+
+def _case(name, method, kwargs, expect, data=None):
+    return {"name": name, "method": method, "kwargs": kwargs, "expect": expect, "data": data}
+
+
+def _new_request_data(w):
+    c = w.city
+    return {"department": c.police.pk, "person": c.head.pk, "system": c.vms.pk, "action": "add",
+            "role": "end_user", "permissible_uses": [c.crime_detection.pk], "justification": "Reviews footage."}
+
+
+def _department_access_data(w):
+    return {"department": w.city.police.pk, "system": w.city.lpr.pk,
+            "intended_uses": [IntendedUse.objects.get(code="public-safety").pk], "business_need": "Plates."}
+
+
+def _requester_add_data(w):
+    return {"department": w.city.police.pk, "person": w.city.analyst.pk, "start_date": timezone.localdate()}
+
+
+ALL_LOGGED_IN = {role: "ok" for role in ROLES if role != "anonymous"}
+POLICE = {"head": "ok", "requester": "ok", "itsa": "ok", "officer": "404", "outsider": "404", "designee": "404"}
+POLICE_ONLY = {"head": "ok", "requester": "ok", "itsa": "404", "officer": "404", "outsider": "404",
+               "designee": "404"}
+ITSA_ONLY = {"itsa": "ok", "head": "404", "requester": "404", "officer": "404", "outsider": "404",
+             "designee": "404"}
+
+CASES = [
+    _case("home", "get", lambda w: {}, ALL_LOGGED_IN),
+    _case("healthz", "get", lambda w: {}, {**ALL_LOGGED_IN, "anonymous": "ok"}),
+    _case("requests:list", "get", lambda w: {}, ALL_LOGGED_IN),
+    _case("requests:new", "get", lambda w: {}, ALL_LOGGED_IN),
+    _case("requests:new", "post", lambda w: {}, {
+        "head": "ok", "requester": "ok", "officer": "refused", "outsider": "refused", "itsa": "refused",
+        "designee": "refused"}, data=_new_request_data),
+    _case("requests:preview", "post", lambda w: {}, ALL_LOGGED_IN,
+          data=lambda w: {**_new_request_data(w), "person": w.city.officer.pk}),
+    _case("requests:queue", "get", lambda w: {}, ITSA_ONLY),
+    _case("requests:detail", "get", lambda w: {"pk": w.with_itsa.pk}, POLICE),
+    _case("requests:detail", "get", lambda w: {"pk": w.awaiting.pk}, POLICE_ONLY),
+    _case("requests:written", "get", lambda w: {"pk": w.with_itsa.pk}, POLICE),
+    _case("requests:approve", "post", lambda w: {"pk": w.awaiting.pk}, {**POLICE_ONLY, "requester": "refused"}),
+    _case("requests:decline", "post", lambda w: {"pk": w.awaiting.pk}, {**POLICE_ONLY, "requester": "refused"},
+          data=lambda w: {"reason": "Not needed."}),
+    _case("requests:withdraw", "post", lambda w: {"pk": w.awaiting.pk}, POLICE_ONLY),
+    _case("requests:provision", "post", lambda w: {"pk": w.with_itsa.pk},
+          {**POLICE, "head": "refused", "requester": "refused"}, data=lambda w: {"account_name": "aanalyst"}),
+    _case("requests:return", "post", lambda w: {"pk": w.with_itsa.pk},
+          {**POLICE, "head": "refused", "requester": "refused"}, data=lambda w: {"reason": "Missing signature."}),
+    _case("requests:attach", "post", lambda w: {"pk": w.awaiting.pk}, POLICE_ONLY,
+          data=lambda w: {"document": SimpleUploadedFile("signed.pdf", PDF)}),
+    _case("requests:document", "get", lambda w: {"pk": w.with_itsa.pk, "document_pk": w.document.pk}, POLICE),
+    _case("requests:status_change", "get", lambda w: {"person_pk": w.city.officer.pk}, POLICE),
+    _case("requests:status_change", "post", lambda w: {"person_pk": w.city.officer.pk},
+          {**POLICE, "requester": "refused", "itsa": "refused"},
+          data=lambda w: {"kind": "left", "effective_date": timezone.localdate(), "note": ""}),
+    _case("requests:department_access_list", "get", lambda w: {}, ALL_LOGGED_IN),
+    _case("requests:department_access_new", "get", lambda w: {},
+          {"head": "ok", "outsider": "ok", "requester": "404", "officer": "404", "itsa": "404", "designee": "404"}),
+    _case("requests:department_access_new", "post", lambda w: {},
+          {"head": "ok", "outsider": "refused", "requester": "404", "officer": "404", "itsa": "404",
+           "designee": "404"}, data=_department_access_data),
+    _case("requests:department_access", "get", lambda w: {"pk": w.police_vms.pk}, {**POLICE, "designee": "ok"}),
+    _case("requests:department_access", "get", lambda w: {"pk": w.streets_pending.pk},
+          {"outsider": "ok", "designee": "ok", "head": "404", "requester": "404", "officer": "404", "itsa": "404"}),
+    _case("requests:department_access_decide", "post", lambda w: {"pk": w.streets_pending.pk},
+          {"designee": "ok", "outsider": "refused", "head": "404", "requester": "404", "officer": "404",
+           "itsa": "404"}, data=lambda w: {"decision": "grant", "reason": "Stolen vehicles."}),
+    _case("accounts:people", "get", lambda w: {}, ALL_LOGGED_IN),
+    _case("accounts:person", "get", lambda w: {"pk": w.city.officer.pk}, POLICE),
+    _case("accounts:grant", "get", lambda w: {"pk": w.grant.pk}, POLICE),
+    _case("accounts:department", "get", lambda w: {"pk": w.city.police.pk}, POLICE),
+    _case("accounts:requesters", "get", lambda w: {}, ITSA_ONLY),
+    _case("accounts:requester_add", "post", lambda w: {},
+          {"itsa": "ok", "head": "refused", "requester": "refused", "officer": "refused", "outsider": "refused",
+           "designee": "refused"}, data=_requester_add_data),
+    _case("accounts:requester_end", "post", lambda w: {"pk": w.requester_entry.pk},
+          {**POLICE, "head": "refused", "requester": "refused"}, data=lambda w: {}),
+]
+
+
+class _AnyObject:
+    """Stands in for the world to learn which URL arguments a case takes."""
+
+    pk = 1
+
+    def __getattr__(self, name):
+        return self
+
+
+def _takes_ids(case) -> bool:
+    return bool(case["kwargs"](_AnyObject()))
+
+
+CELLS = [
+    pytest.param(case, role, id=f"{case['method'].upper()} {case['name']} #{index} as {role}")
+    for index, case in enumerate(CASES)
+    for role in ROLES
+]
+
+
+def _login(client, city, role):
+    if role != "anonymous":
+        assert client.login(username=getattr(city, role).email, password=PASSWORD)
+
+
+@pytest.mark.parametrize(("case", "role"), CELLS)
+def test_each_role_gets_exactly_what_the_matrix_says(case, role, city, settings):
+    world = World(city)
+    client = Client()
+    _login(client, city, role)
+    url = reverse(case["name"], kwargs=case["kwargs"](world))
+    expected = "login" if role == "anonymous" and case["name"] != "healthz" else case["expect"][role]
+    before = snapshot()
+    if case["method"] == "get":
+        response = client.get(url)
+    else:
+        response = client.post(url, case["data"](world) if case["data"] else {})
+    after = snapshot()
+
+    if expected == "login":
+        assert response.status_code == 302 and reverse("login") in response["Location"]
+        assert after == before
+    elif expected == "404":
+        assert response.status_code == 404
+        assert after == before
+    elif expected == "refused":
+        assert response.status_code in (200, 302)
+        assert after == before, "a refused change must leave the database as it was"
+    else:
+        assert response.status_code in (200, 302), response.status_code
+        if case["method"] == "post" and case["name"] != "requests:preview":
+            assert after != before, "the permitted change must take effect"
+
+
+FORM_PAGES = {c["name"] for c in CASES if c["method"] == "get"}
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["method"] == "post" and c["name"] not in FORM_PAGES],
+                         ids=lambda c: c["name"])
+def test_state_changing_urls_answer_get_with_405(case, city):
+    world = World(city)
+    client = Client()
+    _login(client, city, "itsa" if case["expect"].get("itsa") == "ok" else "head")
+    response = client.get(reverse(case["name"], kwargs=case["kwargs"](world)))
+    assert response.status_code == 405
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if _takes_ids(c) and c["method"] == "get"],
+                         ids=lambda c: c["name"])
+def test_unknown_ids_answer_404(case, city):
+    world = World(city)
+    client = Client()
+    _login(client, city, "itsa" if case["expect"].get("itsa") == "ok" else "head")
+    kwargs = {key: 987654 for key in case["kwargs"](world)}
+    assert client.get(reverse(case["name"], kwargs=kwargs)).status_code == 404
+
+
+def test_state_changes_need_a_csrf_token(city):
+    world = World(city)
+    client = Client(enforce_csrf_checks=True)
+    _login(client, city, "head")
+    before = snapshot()
+    response = client.post(reverse("requests:approve", kwargs={"pk": world.awaiting.pk}))
+    assert response.status_code == 403
+    assert snapshot() == before
+
+
+def _names(patterns, namespace=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin":
+                yield "admin"
+                continue
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _names(entry.url_patterns, inner)
+        elif isinstance(entry, URLPattern):
+            yield f"{namespace}{entry.name}" if entry.name else f"{namespace}<unnamed {entry.pattern}>"
+
+
+def test_every_url_of_the_urlconf_is_in_the_matrix():
+    covered = {case["name"] for case in CASES} | NOT_IN_MATRIX
+    missing = sorted(set(_names(get_resolver().url_patterns)) - covered)
+    assert not missing, f"views with no row in the permission matrix: {missing}"
