@@ -4,14 +4,8 @@ Each function checks who may act, checks the rule, writes the change (history re
 the audit event in one transaction. Grant functions lock the person's row first: every change to
 one person's grants is serialized, so two conflicting provisionings cannot both pass the
 separation-of-duties check.
-
-A refusal rolls the transaction back, and the audit event of a denied or refused attempt would go
-with it: `audit_refusal` keeps such events aside and `service_transaction` writes them once the
-rollback is done, so the trail shows every attempt.
 """
 
-import contextvars
-import functools
 from datetime import date
 
 from django.contrib.auth.models import Group
@@ -19,52 +13,13 @@ from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
-from portal.audit import audit_record
+from portal.audit import audit_record, audit_refusal, service_transaction
 from portal.errors import NotAllowed, RuleViolation
 
 from .models import AuthorizedRequester, Department, Grant, SurveillanceSystem, User
 from .sod import sod_conflict
 
 DEPARTMENT_PERM = "accounts.act_for_department"
-
-_refusals: contextvars.ContextVar[list[dict] | None] = contextvars.ContextVar("refusals", default=None)
-
-
-def audit_refusal(*, actor, action: str, target: object = "", outcome: str = "denied", detail: str = "") -> None:
-    """Record a denied or refused attempt; inside a service transaction, after its rollback."""
-    event = {"actor": actor, "action": action, "target": target, "outcome": outcome, "detail": detail}
-    pending = _refusals.get()
-    if pending is None:
-        audit_record(**event)
-    else:
-        pending.append(event)
-
-
-def service_transaction(func):
-    """`transaction.atomic` for a service function that keeps the audit events of its refusals."""
-    atomic = transaction.atomic(func)
-
-    @functools.wraps(func)
-    def run(*args, **kwargs):
-        if _refusals.get() is not None:  # called by another service: the outermost one writes them
-            return atomic(*args, **kwargs)
-        pending: list[dict] = []
-        token = _refusals.set(pending)
-        try:
-            result = atomic(*args, **kwargs)
-        except RuleViolation:
-            # The change is rolled back by now; the record of the attempt must outlive it.
-            for event in pending:
-                audit_record(**event)
-            raise
-        finally:
-            _refusals.reset(token)
-        for event in pending:
-            audit_record(**event)
-        return result
-
-    return run
-
 
 def department_sync_permissions(*, department: Department) -> None:
     """Give the head and the current authorized requesters the department's object permission,

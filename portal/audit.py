@@ -1,8 +1,17 @@
-"""The one way to write to the audit trail."""
+"""The one way to write to the audit trail.
+
+A refusal rolls the service's transaction back, and the audit event of a denied or refused attempt
+would go with it: `audit_refusal` keeps such events aside and `service_transaction` writes them
+once the rollback is done, so the trail shows every attempt.
+"""
 
 import contextvars
+import functools
 import logging
 
+from django.db import transaction
+
+from .errors import RuleViolation
 from .models import AuditEvent
 
 security_log = logging.getLogger("portal.security")
@@ -38,3 +47,42 @@ def audit_record(*, actor, action: str, target: object = "", outcome: str = Audi
     if outcome != AuditEvent.Outcome.SUCCESS:
         security_log.warning("%s %s by %s: %s", action, target, actor, outcome)
     return event
+
+
+_refusals: contextvars.ContextVar[list[dict] | None] = contextvars.ContextVar("refusals", default=None)
+
+
+def audit_refusal(*, actor, action: str, target: object = "", outcome: str = "denied", detail: str = "") -> None:
+    """Record a denied or refused attempt; inside a service transaction, after its rollback."""
+    event = {"actor": actor, "action": action, "target": target, "outcome": outcome, "detail": detail}
+    pending = _refusals.get()
+    if pending is None:
+        audit_record(**event)
+    else:
+        pending.append(event)
+
+
+def service_transaction(func):
+    """`transaction.atomic` for a service function that keeps the audit events of its refusals."""
+    atomic = transaction.atomic(func)
+
+    @functools.wraps(func)
+    def run(*args, **kwargs):
+        if _refusals.get() is not None:  # called by another service: the outermost one writes them
+            return atomic(*args, **kwargs)
+        pending: list[dict] = []
+        token = _refusals.set(pending)
+        try:
+            result = atomic(*args, **kwargs)
+        except RuleViolation:
+            # The change is rolled back by now; the record of the attempt must outlive it.
+            for event in pending:
+                audit_record(**event)
+            raise
+        finally:
+            _refusals.reset(token)
+        for event in pending:
+            audit_record(**event)
+        return result
+
+    return run

@@ -7,19 +7,17 @@ from accounts.selectors import departments_for
 
 from .models import AccessRequest, DepartmentAccess
 
-ITSA_STATUSES = (AccessRequest.Status.WITH_ITSA, AccessRequest.Status.COMPLETED, AccessRequest.Status.RETURNED)
-
-
 def access_requests_visible_to(user: User) -> QuerySet[AccessRequest]:
-    """Department people see their departments' requests; ITSA sees what was forwarded to it (S3.5a);
-    the designee sees the requests of department heads, which they approve."""
+    """Department people see their departments' requests. ITSA sees every request: it receives the
+    approved ones (S3.5a) and may audit any department at any time (S3.5d), so it reads the rest too.
+    The designee sees the requests they approve: a head's own, and those of a department with no head."""
     if not user.is_authenticated:
         return AccessRequest.objects.none()
-    scope = Q(department__in=departments_for(user))
     if user.roles.is_itsa:
-        scope |= Q(status__in=ITSA_STATUSES)
+        return AccessRequest.objects.all()
+    scope = Q(department__in=departments_for(user))
     if user.roles.is_designee:
-        scope |= Q(person_id=F("department__head_id"))
+        scope |= Q(person_id=F("department__head_id")) | Q(department__head__isnull=True)
     return AccessRequest.objects.filter(scope)
 
 

@@ -20,17 +20,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, Department, Grant, SurveillanceSystem, User
-from accounts.services import (
-    audit_refusal,
-    grant_change,
-    grant_open,
-    grant_set_status,
-    is_authorized_requester,
-    lock_person,
-    service_transaction,
-)
+from accounts.services import grant_change, grant_open, grant_set_status, is_authorized_requester, lock_person
 from accounts.sod import sod_conflict
-from portal.audit import audit_record
+from portal.audit import audit_record, audit_refusal, service_transaction
 from portal.emails import email_send
 from portal.errors import NotAllowed, RuleViolation
 from portal.models import IntendedUse, PermissibleUse
@@ -335,9 +327,7 @@ def access_request_submit(
 def _approvers_for(request: AccessRequest) -> list[User]:
     """Who may approve (see may_approve): the head, or for the head's own access the Mayor's designees."""
     head = request.department.head
-    if head is None:
-        return []
-    if head.pk != request.person_id:
+    if head is not None and head.pk != request.person_id:
         return [head]
     return list(User.objects.filter(groups__name=DESIGNEE_GROUP, is_active=True).exclude(pk=request.person_id))
 
@@ -347,9 +337,11 @@ def may_approve(*, request: AccessRequest, user: User) -> bool:
     goes to the Mayor's designee."""
     if user.pk == request.person_id:
         return False
-    if request.department.head_id == user.pk:
+    head_id = request.department.head_id
+    if head_id == user.pk:
         return True
-    return request.department.head_id == request.person_id and user.roles.is_designee
+    # The head is the subject, or the department has no head: the Mayor's designee decides.
+    return (head_id is None or head_id == request.person_id) and user.roles.is_designee
 
 
 @service_transaction
@@ -513,10 +505,15 @@ class _CheckedUpload:
     sha256: str
 
 
+def _size(count: int) -> str:
+    return f"{count / 1048576:.1f} MB" if count >= 1048576 else f"{max(1, round(count / 1024))} KB"
+
+
 def _check_upload(upload) -> _CheckedUpload:
     """Refuse before anything is written: too big, a type we do not keep, or a name that escapes."""
     raw_name = getattr(upload, "name", "") or ""
-    if "/" in raw_name or "\\" in raw_name or raw_name.startswith(".") or ".." in raw_name or "\x00" in raw_name:
+    # Stored names are generated, but a name that tries to leave the folder is refused outright.
+    if "/" in raw_name or "\\" in raw_name or raw_name.startswith(".") or "\x00" in raw_name:
         raise RuleViolation("That file name is not allowed. Rename the file and upload it again.", field="documents")
     name = "".join(ch for ch in unicodedata.normalize("NFC", raw_name) if unicodedata.category(ch)[0] != "C")
     name = os.path.basename(name).strip()[:200] or "document"
@@ -524,7 +521,7 @@ def _check_upload(upload) -> _CheckedUpload:
     limit = settings.SUPPORTING_DOCUMENT_MAX_BYTES
     if size > limit:
         raise RuleViolation(
-            f"“{name}” is {size / 1048576:.1f} MB; the limit is {limit / 1048576:.0f} MB. Upload a smaller scan.",
+            f"“{name}” is {_size(size)}; the limit is {_size(limit)}. Upload a smaller scan.",
             field="documents",
         )
     if size == 0:
@@ -569,6 +566,10 @@ def document_attach(*, request: AccessRequest, upload, by: User) -> SupportingDo
         audit_refusal(actor=by, action="document.attach", target=request)
         raise NotAllowed("Documents can be added only by the department's requesters while the request is open.")
     checked = _check_upload(upload)
+    # The same file sent twice (a double submit) is kept once.
+    existing = request.documents.filter(sha256=checked.sha256).first()
+    if existing is not None:
+        return existing
     document = _store_document(request=request, checked=checked, by=by)
     audit_record(actor=by, action="document.attach", target=request, detail=checked.name)
     return document
@@ -582,14 +583,17 @@ def status_change_report(
 ) -> StatusChange:
     """The head tells ITSA a person left, transferred or went on leave: every live grant of the
     person is queued for ITSA to remove (left, transferred) or suspend (leave)."""
-    department = person.department
+    person = lock_person(person)
+    department = Department.objects.filter(pk=person.department_id).first()
     if department is None or department.head_id != by.pk:
         audit_refusal(actor=by, action="status_change.report", target=person)
         raise NotAllowed("Only the head of the person's department can report a status change.")
     if kind not in StatusChange.Kind.values:
         raise RuleViolation("Choose what changed.", field="kind")
     note = _clean_text(note, field="note", label="note", required=False)
-    person = lock_person(person)
+    repeated = StatusChange.objects.filter(person=person, kind=kind, effective_date=effective_date).first()
+    if repeated is not None and person.employment_status == kind:
+        return repeated
     change = StatusChange.objects.create(
         person=person, department=department, kind=kind, effective_date=effective_date, note=note, reported_by=by
     )

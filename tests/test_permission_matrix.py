@@ -80,8 +80,6 @@ def _requester_add_data(w):
 
 ALL_LOGGED_IN = {role: "ok" for role in ROLES if role != "anonymous"}
 POLICE = {"head": "ok", "requester": "ok", "itsa": "ok", "officer": "404", "outsider": "404", "designee": "404"}
-POLICE_ONLY = {"head": "ok", "requester": "ok", "itsa": "404", "officer": "404", "outsider": "404",
-               "designee": "404"}
 ITSA_ONLY = {"itsa": "ok", "head": "404", "requester": "404", "officer": "404", "outsider": "404",
              "designee": "404"}
 
@@ -97,17 +95,18 @@ CASES = [
           data=lambda w: {**_new_request_data(w), "person": w.city.officer.pk}),
     _case("requests:queue", "get", lambda w: {}, ITSA_ONLY),
     _case("requests:detail", "get", lambda w: {"pk": w.with_itsa.pk}, POLICE),
-    _case("requests:detail", "get", lambda w: {"pk": w.awaiting.pk}, POLICE_ONLY),
+    _case("requests:detail", "get", lambda w: {"pk": w.awaiting.pk}, POLICE),
     _case("requests:written", "get", lambda w: {"pk": w.with_itsa.pk}, POLICE),
-    _case("requests:approve", "post", lambda w: {"pk": w.awaiting.pk}, {**POLICE_ONLY, "requester": "refused"}),
-    _case("requests:decline", "post", lambda w: {"pk": w.awaiting.pk}, {**POLICE_ONLY, "requester": "refused"},
-          data=lambda w: {"reason": "Not needed."}),
-    _case("requests:withdraw", "post", lambda w: {"pk": w.awaiting.pk}, POLICE_ONLY),
+    _case("requests:approve", "post", lambda w: {"pk": w.awaiting.pk},
+          {**POLICE, "requester": "refused", "itsa": "refused"}),
+    _case("requests:decline", "post", lambda w: {"pk": w.awaiting.pk},
+          {**POLICE, "requester": "refused", "itsa": "refused"}, data=lambda w: {"reason": "Not needed."}),
+    _case("requests:withdraw", "post", lambda w: {"pk": w.awaiting.pk}, {**POLICE, "itsa": "refused"}),
     _case("requests:provision", "post", lambda w: {"pk": w.with_itsa.pk},
           {**POLICE, "head": "refused", "requester": "refused"}, data=lambda w: {"account_name": "aanalyst"}),
     _case("requests:return", "post", lambda w: {"pk": w.with_itsa.pk},
           {**POLICE, "head": "refused", "requester": "refused"}, data=lambda w: {"reason": "Missing signature."}),
-    _case("requests:attach", "post", lambda w: {"pk": w.awaiting.pk}, POLICE_ONLY,
+    _case("requests:attach", "post", lambda w: {"pk": w.awaiting.pk}, {**POLICE, "itsa": "refused"},
           data=lambda w: {"document": SimpleUploadedFile("signed.pdf", PDF)}),
     _case("requests:document", "get", lambda w: {"pk": w.with_itsa.pk, "document_pk": w.document.pk}, POLICE),
     _case("requests:status_change", "get", lambda w: {"person_pk": w.city.officer.pk}, POLICE),

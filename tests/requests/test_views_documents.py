@@ -64,7 +64,6 @@ def test_another_department_cannot_attach_and_gets_404(city, client, private):
     assert _stored_files(private) == []
 
 
-@pytest.mark.xfail(strict=True, reason="document_attach stores a re-submitted file a second time")
 def test_a_double_submitted_upload_is_stored_once(city, client, private):
     request = file_request(city)
     client.force_login(city.requester)
@@ -73,6 +72,7 @@ def test_a_double_submitted_upload_is_stored_once(city, client, private):
     _attach(client, request)
 
     assert SupportingDocument.objects.filter(request=request).count() == 1
+    assert len(_stored_files(private)) == 1
 
 
 def test_documents_cannot_be_added_once_the_request_is_closed(city, client, private):
