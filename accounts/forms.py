@@ -55,12 +55,12 @@ class RequesterAddForm(PageForm):
         help_text="Only the department's own people can file its requests.",
     )
     start_date = forms.DateField(label="Start date", widget=DATE_INPUT, initial=timezone.localdate)
-    end_date = forms.DateField(label="End date (optional)", widget=DATE_INPUT, required=False)
+    end_date = forms.DateField(label="Off the list from (optional)", widget=DATE_INPUT, required=False)
 
 
 class RequesterEndForm(PageForm):
-    end_date = forms.DateField(label="Last day on the list", widget=DATE_INPUT, required=False,
-                               help_text="Leave empty to end it today.")
+    end_date = forms.DateField(label="Off the list from", widget=DATE_INPUT, required=False,
+                               help_text="Leave empty to take them off the list now.")
 
 
 def _unique_email(form, email: str) -> str:

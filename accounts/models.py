@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from portal.history import history_user
+
 from portal.models import PermissibleUse
 
 # City-wide roles are Django groups, so ITSA can assign them in the admin.
@@ -109,7 +111,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField("may use the admin", default=False)
     date_joined = models.DateTimeField(default=timezone.now)
 
-    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+    history = HistoricalRecords(get_user=history_user, excluded_fields=["password", "last_login"])
     objects = UserManager()
 
     USERNAME_FIELD = "email"
@@ -153,7 +155,7 @@ class Department(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["name"]
@@ -188,7 +190,7 @@ class SurveillanceSystem(models.Model):
         Department, null=True, blank=True, on_delete=models.PROTECT, related_name="owned_systems"
     )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["name"]
@@ -200,20 +202,23 @@ class SurveillanceSystem(models.Model):
 class AuthorizedRequesterQuerySet(models.QuerySet):
     def current(self, on=None):
         on = on or timezone.localdate()
-        return self.filter(start_date__lte=on).filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
+        return self.filter(start_date__lte=on).filter(Q(end_date__isnull=True) | Q(end_date__gt=on))
 
 
 class AuthorizedRequester(models.Model):
-    """Someone ITSA keeps on file as allowed to file a department's requests (3.3)."""
+    """Someone ITSA keeps on file as allowed to file a department's requests (3.3), from
+    `start_date` until the day before `end_date`."""
 
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="authorized_requesters")
     person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     start_date = models.DateField(default=timezone.localdate)
-    end_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(
+        null=True, blank=True, help_text="The first day the person is off the list; empty while they stay on it."
+    )
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     added_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
     objects = AuthorizedRequesterQuerySet.as_manager()
 
     class Meta:
@@ -230,7 +235,7 @@ class AuthorizedRequester(models.Model):
 
     def is_current(self, on=None) -> bool:
         on = on or timezone.localdate()
-        return self.start_date <= on and (self.end_date is None or self.end_date >= on)
+        return self.start_date <= on and (self.end_date is None or self.end_date > on)
 
 
 class Grant(models.Model):
@@ -262,7 +267,7 @@ class Grant(models.Model):
     provisioned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     ended_at = models.DateTimeField(null=True, blank=True)
 
-    history = HistoricalRecords(m2m_fields=[permissible_uses])
+    history = HistoricalRecords(get_user=history_user, m2m_fields=[permissible_uses])
 
     class Meta:
         ordering = ["system__name", "person__full_name"]

@@ -78,10 +78,10 @@ def authorized_requester_add(
             field="person",
         )
     overlapping = AuthorizedRequester.objects.filter(department=department, person=person).exclude(
-        end_date__lt=start_date
+        end_date__lte=start_date
     )
     if end_date is not None:
-        overlapping = overlapping.filter(start_date__lte=end_date)
+        overlapping = overlapping.filter(start_date__lt=end_date)
     if overlapping.exists():
         raise RuleViolation(f"{person} is already on the list of {department} for those dates.", field="person")
     entry = AuthorizedRequester.objects.create(
@@ -94,7 +94,7 @@ def authorized_requester_add(
 
 @service_transaction
 def authorized_requester_end(*, entry: AuthorizedRequester, by: User, end_date: date | None = None) -> AuthorizedRequester:
-    """Take a person off the list from `end_date` (today by default); the past stays on record."""
+    """Take a person off the list from `end_date` (today by default: at once); the past stays on record."""
     _require_itsa(by, "requester.end")
     entry = AuthorizedRequester.objects.select_for_update().get(pk=entry.pk)
     end_date = end_date or timezone.localdate()
@@ -105,7 +105,7 @@ def authorized_requester_end(*, entry: AuthorizedRequester, by: User, end_date: 
     entry.end_date = end_date
     entry.save(update_fields=["end_date"])
     department_sync_permissions(department=entry.department)
-    audit_record(actor=by, action="requester.end", target=entry, detail=f"until {end_date}")
+    audit_record(actor=by, action="requester.end", target=entry, detail=f"off the list from {end_date}")
     return entry
 
 

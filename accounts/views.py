@@ -181,7 +181,7 @@ def requester_end(request, pk):
     except RuleViolation as refusal:
         messages.error(request, refusal.message)
         return redirect("accounts:requesters")
-    until = date_format(entry.end_date, "F j, Y")
-    messages.success(request, f"{entry.person} is on the list of {entry.department} until {until}.")
+    off = date_format(entry.end_date, "F j, Y")
+    messages.success(request, f"{entry.person} is off the list of {entry.department} from {off}.")
     return redirect("accounts:requesters")
 

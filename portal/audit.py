@@ -16,6 +16,12 @@ from .models import AuditEvent
 
 security_log = logging.getLogger("portal.security")
 _client_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_ip", default=None)
+_acting_user: contextvars.ContextVar[object | None] = contextvars.ContextVar("acting_user", default=None)
+
+
+def acting_user():
+    """The person on whose behalf the current service call runs (its `by`), if any."""
+    return _acting_user.get()
 
 
 class ClientAddressMiddleware:
@@ -68,6 +74,14 @@ def service_transaction(func):
 
     @functools.wraps(func)
     def run(*args, **kwargs):
+        # History rows name the person who acted, in a command or a task as much as in a page.
+        acting = _acting_user.set(kwargs.get("by", _acting_user.get()))
+        try:
+            return _run(*args, **kwargs)
+        finally:
+            _acting_user.reset(acting)
+
+    def _run(*args, **kwargs):
         if _refusals.get() is not None:  # called by another service: the outermost one writes them
             return atomic(*args, **kwargs)
         pending: list[dict] = []

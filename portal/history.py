@@ -3,6 +3,9 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.utils.dateformat import format as date_format
+from django.utils.timezone import localtime
+
 
 @dataclass
 class Change:
@@ -17,6 +20,18 @@ class Entry:
     who: object
     what: str
     changes: list[Change] = field(default_factory=list)
+
+
+def history_user(request=None, **kwargs):
+    """Who made a change, for django-simple-history: the `by` of the service call, else the
+    signed-in user of the request."""
+    from .audit import acting_user
+
+    user = acting_user()
+    if user is not None:
+        return user
+    user = getattr(request, "user", None)
+    return user if user is not None and user.is_authenticated else None
 
 
 _VERBS = {"+": "Created", "~": "Changed", "-": "Deleted"}
@@ -34,7 +49,17 @@ def _display(record, field_name: str) -> str:
             return str(getattr(record, field_name))
         except Exception:  # the related row may be gone: show the id that was recorded
             return f"#{value}"
+    if isinstance(value, datetime):
+        return date_format(localtime(value), "M j, Y, g:i a")
     return str(value)
+
+
+def _names(model_field, rows) -> str:
+    """The related objects named by the rows of a historical many-to-many table."""
+    related = model_field.related_model
+    key = related._meta.model_name
+    ids = [row[key] for row in rows or [] if isinstance(row, dict) and key in row]
+    return "; ".join(str(item) for item in related._default_manager.filter(pk__in=ids))
 
 
 def timeline(obj, *, limit: int = 100) -> list[Entry]:
@@ -51,10 +76,14 @@ def timeline(obj, *, limit: int = 100) -> list[Entry]:
         if previous is not None and record.history_type == "~":
             delta = record.diff_against(previous, foreign_keys_are_objs=False)
             for change in delta.changes:
-                if change.field in ("permissible_uses", "intended_uses"):
-                    continue  # many-to-many rows are shown on the object itself
-                label = str(record._meta.get_field(change.field).verbose_name)
-                entry.changes.append(Change(field=label, old=_display(previous, change.field), new=_display(record, change.field)))
+                model_field = obj._meta.get_field(change.field)
+                label = str(model_field.verbose_name)
+                if model_field.many_to_many:
+                    entry.changes.append(Change(field=label, old=_names(model_field, change.old),
+                                                new=_names(model_field, change.new)))
+                else:
+                    entry.changes.append(Change(field=label, old=_display(previous, change.field),
+                                                new=_display(record, change.field)))
         entries.append(entry)
     return entries
 

@@ -38,6 +38,19 @@ class PermissibleUse(models.Model):
         return f"{self.intended_use.name}: {self.name}"
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """No bulk change either: the admin's "delete selected" and `.update()` go through here."""
+
+    def update(self, **kwargs):
+        raise PermissionError("Audit events are append-only.")
+
+    def delete(self):
+        raise PermissionError("Audit events are append-only.")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise PermissionError("Audit events are append-only.")
+
+
 class AuditEvent(models.Model):
     """An append-only record of a security-relevant event: who, what, when, from where, outcome."""
 
@@ -55,6 +68,8 @@ class AuditEvent(models.Model):
     target = models.CharField(max_length=200, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     detail = models.TextField(blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -184,6 +185,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(Path(_folder, "out")),
         "processed_folder": str(Path(_folder, "processed")),
     }
+
+CELERY_BEAT_SCHEDULE = {
+    "sync-department-permissions": {
+        "task": "accounts.tasks.sync_department_permissions",
+        "schedule": crontab(minute=0, hour=0),
+    },
+}
 
 # Security headers everywhere; production adds the HTTPS-only ones.
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -9,6 +9,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Department, Grant, SurveillanceSystem
+from portal.history import history_user
 from portal.models import IntendedUse, PermissibleUse
 
 
@@ -34,7 +35,7 @@ class DepartmentAccess(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True)
 
-    history = HistoricalRecords(m2m_fields=[intended_uses])
+    history = HistoricalRecords(get_user=history_user, m2m_fields=[intended_uses])
 
     class Meta:
         ordering = ["-requested_at", "-id"]
@@ -114,7 +115,7 @@ class AccessRequest(models.Model):
     account_name = models.CharField(max_length=150, blank=True)
     return_reason = models.TextField(blank=True)
 
-    history = HistoricalRecords(m2m_fields=[permissible_uses])
+    history = HistoricalRecords(get_user=history_user, m2m_fields=[permissible_uses])
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
@@ -189,7 +190,7 @@ class StatusChange(models.Model):
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reported_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["-reported_at", "-id"]

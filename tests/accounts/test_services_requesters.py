@@ -234,3 +234,40 @@ def test_only_itsa_sets_a_department_head(city):
 
     city.police.refresh_from_db()
     assert city.police.head == city.head
+
+
+def test_ending_an_entry_today_takes_the_person_off_the_list_at_once(city):
+    """S3.3: the end date is the first day off the list."""
+    from accounts.models import AuthorizedRequester
+    from accounts.services import authorized_requester_end, is_authorized_requester
+
+    entry = AuthorizedRequester.objects.get(department=city.police, person=city.requester)
+    authorized_requester_end(entry=entry, by=city.itsa)
+    assert not is_authorized_requester(person=city.requester, department=city.police)
+    assert not city.requester.has_perm("accounts.act_for_department", city.police)
+
+
+def test_the_nightly_task_gives_and_takes_the_permission_as_the_dates_pass(city):
+    """S3.3: an entry that starts tomorrow gives the permission tomorrow night, not today."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.models import User
+    from accounts.services import authorized_requester_add
+    from accounts.tasks import sync_department_permissions
+
+    today = timezone.localdate()
+    authorized_requester_add(department=city.police, person=city.analyst, by=city.itsa,
+                             start_date=today + timedelta(days=1), end_date=today + timedelta(days=2))
+    assert not User.objects.get(pk=city.analyst.pk).has_perm("accounts.act_for_department", city.police)
+
+    from unittest import mock
+
+    with mock.patch("django.utils.timezone.localdate", return_value=today + timedelta(days=1)):
+        sync_department_permissions.delay()
+    assert User.objects.get(pk=city.analyst.pk).has_perm("accounts.act_for_department", city.police)
+
+    with mock.patch("django.utils.timezone.localdate", return_value=today + timedelta(days=2)):
+        sync_department_permissions.delay()
+    assert not User.objects.get(pk=city.analyst.pk).has_perm("accounts.act_for_department", city.police)

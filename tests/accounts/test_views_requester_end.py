@@ -35,7 +35,7 @@ def test_itsa_ends_an_entry_and_the_person_loses_the_department(city, client):
     entry.refresh_from_db()
     assert entry.end_date == yesterday
     assert not User.objects.get(pk=city.analyst.pk).has_perm(DEPARTMENT_PERM, city.police)
-    assert any("until" in message for message in _messages(response))
+    assert any("off the list" in message for message in _messages(response))
 
 
 def test_without_a_date_the_entry_ends_today(city, client):

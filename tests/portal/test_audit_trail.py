@@ -68,3 +68,18 @@ def test_an_anonymous_actor_is_recorded_as_nobody(db):
     event = audit_record(actor=AnonymousUser(), action="test.event", outcome=AuditEvent.Outcome.DENIED)
 
     assert event.actor is None and event.outcome == "denied"
+
+
+def test_audit_events_cannot_be_changed_or_deleted_in_bulk(db):
+    """S3.10: the trail cannot be rewritten through a queryset either."""
+    import pytest
+
+    from portal.audit import audit_record
+    from portal.models import AuditEvent
+
+    audit_record(actor=None, action="test.event", target="x")
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.all().delete()
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.filter(action="test.event").update(outcome="denied")
+    assert AuditEvent.objects.filter(action="test.event", outcome="success").count() == 1

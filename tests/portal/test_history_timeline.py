@@ -55,9 +55,13 @@ def test_a_grants_timeline_shows_a_change_of_role_in_words(city):
 
     entries = timeline(grant)
 
-    role_change = next(entry for entry in entries if _changes(entry))
+    role_change = next(entry for entry in entries if any(field == "role" for field, _, _ in _changes(entry)))
     assert ("role", "End user", "Auditor") in _changes(role_change)
     assert role_change.what == f"changed by {city.itsa2}"
+    uses_change = entries[0]
+    assert uses_change.who == city.itsa2
+    assert [(field, new) for field, _, new in _changes(uses_change)] == [
+        ("permissible uses", "Public safety: Criminal investigations")]
 
 
 def test_a_persons_timeline_shows_the_reported_status_change(city):
