@@ -2,7 +2,7 @@ from django.core.management import call_command
 
 from accounts.models import Department, Grant, User
 from accounts.sod import sod_violations
-from requests.models import AccessRequest, DepartmentAccess
+from requests.models import AccessRequest, DepartmentAccess, SupportingDocument
 
 
 def test_the_demo_city_has_every_role_and_every_request_state_and_loads_twice_without_change(db, capsys):
@@ -21,5 +21,6 @@ def test_the_demo_city_has_every_role_and_every_request_state_and_loads_twice_wi
     assert set(DepartmentAccess.objects.values_list("status", flat=True)) >= {"pending", "granted", "denied"}
     assert set(Department.objects.values_list("kind", flat=True)) == {"department", "board", "commission"}
     assert sod_violations() == []
+    assert SupportingDocument.objects.filter(request__status=AccessRequest.Status.WITH_ITSA).count() == 1
     demo = User.objects.get(email="police.requester@city.example")
     assert demo.check_password("demo-city-2026")

@@ -6,6 +6,7 @@ prints the logins again.
 """
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -15,6 +16,11 @@ from portal.models import IntendedUse, PermissibleUse
 from requests import services as rq
 
 DEMO_PASSWORD = "demo-city-2026"
+# A one-page PDF standing in for a scanned, signed request.
+SIGNED_COPY = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
 DOMAIN = "city.example"
 
 DEPARTMENTS = [
@@ -174,8 +180,11 @@ class Command(BaseCommand):
 
         # Awaiting the head's approval.
         file("officer.wright", "vms", why="Night shift supervisor reviews incidents.")
-        # With ITSA, approved by the head.
-        rq.access_request_approve(request=file("officer.wright", "lpr", use_list=(investigations,)), by=head)
+        # With ITSA, approved by the head, with the signed copy attached.
+        with_itsa = file("officer.wright", "lpr", use_list=(investigations,))
+        rq.document_attach(request=with_itsa, upload=ContentFile(SIGNED_COPY, name="signed-request.pdf"),
+                           by=requester)
+        rq.access_request_approve(request=with_itsa, by=head)
         # Returned by ITSA.
         returned = rq.access_request_approve(request=file("officer.chen", "lpr", use_list=(investigations,)), by=head)
         rq.access_request_return(request=returned, by=itsa,
