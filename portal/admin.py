@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import AuditEvent, IntendedUse, PermissibleUse
+from .models import AuditEvent, IntendedUse, OutgoingEmail, PermissibleUse
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
@@ -81,4 +81,16 @@ class AuditEventAdmin(ReadOnlyAdmin):
     search_fields = ("action", "target", "detail", "actor__email", "actor__full_name", "ip_address")
     date_hierarchy = "at"
     fields = ("at", "actor", "action", "outcome", "target", "ip_address", "detail")
+    readonly_fields = fields
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(ReadOnlyAdmin):
+    """The outbox: every mail the portal sent or still has to send, and why a late one is late."""
+
+    list_display = ("created_at", "subject", "sent_at", "attempts", "next_attempt_at")
+    list_filter = (("sent_at", admin.EmptyFieldListFilter),)
+    search_fields = ("subject", "to", "last_error")
+    date_hierarchy = "created_at"
+    fields = ("created_at", "to", "subject", "body", "sent_at", "attempts", "last_error", "next_attempt_at")
     readonly_fields = fields

@@ -84,3 +84,33 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit events are append-only.")
+
+
+class OutgoingEmail(models.Model):
+    """A mail written in the same transaction as the change it reports (the outbox).
+
+    A rolled-back change leaves no mail; a committed one always has its mail here, even when the
+    broker was down at the commit: the periodic sweep sends what the worker never got."""
+
+    subject = models.TextField()
+    body = models.TextField()
+    html = models.TextField()
+    to = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["created_at"], condition=models.Q(sent_at__isnull=True), name="outgoing_email_unsent"),
+        ]
+
+    def __str__(self):
+        return f"{self.subject} → {', '.join(self.to)}"
+
+    @property
+    def is_sent(self) -> bool:
+        return self.sent_at is not None

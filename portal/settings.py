@@ -165,6 +165,11 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Surveillance Access Portal <portal@city.example>")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# The outbox: a mail still unsent this many seconds after its commit is sent by the sweep, at most
+# this many per run. The worker holds the mail's row lock while it talks to SMTP: never wait forever.
+OUTGOING_EMAIL_SWEEP_AFTER = env.int("OUTGOING_EMAIL_SWEEP_AFTER", default=60)
+OUTGOING_EMAIL_SWEEP_BATCH = env.int("OUTGOING_EMAIL_SWEEP_BATCH", default=100)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
 # Celery: Redis in production and CI; with no broker configured, tasks run in-process.
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -175,7 +180,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
+# A broker that accepts the connection but never answers must not hang a page either.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "socket_timeout": 3}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _folder = env.str("CELERY_FILESYSTEM_DIR", default=str(VAR_DIR / "celery"))
     for _sub in ("out", "processed"):
@@ -191,7 +197,29 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.sync_department_permissions",
         "schedule": crontab(minute=0, hour=0),
     },
+    # Mail the worker never sent (the broker was down at the commit, or SMTP failed); a run that
+    # waited in a stopped queue is dropped, the next one does the same work.
+    "flush-outgoing-email": {"task": "portal.tasks.flush_outgoing_email", "schedule": 60.0, "options": {"expires": 55}},
+    "open-due-validations": {"task": "audits.tasks.open_due_validations", "schedule": crontab(minute=15, hour=1)},
+    "send-validation-reminders": {
+        "task": "audits.tasks.send_validation_reminders", "schedule": crontab(minute=0, hour=7),
+    },
+    "handle-validation-non-response": {
+        "task": "audits.tasks.handle_validation_non_response", "schedule": crontab(minute=30, hour=1),
+    },
+    "refresh-signed-off-validations": {
+        "task": "audits.tasks.refresh_signed_off_validations", "schedule": crontab(minute="*/15"),
+    },
 }
+
+# Validations (3.4): opened this many days before the anniversary, due this many days after
+# opening; reminders at these days before the due date; after the grace period, undecided
+# end-user grants are suspended ("suspend") or only flagged ("flag").
+VALIDATION_LEAD_DAYS = env.int("VALIDATION_LEAD_DAYS", default=30)
+VALIDATION_DUE_DAYS = env.int("VALIDATION_DUE_DAYS", default=30)
+VALIDATION_REMINDER_DAYS = tuple(env.list("VALIDATION_REMINDER_DAYS", cast=int, default=[14, 7, 2, 0]))
+VALIDATION_GRACE_DAYS = env.int("VALIDATION_GRACE_DAYS", default=14)
+VALIDATION_NON_RESPONSE = env.str("VALIDATION_NON_RESPONSE", default="suspend")
 
 # Security headers everywhere; production adds the HTTPS-only ones.
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -11,5 +11,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("people/", include("accounts.urls")),
     path("requests/", include("requests.urls")),
+    path("validations/", include("audits.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -601,21 +601,40 @@ def status_change_report(
     person._change_reason = f"status change reported by {by}"
     person.save(update_fields=["employment_status"])
     action = change.grant_action
-    now = timezone.now()
+    justification = f"{change.get_kind_display()} from {effective_date:%B %-d, %Y}. {note}".strip()
     for grant in Grant.objects.filter(person=person, status__in=Grant.LIVE_STATUSES).select_related("system"):
         if action == AccessRequest.Action.SUSPEND and grant.status == Grant.Status.SUSPENDED:
             continue
-        if AccessRequest.objects.filter(grant=grant, action=action, status__in=AccessRequest.OPEN_STATUSES).exists():
-            continue
-        request = AccessRequest(
-            department=department, person=person, system=grant.system,
-            action=action, role=grant.role, grant=grant, status_change=change,
-            justification=f"{change.get_kind_display()} from {effective_date:%B %-d, %Y}. {note}".strip(),
-            requested_by=by, submitted_at=now, status=AccessRequest.Status.WITH_ITSA, approved_by=by, approved_at=now,
-        )
-        uses = list(grant.permissible_uses.all())
-        _save_written(request, uses)
-        request.permissible_uses.set(uses)
+        access_request_queue_for_itsa(grant=grant, action=action, role=grant.role, by=by,
+                                      justification=justification, status_change=change)
     audit_record(actor=by, action="status_change.report", target=change)
     email_send("status-change", to=_itsa_emails(), context={"change": change})
     return change
+
+
+def access_request_queue_for_itsa(
+    *, grant: Grant, action: str, role: str, by: User, justification: str, status_change: StatusChange | None = None
+) -> AccessRequest:
+    """Work on an existing grant that goes straight to ITSA: the head already decided it, in a
+    status-change report or a validation. The caller holds a transaction and has checked who acts.
+    Returns the request already in flight for the same work, if there is one."""
+    in_flight = AccessRequest.objects.filter(grant=grant, action=action, role=role,
+                                             status__in=AccessRequest.OPEN_STATUSES).first()
+    if in_flight is not None:
+        return in_flight
+    if action == AccessRequest.Action.CHANGE:
+        problem = sod_conflict(person=grant.person, system=grant.system, roles=[role], ignore_grant_ids=[grant.pk],
+                               also_arriving=_arriving_roles(person=grant.person, system=grant.system))
+        if problem:
+            raise RuleViolation(problem, field="new_role")
+    now = timezone.now()
+    request = AccessRequest(
+        department=grant.department, person=grant.person, system=grant.system, action=action, role=role, grant=grant,
+        status_change=status_change, justification=justification, requested_by=by, submitted_at=now,
+        status=AccessRequest.Status.WITH_ITSA, approved_by=by, approved_at=now,
+    )
+    uses = list(grant.permissible_uses.all())
+    _save_written(request, uses)
+    request.permissible_uses.set(uses)
+    audit_record(actor=by, action="access_request.queue_for_itsa", target=request)
+    return request

@@ -14,6 +14,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from accounts.models import AuthorizedRequester, Grant, User
+from audits.models import Validation, ValidationItem
+from audits.services import open_due_validations, user_audit_open, validation_keep_all
 from portal.models import IntendedUse
 from requests.models import AccessRequest, DepartmentAccess, StatusChange, SupportingDocument
 from requests.services import access_request_approve, department_access_request, document_attach
@@ -45,6 +47,12 @@ class World:
             business_need="Find stolen city vehicles.", by=city.outsider,
         )
         self.requester_entry = AuthorizedRequester.objects.get(department=city.police, person=city.requester)
+        # The police department's annual validation, its one item (the officer's grant) not decided yet,
+        # and a user audit of the police whose items are all kept, ready to be signed off.
+        [self.validation] = open_due_validations()
+        self.item = self.validation.items.get()
+        self.audit = user_audit_open(by=city.itsa, department=city.police)
+        validation_keep_all(validation=self.audit, by=city.head, confirmed=True)
 
 
 def snapshot():
@@ -56,6 +64,8 @@ def snapshot():
         SupportingDocument.objects.count(),
         StatusChange.objects.count(),
         sorted(User.objects.values_list("pk", "employment_status")),
+        sorted(Validation.objects.values_list("pk", "status")),
+        sorted(ValidationItem.objects.values_list("pk", "decision")),
     )
 
 
@@ -82,6 +92,8 @@ ALL_LOGGED_IN = {role: "ok" for role in ROLES if role != "anonymous"}
 POLICE = {"head": "ok", "requester": "ok", "itsa": "ok", "officer": "404", "outsider": "404", "designee": "404"}
 ITSA_ONLY = {"itsa": "ok", "head": "404", "requester": "404", "officer": "404", "outsider": "404",
              "designee": "404"}
+POLICE_VALIDATION = {**POLICE, "designee": "ok"}
+HEAD_DECIDES = {**POLICE_VALIDATION, "requester": "refused", "itsa": "refused", "designee": "refused"}
 
 CASES = [
     _case("home", "get", lambda w: {}, ALL_LOGGED_IN),
@@ -135,6 +147,18 @@ CASES = [
            "designee": "refused"}, data=_requester_add_data),
     _case("accounts:requester_end", "post", lambda w: {"pk": w.requester_entry.pk},
           {**POLICE, "head": "refused", "requester": "refused"}, data=lambda w: {}),
+    _case("audits:list", "get", lambda w: {}, {**ALL_LOGGED_IN, "officer": "404"}),
+    _case("audits:user_audit_new", "get", lambda w: {}, ITSA_ONLY),
+    _case("audits:user_audit_new", "post", lambda w: {}, ITSA_ONLY,
+          data=lambda w: {"department": w.city.police.pk, "system": w.city.vms.pk}),
+    _case("audits:validation", "get", lambda w: {"pk": w.validation.pk}, POLICE_VALIDATION),
+    _case("audits:validation", "get", lambda w: {"pk": w.audit.pk}, POLICE_VALIDATION),
+    _case("audits:decide", "post", lambda w: {"pk": w.validation.pk, "item_pk": w.item.pk}, HEAD_DECIDES,
+          data=lambda w: {"decision": "keep"}),
+    _case("audits:keep_all", "post", lambda w: {"pk": w.validation.pk}, HEAD_DECIDES,
+          data=lambda w: {"confirm": "on"}),
+    _case("audits:sign_off", "post", lambda w: {"pk": w.audit.pk}, HEAD_DECIDES,
+          data=lambda w: {"password": PASSWORD}),
 ]
 
 

@@ -6,7 +6,7 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from conftest import file_request
 from django.core import mail
-from services import require_redis
+from services import require_postgres, require_redis
 
 from portal.celery import app
 
@@ -15,6 +15,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def worker_on_redis():
+    # The worker thread writes to the database: SQLite's in-memory test database refuses that.
+    require_postgres()
     url = require_redis()
     saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
     app.conf.update(broker_url=url, task_always_eager=False)

@@ -1,0 +1,84 @@
+"""Reads of validations and user audits, scoped to what a user may see."""
+
+from datetime import date
+
+from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Prefetch, Q, QuerySet, Subquery
+
+from accounts.models import Department, User
+from accounts.selectors import departments_for
+from portal.models import PermissibleUse
+
+from .models import Validation, ValidationItem
+
+Decision = ValidationItem.Decision
+
+
+def _sees_every_department(user: User) -> bool:
+    # ITSA orders user audits of any department (S3.5d); the Mayor's designee receives the escalations.
+    return user.roles.is_itsa or user.roles.is_designee
+
+
+def validations_visible_to(user: User) -> QuerySet[Validation]:
+    """The head and the authorized requesters see their departments' validations; ITSA and the
+    Mayor's designee see every one."""
+    if not user.is_authenticated:
+        return Validation.objects.none()
+    if _sees_every_department(user):
+        return Validation.objects.all()
+    return Validation.objects.filter(department__in=departments_for(user))
+
+
+def departments_under_validation_for(user: User) -> QuerySet[Department]:
+    """The departments whose schedule of validations the user follows."""
+    if not user.is_authenticated:
+        return Department.objects.none()
+    if _sees_every_department(user):
+        return Department.objects.all()
+    return departments_for(user)
+
+
+def with_progress(validations: QuerySet[Validation]) -> QuerySet[Validation]:
+    """Each validation with how many items it has, how many are decided and how many kept."""
+    return validations.annotate(
+        item_count=Count("items"),
+        decided_count=Count("items", filter=~Q(items__decision=Decision.PENDING)),
+        kept_count=Count("items", filter=Q(items__decision=Decision.KEEP)),
+    )
+
+
+def open_validations(user: User, *, today: date, q: str = "") -> QuerySet[Validation]:
+    """Open validations and user audits with their progress: overdue ones first, then by due date."""
+    validations = validations_visible_to(user).filter(status__in=Validation.OPEN_STATUSES)
+    if q:
+        validations = validations.filter(Q(department__name__icontains=q) | Q(department__code__icontains=q))
+    return (
+        with_progress(validations)
+        .select_related("department", "system")
+        .annotate(overdue=ExpressionWrapper(Q(status=Validation.Status.OPEN, due_date__lt=today),
+                                           output_field=BooleanField()))
+        .order_by("-overdue", "due_date", "department__name", "pk")
+    )
+
+
+def department_schedule(user: User, *, q: str = "") -> QuerySet[Department]:
+    """The departments with when their last annual validation was completed and the due date of the
+    one open now, if any."""
+    annual = Validation.objects.filter(department=OuterRef("pk"), kind=Validation.Kind.ANNUAL)
+    departments = departments_under_validation_for(user)
+    if q:
+        departments = departments.filter(Q(name__icontains=q) | Q(code__icontains=q))
+    return departments.select_related("head").annotate(
+        last_completed=Subquery(annual.filter(completed_at__isnull=False)
+                                .order_by("-completed_at").values("completed_at")[:1]),
+        open_annual_due=Subquery(annual.filter(status__in=Validation.OPEN_STATUSES)
+                                 .order_by("-opened_at").values("due_date")[:1]),
+    ).order_by("name", "pk")
+
+
+def validation_items(validation: Validation) -> QuerySet[ValidationItem]:
+    """The items of one validation with everything the items table shows, in a fixed number of queries."""
+    return (
+        validation.items.select_related("grant__person", "grant__system", "decided_by", "follow_up")
+        .prefetch_related(Prefetch("grant__permissible_uses",
+                                   queryset=PermissibleUse.objects.select_related("intended_use")))
+    )

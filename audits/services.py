@@ -1,0 +1,343 @@
+"""Validations and user audits: opening them, deciding items, signing off, reminders, non-response.
+
+Sections 3.4 (each department audits its end users at least once a year; the head validates them)
+and 3.5 (ITSA may order a user audit at any time, without notice).
+"""
+
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, Department, Grant, SurveillanceSystem, User
+from accounts.services import grant_set_status
+from portal.audit import audit_record, audit_refusal, service_transaction
+from portal.emails import email_send
+from portal.errors import NotAllowed, RuleViolation
+from requests.models import AccessRequest
+from requests.services import access_request_queue_for_itsa
+
+from .models import ReminderSent, Validation, ValidationItem
+
+Decision = ValidationItem.Decision
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+# --- When a department is due -------------------------------------------------------------------
+
+def next_due_on(*, last_completed: date | None, today: date) -> date:
+    """The day a department's next annual validation must open: twelve months after the last one
+    was completed, less the lead time (29 February falls back to 28 February). Never validated: now."""
+    if last_completed is None:
+        return today
+    lead = timedelta(days=_setting("VALIDATION_LEAD_DAYS", 30))
+    return last_completed + relativedelta(years=1) - lead
+
+
+def departments_due(*, today: date) -> list[Department]:
+    """Departments with live grants, no annual validation open, and none completed recently enough."""
+    annual = Validation.objects.filter(department=OuterRef("pk"), kind=Validation.Kind.ANNUAL)
+    rows = (
+        Department.objects.filter(Exists(Grant.objects.filter(department=OuterRef("pk"),
+                                                               status__in=Grant.LIVE_STATUSES)))
+        .exclude(Exists(annual.filter(status__in=Validation.OPEN_STATUSES)))
+        .annotate(last_completed=Subquery(annual.filter(completed_at__isnull=False)
+                                          .order_by("-completed_at").values("completed_at")[:1]))
+        .select_related("head")
+        .order_by("name")
+    )
+    due = []
+    for department in rows:
+        last = timezone.localtime(department.last_completed).date() if department.last_completed else None
+        if next_due_on(last_completed=last, today=today) <= today:
+            due.append(department)
+    return due
+
+
+def _grants_under_review(validation: Validation) -> QuerySet[Grant]:
+    grants = Grant.objects.filter(department=validation.department, status__in=Grant.LIVE_STATUSES)
+    if validation.system_id:
+        grants = grants.filter(system=validation.system)
+    return grants
+
+
+def _fill_items(validation: Validation) -> int:
+    """One item for every live grant under review that has none yet. Safe to repeat: a run that
+    died halfway is finished by the next, with no item missing and none doubled. Two runs finishing
+    the same validation take turns on its row, so the second sees what the first wrote."""
+    Validation.objects.select_for_update().get(pk=validation.pk)
+    have = ValidationItem.objects.filter(validation=validation).values("grant")
+    missing = [ValidationItem(validation=validation, grant_id=pk)
+               for pk in _grants_under_review(validation).exclude(pk__in=have).order_by().values_list("pk", flat=True)]
+    if missing:
+        bulk_create_with_history(missing, ValidationItem, batch_size=1000, default_user=None)
+    return len(missing)
+
+
+# --- Opening -------------------------------------------------------------------------------------
+
+def _open(*, department: Department, kind: str, today: date, by: User | None,
+          system: SurveillanceSystem | None = None) -> tuple[Validation, bool]:
+    due = today + timedelta(days=_setting("VALIDATION_DUE_DAYS", 30))
+    try:
+        with transaction.atomic():
+            validation = Validation.objects.create(
+                kind=kind, department=department, system=system, period=today, due_date=due, opened_by=by
+            )
+        created = True
+    except IntegrityError:
+        # Another run opened it first (the unique constraints decide): finish its items if needed.
+        validation = Validation.objects.get(department=department, kind=kind, status__in=Validation.OPEN_STATUSES)
+        created = False
+    _fill_items(validation)
+    return validation, created
+
+
+def open_due_validations(*, today: date | None = None) -> list[Validation]:
+    """Open the annual validations that have come due (the daily task and the command call this).
+    Each department in its own transaction, so a run stopped halfway keeps what it finished."""
+    today = today or timezone.localdate()
+    opened = []
+    for department in departments_due(today=today):
+        with transaction.atomic():
+            validation, created = _open(department=department, kind=Validation.Kind.ANNUAL, today=today, by=None)
+            if created:
+                audit_record(actor=None, action="validation.open", target=validation)
+                head = department.head
+                email_send("validation-opened", to=[head.email] if head else [], context={"v": validation})
+                opened.append(validation)
+    # Validations whose items a stopped run left unfinished.
+    for validation in Validation.objects.filter(kind=Validation.Kind.ANNUAL, status=Validation.Status.OPEN):
+        with transaction.atomic():
+            _fill_items(validation)
+    return opened
+
+
+@service_transaction
+def user_audit_open(*, by: User, department: Department, system: SurveillanceSystem | None = None) -> Validation:
+    """ITSA orders a user audit of a department (or of one system's grants in it), without notice (S3.5d)."""
+    if not by.roles.is_itsa:
+        audit_refusal(actor=by, action="user_audit.open", target=department)
+        raise NotAllowed("Only ITSA administrators can order a user audit.")
+    # One order at a time per department, so a double submit finds the audit the first one opened.
+    department = Department.objects.select_for_update().get(pk=department.pk)
+    already = Validation.objects.filter(kind=Validation.Kind.USER_AUDIT, department=department, system=system,
+                                        status=Validation.Status.OPEN).first()
+    if already is not None:
+        return already
+    validation = Validation.objects.create(
+        kind=Validation.Kind.USER_AUDIT, department=department, system=system, period=timezone.localdate(),
+        due_date=timezone.localdate() + timedelta(days=_setting("VALIDATION_DUE_DAYS", 30)), opened_by=by,
+    )
+    _fill_items(validation)
+    audit_record(actor=by, action="user_audit.open", target=validation)
+    return validation
+
+
+# --- Deciding ------------------------------------------------------------------------------------
+
+def may_decide(*, validation: Validation, user: User) -> bool:
+    """The department's head at the time of deciding: a new or acting head takes over open items."""
+    return validation.is_open and validation.department.head_id == user.pk and user.is_active
+
+
+def _close_ended(validation: Validation) -> None:
+    """A grant removed meanwhile closes its item."""
+    ValidationItem.objects.filter(validation=validation, decision=Decision.PENDING).exclude(
+        grant__status__in=Grant.LIVE_STATUSES
+    ).update(decision=Decision.CLOSED, decided_at=timezone.now())
+
+
+@service_transaction
+def validation_item_decide(*, item: ValidationItem, decision: str, by: User, reason: str = "",
+                           new_role: str = "") -> ValidationItem:
+    item = ValidationItem.objects.select_for_update().select_related("validation__department", "grant").get(pk=item.pk)
+    validation = item.validation
+    if not may_decide(validation=validation, user=by):
+        audit_refusal(actor=by, action="validation.decide", target=item)
+        raise NotAllowed(f"Only the head of {validation.department} decides the items of an open validation.")
+    if decision not in (Decision.KEEP, Decision.REVOKE, Decision.CHANGE_ROLE):
+        raise RuleViolation("Choose keep, revoke or change role.", field="decision")
+    if item.decision == decision and (decision != Decision.CHANGE_ROLE or item.new_role == new_role):
+        return item
+    if not item.is_pending:
+        raise RuleViolation(f"This item is already decided: {item.get_decision_display().lower()}.")
+    if not item.grant.is_live:
+        item.decision, item.decided_at = Decision.CLOSED, timezone.now()
+        item.save(update_fields=["decision", "decided_at"])
+        return item
+    reason = (reason or "").replace("\x00", "").strip()
+    if len(reason) > 5000:
+        raise RuleViolation("Keep the reason under 5000 characters.", field="reason")
+    if decision == Decision.REVOKE:
+        if not reason:
+            raise RuleViolation("Write why this access is revoked.", field="reason")
+        item.follow_up = access_request_queue_for_itsa(
+            grant=item.grant, action=AccessRequest.Action.REMOVE, role=item.grant.role, by=by,
+            justification=f"Revoked in the {validation.get_kind_display().lower()} of {validation.period:%Y}: {reason}",
+        )
+    elif decision == Decision.CHANGE_ROLE:
+        if new_role not in Grant.Role.values or new_role == item.grant.role:
+            raise RuleViolation("Choose the new role, different from the current one.", field="new_role")
+        item.follow_up = access_request_queue_for_itsa(
+            grant=item.grant, action=AccessRequest.Action.CHANGE, role=new_role, by=by,
+            justification=f"Role changed in the {validation.get_kind_display().lower()} of {validation.period:%Y}. "
+                          f"{reason}".strip(),
+        )
+        item.new_role = new_role
+    item.decision, item.reason, item.decided_by, item.decided_at = decision, reason, by, timezone.now()
+    item.save()
+    audit_record(actor=by, action=f"validation.{decision}", target=item)
+    return item
+
+
+@service_transaction
+def validation_keep_all(*, validation: Validation, by: User, confirmed: bool) -> int:
+    """Keep every undecided item shown, after an explicit confirmation. Returns how many."""
+    validation = Validation.objects.select_for_update().select_related("department").get(pk=validation.pk)
+    if not may_decide(validation=validation, user=by):
+        audit_refusal(actor=by, action="validation.keep_all", target=validation)
+        raise NotAllowed(f"Only the head of {validation.department} decides the items of an open validation.")
+    if not confirmed:
+        raise RuleViolation("Confirm that you keep every access listed before keeping them all.", field="confirm")
+    _close_ended(validation)
+    count = ValidationItem.objects.filter(validation=validation, decision=Decision.PENDING).update(
+        decision=Decision.KEEP, decided_by=by, decided_at=timezone.now()
+    )
+    audit_record(actor=by, action="validation.keep_all", target=validation, detail=f"{count} items")
+    return count
+
+
+@service_transaction
+def validation_sign_off(*, validation: Validation, by: User, password: str) -> Validation:
+    """The head signs the validation with their name and the time, after entering their password
+    again, so the sign-off cannot later be denied (S3.4f)."""
+    validation = Validation.objects.select_for_update().select_related("department").get(pk=validation.pk)
+    if validation.status != Validation.Status.OPEN and validation.signed_off_by_id == by.pk:
+        return validation
+    if not may_decide(validation=validation, user=by):
+        audit_refusal(actor=by, action="validation.sign_off", target=validation)
+        raise NotAllowed(f"Only the head of {validation.department} signs off its validation.")
+    if not by.check_password(password or ""):
+        audit_refusal(actor=by, action="validation.sign_off", target=validation, outcome="refused",
+                      detail="password did not match")
+        raise RuleViolation("That password is not right. Enter your portal password to sign.", field="password")
+    _close_ended(validation)
+    pending = validation.items.filter(decision=Decision.PENDING).count()
+    if pending:
+        raise RuleViolation(f"{pending} item{'s are' if pending != 1 else ' is'} not decided yet. Decide every item "
+                            "before signing off.")
+    now = timezone.now()
+    kept = validation.items.filter(decision=Decision.KEEP).count()
+    validation.sign_off_statement = (
+        f"I, {by.full_name}, head of {validation.department}, have reviewed every access listed in this "
+        f"{validation.get_kind_display().lower()} and validate the {kept} I kept as needed for a permissible use. "
+        f"Signed {timezone.localtime(now):%B %-d, %Y at %H:%M %Z}."
+    )
+    validation.signed_off_by, validation.signed_off_at = by, now
+    validation.status = Validation.Status.SIGNED_OFF
+    validation.save()
+    audit_record(actor=by, action="validation.sign_off", target=validation)
+    # Nothing left with ITSA: complete at once (and hand back the row as it now stands).
+    return validation_refresh(validation=validation)
+
+
+def validation_refresh(*, validation: Validation) -> Validation:
+    """Complete a signed-off validation once ITSA has processed every removal and change it sent."""
+    with transaction.atomic():
+        validation = Validation.objects.select_for_update().get(pk=validation.pk)
+        if validation.status != Validation.Status.SIGNED_OFF:
+            return validation
+        waiting = validation.items.filter(follow_up__status__in=AccessRequest.OPEN_STATUSES).exists()
+        if not waiting:
+            validation.status = Validation.Status.COMPLETE
+            validation.completed_at = timezone.now()
+            validation.save(update_fields=["status", "completed_at"])
+            audit_record(actor=None, action="validation.complete", target=validation)
+    return validation
+
+
+# --- Reminders, escalation, non-response --------------------------------------------------------
+
+def _mark_sent(validation: Validation, days_before_due: int) -> bool:
+    """Record a reminder; False when it was already sent (each goes out exactly once)."""
+    try:
+        with transaction.atomic():
+            ReminderSent.objects.create(validation=validation, days_before_due=days_before_due)
+        return True
+    except IntegrityError:
+        return False
+
+
+def send_reminders(*, today: date | None = None) -> int:
+    """One digest to the head at the set offsets while items are undecided; after the due date, one
+    escalation to the Mayor's designee and ITSA. Returns how many messages were sent."""
+    today = today or timezone.localdate()
+    offsets = sorted(_setting("VALIDATION_REMINDER_DAYS", (14, 7, 2, 0)))
+    sent = 0
+    open_validations = (
+        Validation.objects.filter(status=Validation.Status.OPEN)
+        .annotate(undecided=Count("items", filter=Q(items__decision=Decision.PENDING)))
+        .filter(undecided__gt=0).select_related("department__head")
+    )
+    for validation in open_validations:
+        days_left = (validation.due_date - today).days
+        with transaction.atomic():
+            if days_left >= 0:
+                reached = [offset for offset in offsets if offset >= days_left]
+                # Only the closest offset reached: a missed day does not send a pile of reminders.
+                if reached and _mark_sent(validation, min(reached)):
+                    head = validation.department.head
+                    email_send("validation-reminder", to=[head.email] if head else [],
+                               context={"v": validation, "undecided": validation.undecided, "days_left": days_left})
+                    sent += 1
+            elif _mark_sent(validation, -1):
+                to = User.objects.filter(groups__name__in=[DESIGNEE_GROUP, ITSA_GROUP], is_active=True)
+                email_send("validation-overdue", to=[u.email for u in to],
+                           context={"v": validation, "undecided": validation.undecided})
+                sent += 1
+    return sent
+
+
+def handle_non_response(*, today: date | None = None) -> int:
+    """After the grace period, undecided end-user grants are suspended (or only flagged, by setting)."""
+    today = today or timezone.localdate()
+    grace = timedelta(days=_setting("VALIDATION_GRACE_DAYS", 14))
+    suspend = _setting("VALIDATION_NON_RESPONSE", "suspend") == "suspend"
+    handled = 0
+    overdue = Validation.objects.filter(status=Validation.Status.OPEN, due_date__lt=today - grace)
+    for validation in overdue.select_related("department__head"):
+        with transaction.atomic():
+            items = ValidationItem.objects.select_for_update().filter(
+                validation=validation, decision=Decision.PENDING, grant__role=Grant.Role.END_USER,
+                grant__status=Grant.Status.ACTIVE,
+            ).select_related("grant__person", "grant__system", "grant__department")
+            items = list(items)
+            if not items or not suspend:
+                if items and _mark_sent(validation, -2):
+                    audit_record(actor=None, action="validation.non_response_flagged", target=validation,
+                                 detail=f"{len(items)} grants")
+                continue
+            actor = validation.department.head
+            for item in items:
+                grant_set_status(grant=item.grant, status=Grant.Status.SUSPENDED, by=actor)
+                item.follow_up = access_request_queue_for_itsa(
+                    grant=item.grant, action=AccessRequest.Action.SUSPEND, role=item.grant.role, by=actor,
+                    justification=f"No answer in the {validation.get_kind_display().lower()} due "
+                                  f"{validation.due_date:%B %-d, %Y}.",
+                ) if actor else None
+                item.decision, item.decided_at = Decision.SUSPENDED, timezone.now()
+                item.save(update_fields=["decision", "decided_at", "follow_up"])
+                handled += 1
+            audit_record(actor=None, action="validation.non_response_suspended", target=validation,
+                         detail=f"{len(items)} grants")
+            email_send("validation-suspended", to=[actor.email] if actor else [],
+                       context={"v": validation, "count": len(items)})
+    return handled

@@ -1,0 +1,218 @@
+"""The validation pages. Thin: a selector to find what the user may see, a form for the shape of the
+input, one service call, a message and a redirect. Every rule lives in audits.services."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.selectors import get_or_404_logged
+from portal.audit import audit_record
+from portal.errors import RuleViolation
+from portal.history import timeline
+from requests.selectors import access_requests_visible_to
+
+from . import services
+from .forms import ItemDecisionForm, KeepAllForm, SignOffForm, UserAuditForm
+from .models import Validation, ValidationItem
+from .selectors import department_schedule, open_validations, validation_items, validations_visible_to, with_progress
+
+
+def _get_validation_for(user, pk) -> Validation:
+    queryset = with_progress(validations_visible_to(user)).select_related(
+        "department__head", "system", "opened_by", "signed_off_by"
+    )
+    return get_or_404_logged(queryset, user=user, pk=pk, what="validation")
+
+
+def _get_item_for(user, validation: Validation, item_pk) -> ValidationItem:
+    queryset = ValidationItem.objects.filter(validation=validation).select_related("grant__person", "grant__system")
+    return get_or_404_logged(queryset, user=user, pk=item_pk, what="validation item")
+
+
+def _follows_validations(user) -> bool:
+    roles = user.roles
+    return roles.works_for_a_department or roles.is_itsa or roles.is_designee
+
+
+def _form_error_message(form) -> str:
+    return " ".join(str(error) for errors in form.errors.values() for error in errors)
+
+
+# --- Dashboard ----------------------------------------------------------------------------------
+
+def _schedule_row(department, today):
+    """The department, the local date its last annual validation was completed, and the day the next
+    one is due to open (None while one is open: its due date is shown instead)."""
+    last = timezone.localtime(department.last_completed).date() if department.last_completed else None
+    next_due = None if department.open_annual_due else services.next_due_on(last_completed=last, today=today)
+    return {"department": department, "last_validated": last, "next_due": next_due}
+
+
+@login_required
+@require_GET
+def validation_list(request):
+    user = request.user
+    if not _follows_validations(user):
+        audit_record(actor=user, action="validation_list.view", target="validations", outcome="denied")
+        raise Http404("Validations are for department heads, ITSA and the Mayor's designee.")
+    today = timezone.localdate()
+    q = request.GET.get("q", "").strip()[:200]
+    validations = Paginator(open_validations(user, today=today, q=q), settings.PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    departments = Paginator(department_schedule(user, q=q), settings.PAGE_SIZE).get_page(
+        request.GET.get("departments_page")
+    )
+    schedule = [_schedule_row(department, today) for department in departments]
+    return render(request, "audits/list.html", {
+        "validations": validations, "departments": departments, "schedule": schedule, "today": today, "q": q,
+        "lead_days": settings.VALIDATION_LEAD_DAYS,
+        "query_string": urlencode({"q": q}) if q else "",
+    })
+
+
+# --- One validation -----------------------------------------------------------------------------
+
+@login_required
+@require_GET
+def validation(request, pk):
+    user = request.user
+    review = _get_validation_for(user, pk)
+    items = list(validation_items(review))
+    may_decide = services.may_decide(validation=review, user=user)
+    follow_ups = {item.follow_up_id for item in items if item.follow_up_id}
+    visible_follow_ups = set(
+        access_requests_visible_to(user).filter(pk__in=follow_ups).values_list("pk", flat=True)
+    ) if follow_ups else set()
+    rows = []
+    for item in items:
+        row = {"item": item, "follow_up_visible": item.follow_up_id in visible_follow_ups}
+        if may_decide and item.is_pending:
+            row["revoke_form"] = ItemDecisionForm(item=item, decision="revoke", auto_id=f"revoke-{item.pk}-%s")
+            row["change_form"] = ItemDecisionForm(item=item, decision="change_role", auto_id=f"change-{item.pk}-%s")
+        rows.append(row)
+    return render(request, "audits/validation.html", {
+        "v": review,
+        "rows": rows,
+        "pending_count": review.item_count - review.decided_count,
+        "may_decide": may_decide,
+        "overdue": review.is_open and review.due_date < timezone.localdate(),
+        "keep_all_form": KeepAllForm() if may_decide else None,
+        "sign_off_form": SignOffForm() if may_decide else None,
+        "timeline": timeline(review),
+    })
+
+
+@login_required
+@require_POST
+def decide(request, pk, item_pk):
+    user = request.user
+    review = _get_validation_for(user, pk)
+    item = _get_item_for(user, review, item_pk)
+    form = ItemDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_error_message(form))
+        return redirect(review)
+    data = form.cleaned_data
+    before = item.decision
+    try:
+        decided = services.validation_item_decide(item=item, decision=data["decision"], reason=data["reason"],
+                                                  new_role=data["new_role"], by=user)
+    except RuleViolation as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.add_message(request, *_decided_message(item, before, decided))
+    return redirect(review)
+
+
+def _decided_message(item, before, decided) -> tuple[int, str]:
+    access = f"{item.grant.person}’s access to {item.grant.system}"
+    Decision = ValidationItem.Decision
+    if decided.decision == before:
+        return messages.INFO, (f"Nothing changed: {access} is already decided "
+                               f"({decided.get_decision_display().lower()}).")
+    if decided.decision == Decision.KEEP:
+        return messages.SUCCESS, f"You keep {access}."
+    if decided.decision == Decision.REVOKE:
+        return messages.SUCCESS, f"You revoked {access}. Removal request {decided.follow_up.reference} is with ITSA."
+    if decided.decision == Decision.CHANGE_ROLE:
+        return messages.SUCCESS, (f"You changed the role in {access} to {decided.get_new_role_display().lower()}. "
+                                  f"Change request {decided.follow_up.reference} is with ITSA.")
+    return messages.INFO, f"The item is closed: {access} ended meanwhile."
+
+
+@login_required
+@require_POST
+def keep_all(request, pk):
+    user = request.user
+    review = _get_validation_for(user, pk)
+    form = KeepAllForm(request.POST)
+    confirmed = form.is_valid() and form.cleaned_data["confirm"]
+    try:
+        kept = services.validation_keep_all(validation=review, by=user, confirmed=confirmed)
+    except RuleViolation as refusal:
+        messages.error(request, refusal.message)
+    else:
+        if kept:
+            messages.success(request, f"You keep the {kept} access{'es' if kept != 1 else ''} not decided before.")
+        else:
+            messages.info(request, "Nothing changed: every item was already decided.")
+    return redirect(review)
+
+
+@login_required
+@require_POST
+def sign_off(request, pk):
+    user = request.user
+    review = _get_validation_for(user, pk)
+    form = SignOffForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Enter your password to sign.")
+        return redirect(review)
+    before = review.status
+    try:
+        signed = services.validation_sign_off(validation=review, by=user, password=form.cleaned_data["password"])
+    except RuleViolation as refusal:
+        messages.error(request, refusal.message)
+    else:
+        if signed.status == before:
+            messages.info(request, "Nothing changed: you already signed this off.")
+        elif signed.status == Validation.Status.COMPLETE:
+            messages.success(request, f"You signed off the {signed.get_kind_display().lower()}. It is complete.")
+        else:
+            messages.success(request, f"You signed off the {signed.get_kind_display().lower()}. It is complete "
+                                      "once ITSA has processed the removals and changes you asked for.")
+    return redirect(review)
+
+
+# --- User audits (3.5) --------------------------------------------------------------------------
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def user_audit_new(request):
+    user = request.user
+    if not user.roles.is_itsa:
+        audit_record(actor=user, action="user_audit.new", target="user audit", outcome="denied")
+        raise Http404("Only ITSA orders user audits.")
+    if request.method == "POST":
+        form = UserAuditForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                audit = services.user_audit_open(by=user, department=data["department"], system=data["system"])
+            except RuleViolation as refusal:
+                form.add_error(form.error_field(refusal.field), refusal.message)
+            else:
+                count = audit.items.count()
+                messages.success(request, f"The user audit of {audit.department} is open with {count} "
+                                          f"item{'s' if count != 1 else ''}. Nobody was told in advance.")
+                return redirect(audit)
+    else:
+        form = UserAuditForm()
+    return render(request, "audits/user_audit_new.html", {"form": form})
