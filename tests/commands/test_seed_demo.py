@@ -2,6 +2,7 @@ from django.core.management import call_command
 
 from accounts.models import Department, Grant, User
 from accounts.sod import sod_violations
+from audits.models import Validation
 from requests.models import AccessRequest, DepartmentAccess, SupportingDocument
 
 
@@ -21,6 +22,7 @@ def test_the_demo_city_has_every_role_and_every_request_state_and_loads_twice_wi
     assert set(DepartmentAccess.objects.values_list("status", flat=True)) >= {"pending", "granted", "denied"}
     assert set(Department.objects.values_list("kind", flat=True)) == {"department", "board", "commission"}
     assert sod_violations() == []
+    assert Validation.objects.filter(department__code="police", status="open").count() == 1
     assert SupportingDocument.objects.filter(request__status=AccessRequest.Status.WITH_ITSA).count() == 1
     demo = User.objects.get(email="police.requester@city.example")
     assert demo.check_password("demo-city-2026")

@@ -1,4 +1,5 @@
-"""Build the demo city: departments, systems, a person in every role, requests in every state.
+"""Build the demo city: departments, systems, a person in every role, requests in every state,
+and the first annual validations open.
 
 Every change goes through the same service functions the pages use, so the demo data obeys the
 rules (and has history and audit events). Safe to run twice: the second run changes nothing and
@@ -12,6 +13,7 @@ from django.db import transaction
 
 from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, Department, SurveillanceSystem, User
 from accounts.services import authorized_requester_add, department_set_head, role_group
+from audits.services import open_due_validations
 from portal.models import IntendedUse, PermissibleUse
 from requests import services as rq
 
@@ -76,6 +78,8 @@ class Command(BaseCommand):
         else:
             with transaction.atomic():
                 self._build()
+            # The yearly validations come due at once for a city never validated.
+            open_due_validations()
             self.stdout.write(self.style.SUCCESS("Demo city loaded."))
         self._print_logins()
 
