@@ -167,3 +167,25 @@ def test_the_sweep_stops_at_an_unreachable_server_and_leaves_the_rest_untried(sm
 
     assert sum(OutgoingEmail.objects.values_list("attempts", flat=True)) == tries_before + 1
     assert not OutgoingEmail.objects.filter(sent_at__isnull=False).exists()
+
+
+def test_a_validation_reminder_reaches_the_smtp_server_from_the_worker(smtp_server, worker_on_redis, city):
+    """S3.4f: the reminder digest goes out through the broker, the worker and SMTP on loopback."""
+    from conftest import provisioned
+    from django.utils import timezone
+
+    from audits.models import Validation
+    from audits.services import open_due_validations
+    from audits.tasks import send_validation_reminders
+
+    provisioned(city)
+    validation = open_due_validations()[0]
+    Validation.objects.filter(pk=validation.pk).update(due_date=timezone.localdate() + timedelta(days=2))
+
+    send_validation_reminders.delay()
+
+    found = smtp_server.about("Reminder: 1 access to validate for Police Department", seconds=20)
+    assert len(found) == 1
+    assert found[0].rcpt_tos == [city.head.email]
+    body = message_from_bytes(found[0].content, policy=default_policy).get_body(("plain",)).get_content()
+    assert validation.get_absolute_url() in body
