@@ -255,7 +255,10 @@ def validation_refresh(*, validation: Validation) -> Validation:
         validation = Validation.objects.select_for_update().get(pk=validation.pk)
         if validation.status != Validation.Status.SIGNED_OFF:
             return validation
-        waiting = validation.items.filter(follow_up__status__in=AccessRequest.OPEN_STATUSES).exists()
+        # A removal ITSA returned has not removed anything: the validation stays open to view until it is.
+        waiting = validation.items.filter(
+            follow_up__status__in=[*AccessRequest.OPEN_STATUSES, AccessRequest.Status.RETURNED]
+        ).exists()
         if not waiting:
             validation.status = Validation.Status.COMPLETE
             validation.completed_at = timezone.now()

@@ -197,3 +197,21 @@ def test_a_complete_validation_starts_the_next_year(city, validation):
 
     assert departments_due(today=completed_on) == []
     assert departments_due(today=completed_on + relativedelta(years=1)) == [city.police]
+
+
+def test_a_validation_does_not_complete_while_itsa_has_returned_a_removal(city):
+    """S3.4f: a revocation ITSA sent back removed nothing, so the validation is not complete."""
+    from conftest import provisioned
+
+    from audits.models import Validation
+    from audits.services import open_due_validations, validation_item_decide, validation_refresh, validation_sign_off
+    from conftest import PASSWORD
+    from requests.services import access_request_return
+
+    provisioned(city)
+    validation = open_due_validations()[0]
+    item = validation_item_decide(item=validation.items.get(), decision="revoke", reason="Left the unit.", by=city.head)
+    validation = validation_sign_off(validation=validation, by=city.head, password=PASSWORD)
+    access_request_return(request=item.follow_up, reason="Account name unknown.", by=city.itsa)
+
+    assert validation_refresh(validation=validation).status == Validation.Status.SIGNED_OFF
