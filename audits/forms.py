@@ -54,11 +54,20 @@ class SignOffForm(PortalForm):
 
 
 class UserAuditForm(PortalForm):
-    """ITSA orders a user audit of a department, or of one system's grants in it (S3.5d)."""
+    """ITSA orders a user audit of a department, of one system in it, or of one system across departments (S3.5d)."""
 
-    department = forms.ModelChoiceField(queryset=Department.objects.order_by("name"),
-                                        empty_label="Choose a department")
+    department = forms.ModelChoiceField(
+        queryset=Department.objects.order_by("name"), required=False,
+        empty_label="Every department using the system",
+        help_text="Leave “Every department” to audit one system across departments.",
+    )
     system = forms.ModelChoiceField(
         queryset=SurveillanceSystem.objects.order_by("name"), required=False, empty_label="Every system",
         help_text="Leave “Every system” to review all of the department's grants.",
     )
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("department") and not data.get("system"):
+            raise forms.ValidationError("Choose a department, a system, or both.")
+        return data

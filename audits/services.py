@@ -126,6 +126,23 @@ def user_audit_open(*, by: User, department: Department, system: SurveillanceSys
     if not by.roles.is_itsa:
         audit_refusal(actor=by, action="user_audit.open", target=department)
         raise NotAllowed("Only ITSA administrators can order a user audit.")
+    return _user_audit_open(by=by, department=department, system=system)
+
+
+@service_transaction
+def user_audit_open_for_system(*, by: User, system: SurveillanceSystem) -> list[Validation]:
+    """ITSA orders a user audit of one system across departments: one audit for each department
+    holding live grants on it, each decided by its own head (S3.5d)."""
+    if not by.roles.is_itsa:
+        audit_refusal(actor=by, action="user_audit.open", target=system)
+        raise NotAllowed("Only ITSA administrators can order a user audit.")
+    departments = Department.objects.filter(
+        pk__in=Grant.objects.filter(system=system, status__in=Grant.LIVE_STATUSES).values("department")
+    ).order_by("name")
+    return [_user_audit_open(by=by, department=department, system=system) for department in departments]
+
+
+def _user_audit_open(*, by: User, department: Department, system: SurveillanceSystem | None) -> Validation:
     # One order at a time per department, so a double submit finds the audit the first one opened.
     department = Department.objects.select_for_update().get(pk=department.pk)
     already = Validation.objects.filter(kind=Validation.Kind.USER_AUDIT, department=department, system=system,

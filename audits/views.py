@@ -205,10 +205,17 @@ def user_audit_new(request):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                audit = services.user_audit_open(by=user, department=data["department"], system=data["system"])
+                if data["department"] is None:
+                    audits = services.user_audit_open_for_system(by=user, system=data["system"])
+                else:
+                    audit = services.user_audit_open(by=user, department=data["department"], system=data["system"])
             except RuleViolation as refusal:
                 form.add_error(form.error_field(refusal.field), refusal.message)
             else:
+                if data["department"] is None:
+                    messages.success(request, f"User audits of {data['system']} are open in {len(audits)} "
+                                              f"department{'s' if len(audits) != 1 else ''}. Nobody was told in advance.")
+                    return redirect("audits:list")
                 count = audit.items.count()
                 messages.success(request, f"The user audit of {audit.department} is open with {count} "
                                           f"item{'s' if count != 1 else ''}. Nobody was told in advance.")

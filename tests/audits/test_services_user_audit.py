@@ -126,3 +126,38 @@ def test_a_new_user_audit_may_be_ordered_once_the_last_one_is_signed_off(city, p
 
     assert second != first and second.status == Validation.Status.OPEN
     assert second.items.count() == 4
+
+
+def test_itsa_audits_one_system_across_departments_one_audit_per_department_using_it(city):
+    """S3.5d: a user audit of one system across departments, each department's head deciding its own."""
+    from conftest import provisioned
+    from django.core import mail
+
+    from audits.models import Validation
+    from audits.services import user_audit_open_for_system
+    from requests.services import access_request_provision, access_request_submit
+
+    provisioned(city)  # police officer on the VMS
+    streets_request = access_request_submit(
+        department=city.streets, person=city.streets_worker, system=city.traffic, action="add", role="end_user",
+        permissible_uses=[city.traffic_monitoring], justification="Signal timing.", by=city.outsider,
+    )
+    access_request_provision(request=streets_request, by=city.itsa, account_name="wworker")
+
+    audits = user_audit_open_for_system(by=city.itsa, system=city.vms)
+
+    assert [audit.department for audit in audits] == [city.police]
+    assert all(audit.kind == Validation.Kind.USER_AUDIT and audit.system == city.vms for audit in audits)
+    assert user_audit_open_for_system(by=city.itsa, system=city.vms) == audits
+    assert mail.outbox == []
+
+
+def test_only_itsa_audits_a_system_across_departments(city):
+    """S3.5d"""
+    import pytest
+
+    from audits.services import user_audit_open_for_system
+    from portal.errors import NotAllowed
+
+    with pytest.raises(NotAllowed):
+        user_audit_open_for_system(by=city.head, system=city.vms)

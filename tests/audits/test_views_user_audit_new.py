@@ -90,3 +90,30 @@ def test_a_double_submitted_order_opens_one_user_audit(city, client):
     assert first.url == second.url == audit.get_absolute_url()
     assert audit.items.count() == 1
     assert AuditEvent.objects.filter(action="user_audit.open", outcome="success").count() == 1
+
+
+def test_itsa_orders_an_audit_of_one_system_across_departments_from_the_form(city, client):
+    """S3.5d"""
+    from conftest import provisioned
+    from django.urls import reverse
+
+    from audits.models import Validation
+
+    provisioned(city)
+    client.force_login(city.itsa)
+    response = client.post(reverse("audits:user_audit_new"), {"department": "", "system": city.vms.pk})
+    assert response.status_code == 302 and response.url == reverse("audits:list")
+    assert list(Validation.objects.filter(kind="user_audit", system=city.vms).values_list("department", flat=True)) \
+        == [city.police.pk]
+
+
+def test_the_form_asks_for_a_department_or_a_system(city, client):
+    from django.urls import reverse
+
+    from audits.models import Validation
+
+    client.force_login(city.itsa)
+    response = client.post(reverse("audits:user_audit_new"), {"department": "", "system": ""})
+    assert response.status_code == 200
+    assert "Choose a department, a system, or both." in response.content.decode()
+    assert not Validation.objects.exists()
