@@ -136,7 +136,7 @@ def test_a_mail_sent_twice_goes_once(city, django_capture_on_commit_callbacks):
 
 
 def test_with_the_broker_down_the_filing_answers_quickly_and_the_sweep_sends_the_mail(
-    city, broker_at, django_capture_on_commit_callbacks, caplog
+    city, broker_at, django_capture_on_commit_callbacks
 ):
     """S3.4c: Redis unreachable: the request is saved, the call answers within seconds, the mail goes later."""
     broker_at(f"redis://127.0.0.1:{_free_port()}/0")
@@ -151,7 +151,6 @@ def test_with_the_broker_down_the_filing_answers_quickly_and_the_sweep_sends_the
     email = OutgoingEmail.objects.get()
     assert not email.is_sent and email.attempts == 0
     assert mail.outbox == []
-    assert "the sweep will send it" in caplog.text
 
     assert flush_outgoing_email() == 0, "a mail younger than a minute is still on its way"
     _time_passes(timedelta(minutes=2))
