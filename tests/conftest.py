@@ -179,3 +179,39 @@ def page(browser, live_server):
     page.set_default_timeout(15000)
     yield page
     context.close()
+
+
+# --- A real Celery worker on Redis, in this process --------------------------------------------
+
+def _forget_broker_connections() -> None:
+    # Celery keeps its producer pools for the broker it first published to: close and forget
+    # them when the broker changes, so the next publish connects where it is meant to.
+    import kombu.pools
+
+    from portal.celery import app
+
+    kombu.pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def worker_on_redis():
+    """Tasks go through Redis to a worker thread. Needs PostgreSQL too: the worker writes to the
+    database from its own thread, which SQLite's in-memory test database refuses."""
+    from celery.contrib.testing.worker import start_worker
+    from services import require_postgres, require_redis
+
+    from portal.celery import app
+
+    require_postgres()
+    url = require_redis()
+    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
+    app.conf.update(broker_url=url, task_always_eager=False)
+    _forget_broker_connections()
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            yield
+    finally:
+        app.conf.update(saved)
+        _forget_broker_connections()

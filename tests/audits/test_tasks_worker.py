@@ -7,32 +7,18 @@ import time
 from datetime import timedelta
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from conftest import provisioned
 from django.core import mail
 from django.utils import timezone
-from services import require_postgres, require_redis
 
 from audits.models import ReminderSent, Validation
 from audits.tasks import open_due_validations, send_validation_reminders
-from portal.celery import app
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 WAIT_SECONDS = 20
 
 
-@pytest.fixture
-def worker_on_redis():
-    require_postgres()  # the worker thread writes to the database; SQLite's test database refuses that
-    url = require_redis()
-    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
-    app.conf.update(broker_url=url, task_always_eager=False)
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-            yield
-    finally:
-        app.conf.update(saved)
 
 
 def _eventually(check, seconds: float = WAIT_SECONDS):

@@ -3,28 +3,13 @@
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from conftest import file_request
 from django.core import mail
-from services import require_postgres, require_redis
 
-from portal.celery import app
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def worker_on_redis():
-    # The worker thread writes to the database: SQLite's in-memory test database refuses that.
-    require_postgres()
-    url = require_redis()
-    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
-    app.conf.update(broker_url=url, task_always_eager=False)
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-            yield
-    finally:
-        app.conf.update(saved)
 
 
 def _mail_about(reference: str, seconds: float = 15) -> list:

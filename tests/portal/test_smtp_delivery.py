@@ -7,15 +7,11 @@ from datetime import timedelta
 from email import message_from_bytes
 from email.policy import default as default_policy
 
-import kombu.pools
 import pytest
 from aiosmtpd.controller import Controller
-from celery.contrib.testing.worker import start_worker
 from conftest import file_request
 from django.db.models import F
-from services import require_postgres, require_redis
 
-from portal.celery import app
 from portal.models import OutgoingEmail
 from portal.tasks import flush_outgoing_email
 
@@ -83,29 +79,7 @@ def smtp_server(smtp_port):
     controller.stop()
 
 
-def _forget_broker_connections() -> None:
-    # Celery keeps its producer pools for the broker it first published to: close and forget
-    # them when the broker changes, so the next publish connects where it is meant to.
-    kombu.pools.reset()
-    app._pool = None
-    app.amqp._producer_pool = None
 
-
-@pytest.fixture
-def worker_on_redis():
-    # The worker writes to the database from its own thread while the test writes from this one:
-    # SQLite's in-memory test database refuses that ("table is locked").
-    require_postgres()
-    url = require_redis()
-    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
-    app.conf.update(broker_url=url, task_always_eager=False)
-    _forget_broker_connections()
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-            yield
-    finally:
-        app.conf.update(saved)
-        _forget_broker_connections()
 
 
 def test_the_worker_delivers_the_heads_mail_to_the_smtp_server(smtp_server, worker_on_redis, city):
