@@ -232,6 +232,14 @@ def validation_keep_all(*, validation: Validation, by: User, confirmed: bool) ->
     return count
 
 
+def sign_off_statement(*, validation: Validation, by: User, kept: int) -> str:
+    """What the head signs; the page shows it before signing, the sign-off stores it with the time."""
+    return (
+        f"I, {by.full_name}, head of {validation.department}, have reviewed every access listed in this "
+        f"{validation.get_kind_display().lower()} and validate the {kept} I kept as needed for a permissible use."
+    )
+
+
 @service_transaction
 def validation_sign_off(*, validation: Validation, by: User, password: str) -> Validation:
     """The head signs the validation with their name and the time, after entering their password
@@ -254,8 +262,7 @@ def validation_sign_off(*, validation: Validation, by: User, password: str) -> V
     now = timezone.now()
     kept = validation.items.filter(decision=Decision.KEEP).count()
     validation.sign_off_statement = (
-        f"I, {by.full_name}, head of {validation.department}, have reviewed every access listed in this "
-        f"{validation.get_kind_display().lower()} and validate the {kept} I kept as needed for a permissible use. "
+        f"{sign_off_statement(validation=validation, by=by, kept=kept)} "
         f"Signed {timezone.localtime(now):%B %-d, %Y at %H:%M %Z}."
     )
     validation.signed_off_by, validation.signed_off_at = by, now

@@ -105,6 +105,8 @@ def validation(request, pk):
         "overdue": review.is_open and review.due_date < timezone.localdate(),
         "keep_all_form": KeepAllForm() if may_decide else None,
         "sign_off_form": SignOffForm() if may_decide else None,
+        "statement": services.sign_off_statement(validation=review, by=request.user, kept=review.kept_count)
+        if may_decide else "",
         "timeline": timeline(review),
     })
 
