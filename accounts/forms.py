@@ -24,6 +24,22 @@ class PageForm(forms.Form):
             field.widget.attrs.setdefault("class", css)
 
 
+class ModelChoicesField(forms.ModelMultipleChoiceField):
+    """Several objects chosen by id. An id too large for any database column is refused as unknown:
+    SQLite would fail on it rather than find nothing."""
+
+    def clean(self, value):
+        for pk in value if isinstance(value, (list, tuple)) else ():
+            try:
+                too_large = abs(int(pk)) >= 2**63
+            except (TypeError, ValueError):
+                continue  # not a number at all: the parent class refuses it
+            if too_large:
+                raise forms.ValidationError(self.error_messages["invalid_pk_value"], code="invalid_pk_value",
+                                            params={"pk": pk})
+        return super().clean(value)
+
+
 class PeopleFilterForm(PageForm):
     q = forms.CharField(label="Search by name, e-mail or title", required=False, max_length=100)
     department = forms.ModelChoiceField(
@@ -89,7 +105,7 @@ class PersonChangeForm(UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
-        field_classes = {}
+        field_classes = {"groups": ModelChoicesField, "user_permissions": ModelChoicesField}
 
     def clean_email(self):
         return _unique_email(self, self.cleaned_data["email"])

@@ -8,9 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
-from portal.history import history_user
+from portal.history import AppendOnlyHistoricalRecords, history_user
 
 from portal.models import PermissibleUse
 
@@ -111,7 +110,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField("may use the admin", default=False)
     date_joined = models.DateTimeField(default=timezone.now)
 
-    history = HistoricalRecords(get_user=history_user, excluded_fields=["password", "last_login"])
+    history = AppendOnlyHistoricalRecords(get_user=history_user, excluded_fields=["password", "last_login"])
     objects = UserManager()
 
     USERNAME_FIELD = "email"
@@ -155,7 +154,7 @@ class Department(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
-    history = HistoricalRecords(get_user=history_user)
+    history = AppendOnlyHistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["name"]
@@ -190,7 +189,7 @@ class SurveillanceSystem(models.Model):
         Department, null=True, blank=True, on_delete=models.PROTECT, related_name="owned_systems"
     )
 
-    history = HistoricalRecords(get_user=history_user)
+    history = AppendOnlyHistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["name"]
@@ -218,7 +217,7 @@ class AuthorizedRequester(models.Model):
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     added_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords(get_user=history_user)
+    history = AppendOnlyHistoricalRecords(get_user=history_user)
     objects = AuthorizedRequesterQuerySet.as_manager()
 
     class Meta:
@@ -266,8 +265,17 @@ class Grant(models.Model):
     provisioned_at = models.DateTimeField()
     provisioned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     ended_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(
+        "last used on the system", null=True, blank=True,
+        help_text="When the account was last used, as the system reports it; it never moves backwards.",
+    )
+    hygiene_suspended_at = models.DateTimeField(
+        "suspended by the nightly check", null=True, blank=True,
+        help_text="The nightly check suspends a grant once; after ITSA reinstates it, it only reports it.",
+    )
 
-    history = HistoricalRecords(get_user=history_user, m2m_fields=[permissible_uses])
+    # The systems report use every day: that is telemetry, not a change to the grant's timeline.
+    history = AppendOnlyHistoricalRecords(get_user=history_user, m2m_fields=[permissible_uses], excluded_fields=["last_used_at"])
 
     class Meta:
         ordering = ["system__name", "person__full_name"]

@@ -157,8 +157,9 @@ def grant_change(*, grant: Grant, role: str, permissible_uses, account_name: str
     return grant
 
 
-def grant_set_status(*, grant: Grant, status: str, by: User) -> Grant:
-    """Suspend, reinstate or remove a grant. The caller holds a transaction."""
+def grant_set_status(*, grant: Grant, status: str, by: User | None, reason: str = "") -> Grant:
+    """Suspend, reinstate or remove a grant. The caller holds a transaction. `reason` names who
+    or what acted when no person did (a nightly check)."""
     grant = Grant.objects.select_for_update().get(pk=grant.pk)
     if grant.status == status:
         return grant
@@ -172,7 +173,7 @@ def grant_set_status(*, grant: Grant, status: str, by: User) -> Grant:
             raise RuleViolation(problem)
     grant.status = status
     grant.ended_at = timezone.now() if status == Grant.Status.REMOVED else None
-    grant._change_reason = f"{status} by {by}"
+    grant._change_reason = f"{status} by {by or reason or 'the portal'}"
     grant.save(update_fields=["status", "ended_at"])
     return grant
 

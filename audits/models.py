@@ -4,10 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from simple_history.models import HistoricalRecords
 
 from accounts.models import Department, Grant, SurveillanceSystem
-from portal.history import history_user
+from portal.history import AppendOnlyHistoricalRecords, history_user
 
 
 class Validation(models.Model):
@@ -45,7 +44,7 @@ class Validation(models.Model):
     sign_off_statement = models.TextField(blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
-    history = HistoricalRecords(get_user=history_user)
+    history = AppendOnlyHistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["-opened_at", "-id"]
@@ -96,7 +95,7 @@ class ValidationItem(models.Model):
         help_text="The removal or change request this decision sent to ITSA.",
     )
 
-    history = HistoricalRecords(get_user=history_user)
+    history = AppendOnlyHistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["grant__person__full_name", "grant__system__name", "pk"]

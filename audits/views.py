@@ -62,7 +62,8 @@ def validation_list(request):
         audit_record(actor=user, action="validation_list.view", target="validations", outcome="denied")
         raise Http404("Validations are for department heads, ITSA and the Mayor's designee.")
     today = timezone.localdate()
-    q = request.GET.get("q", "").strip()[:200]
+    # PostgreSQL refuses a NUL byte in a query: drop it, as the services drop it from stored text.
+    q = request.GET.get("q", "").replace("\x00", "").strip()[:200]
     validations = Paginator(open_validations(user, today=today, q=q), settings.PAGE_SIZE).get_page(
         request.GET.get("page")
     )

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import AuditEvent, IntendedUse, OutgoingEmail, PermissibleUse
+from .models import AuditChainHead, AuditEvent, IntendedUse, OutgoingEmail, PermissibleUse
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
@@ -75,12 +75,21 @@ class PermissibleUseAdmin(ReadOnlyAdmin):
 class AuditEventAdmin(ReadOnlyAdmin):
     """The audit trail is append-only: nobody adds, changes or deletes an event, here or anywhere."""
 
-    list_display = ("at", "action", "outcome", "actor", "target", "ip_address")
+    list_display = ("seq", "at", "action", "outcome", "actor", "target", "ip_address")
     list_filter = ("outcome", "action")
     list_select_related = ("actor",)
     search_fields = ("action", "target", "detail", "actor__email", "actor__full_name", "ip_address")
     date_hierarchy = "at"
-    fields = ("at", "actor", "action", "outcome", "target", "ip_address", "detail")
+    fields = ("seq", "at", "actor", "action", "outcome", "target", "ip_address", "detail", "prev_hash", "hash")
+    readonly_fields = fields
+
+
+@admin.register(AuditChainHead)
+class AuditChainHeadAdmin(ReadOnlyAdmin):
+    """The last link of the audit chain; only appending an audit event moves it."""
+
+    list_display = ("seq", "hash")
+    fields = ("seq", "hash")
     readonly_fields = fields
 
 

@@ -3,16 +3,29 @@
 A refusal rolls the service's transaction back, and the audit event of a denied or refused attempt
 would go with it: `audit_refusal` keeps such events aside and `service_transaction` writes them
 once the rollback is done, so the trail shows every attempt.
+
+Entries form a hash chain: each carries a number one above the last, the hash of the entry before
+it, and its own HMAC (`chain_hash`). `python manage.py verify_audit_log` recomputes the chain.
 """
 
 import contextvars
 import functools
+import hashlib
+import hmac
+import ipaddress
+import json
 import logging
+from datetime import datetime
+from datetime import timezone as dt_timezone
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import GenericIPAddressField
+from django.utils import timezone
 
 from .errors import RuleViolation
-from .models import AuditEvent
+from .models import AUDIT_CHAIN_GENESIS, AuditChainHead, AuditEvent
 
 security_log = logging.getLogger("portal.security")
 _client_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_ip", default=None)
@@ -38,18 +51,84 @@ class ClientAddressMiddleware:
             _client_ip.reset(token)
 
 
+def chain_hash(*, seq: int, prev_hash: str, at: datetime, actor_id: int | None, action: str, outcome: str,
+               target: str, ip_address: str | None, detail: str) -> str:
+    """The HMAC-SHA256 of one entry of the chain, keyed by settings.AUDIT_CHAIN_KEY, over a
+    canonical JSON text (sorted keys, UTC time, IP address written out in full)."""
+    payload = json.dumps({
+        "seq": seq,
+        "prev_hash": prev_hash,
+        "at": at.astimezone(dt_timezone.utc).isoformat(timespec="microseconds"),
+        "actor": actor_id,
+        "action": action,
+        "outcome": outcome,
+        "target": target,
+        "ip_address": _canonical_ip(ip_address),
+        "detail": detail,
+    }, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hmac.new(settings.AUDIT_CHAIN_KEY.encode(), payload.encode(), hashlib.sha256).hexdigest()
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical_ip(value: str | None) -> str | None:
+    # PostgreSQL and SQLite may give back one address in different notations.
+    try:
+        return ipaddress.ip_address(value).exploded if value else None
+    except ValueError:
+        return value
+
+
+def _clean_text(value: str) -> str:
+    # PostgreSQL refuses NUL in text: a hostile string must not stop the record of the attempt.
+    return value.replace("\x00", "\ufffd")
+
+
+def _clean_ip(value: str | None) -> str | None:
+    """The client's address as the database will store it, or None when it is not an address."""
+    try:
+        ipaddress.ip_address(value or "")
+        return GenericIPAddressField().to_python(value)
+    except (ValueError, ValidationError):
+        return None
+
+
+def _locked_chain_head() -> AuditChainHead:
+    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        # A fresh database, or one emptied with TRUNCATE (the test runner's flush): start the
+        # chain again after the last entry there is, if any.
+        last = AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
+        if last is not None:
+            security_log.warning("audit chain head missing: restarted after entry %s", last["seq"])
+        AuditChainHead.objects.get_or_create(pk=1, defaults=last or {"seq": 0, "hash": AUDIT_CHAIN_GENESIS})
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
+    return head
+
+
 def audit_record(*, actor, action: str, target: object = "", outcome: str = AuditEvent.Outcome.SUCCESS,
                  detail: str = "") -> AuditEvent:
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
-    event = AuditEvent.objects.create(
+    event = AuditEvent(
         actor=actor,
-        action=action,
+        action=_clean_text(action),
         outcome=outcome,
-        target=str(target)[:200],
-        ip_address=_client_ip.get(),
-        detail=detail,
+        target=_clean_text(str(target))[:200],
+        ip_address=_clean_ip(_client_ip.get()),
+        detail=_clean_text(detail),
     )
+    # The chain head's row lock puts appends in one order: each entry gets the next number and the
+    # hash of the one before. The lock is held until the caller's transaction ends.
+    with transaction.atomic():
+        head = _locked_chain_head()
+        event.seq, event.prev_hash, event.at = head.seq + 1, head.hash, timezone.now()
+        event.hash = chain_hash(
+            seq=event.seq, prev_hash=event.prev_hash, at=event.at, actor_id=event.actor_id, action=event.action,
+            outcome=event.outcome, target=event.target, ip_address=event.ip_address, detail=event.detail,
+        )
+        event.save()
+        head.seq, head.hash = event.seq, event.hash
+        head.save(update_fields=["seq", "hash"])
     if outcome != AuditEvent.Outcome.SUCCESS:
         security_log.warning("%s %s by %s: %s", action, target, actor, outcome)
     return event

@@ -1,5 +1,9 @@
+from django.conf import settings
+
+
 def portal(request):
+    context = {"oidc_enabled": settings.OIDC_ENABLED}
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {}
-    return {"roles": user.roles}
+    if user is not None and user.is_authenticated:
+        context["roles"] = user.roles
+    return context

@@ -3,8 +3,13 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import models
 from django.utils.dateformat import format as date_format
 from django.utils.timezone import localtime
+from simple_history.manager import HistoricalQuerySet
+from simple_history.models import HistoricalRecords
+
+from .models import AppendOnlyQuerySet
 
 
 @dataclass
@@ -32,6 +37,40 @@ def history_user(request=None, **kwargs):
         return user
     user = getattr(request, "user", None)
     return user if user is not None and user.is_authenticated else None
+
+
+class AppendOnlyHistoricalQuerySet(AppendOnlyQuerySet, HistoricalQuerySet):
+    """`Model.history`: reads as simple-history's, refuses every change in bulk."""
+
+
+class AppendOnlyHistory(models.Model):
+    """The base of every historical model: a history row is written once and never changed or
+    deleted (S3.10). On PostgreSQL a trigger refuses a plain UPDATE or DELETE as well."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("History rows are append-only.")
+        # Even with a primary key set by hand, a new history row never overwrites an old one.
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("History rows are append-only.")
+
+
+class AppendOnlyHistoricalRecords(HistoricalRecords):
+    """django-simple-history's `HistoricalRecords` whose rows can only be added."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("bases", (AppendOnlyHistory,))
+        kwargs.setdefault("m2m_bases", (AppendOnlyHistory,))
+        kwargs.setdefault("historical_queryset", AppendOnlyHistoricalQuerySet)
+        super().__init__(*args, **kwargs)
 
 
 _VERBS = {"+": "Created", "~": "Changed", "-": "Deleted"}

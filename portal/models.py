@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class IntendedUse(models.Model):
@@ -41,49 +42,86 @@ class PermissibleUse(models.Model):
 class AppendOnlyQuerySet(models.QuerySet):
     """No bulk change either: the admin's "delete selected" and `.update()` go through here."""
 
+    def _refuse(self):
+        raise PermissionError(f"{self.model._meta.verbose_name_plural.capitalize()} are append-only.")
+
     def update(self, **kwargs):
-        raise PermissionError("Audit events are append-only.")
+        self._refuse()
 
     def delete(self):
-        raise PermissionError("Audit events are append-only.")
+        self._refuse()
 
     def bulk_update(self, objs, fields, batch_size=None):
-        raise PermissionError("Audit events are append-only.")
+        self._refuse()
+
+
+class AuditEventQuerySet(AppendOnlyQuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        # Rows written in bulk would skip the chain: each entry goes through `audit_record`.
+        self._refuse()
+
+
+AUDIT_CHAIN_GENESIS = "0" * 64
 
 
 class AuditEvent(models.Model):
-    """An append-only record of a security-relevant event: who, what, when, from where, outcome."""
+    """An append-only record of a security-relevant event: who, what, when, from where, outcome.
+
+    Entries form a hash chain (see `portal.audit`): `seq` counts them from 1 without gaps, and
+    `hash` covers the entry and the `prev_hash` of the entry before it."""
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", "Success"
         DENIED = "denied", "Denied"
         REFUSED = "refused", "Refused by a rule"
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    seq = models.PositiveBigIntegerField("sequence number", unique=True, editable=False)
+    # Set by `audit_record`, in UTC, before the hash is computed over it.
+    at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     action = models.CharField(max_length=60, db_index=True)
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.SUCCESS)
     target = models.CharField(max_length=200, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     detail = models.TextField(blank=True)
+    prev_hash = models.CharField("hash of the previous entry", max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
 
-    objects = AppendOnlyQuerySet.as_manager()
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-at", "-id"]
+        ordering = ["-seq"]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target} ({self.outcome})"
 
     def save(self, *args, **kwargs):
-        if self.pk is not None:
+        if self.pk is not None or not self._state.adding:
             raise PermissionError("Audit events are append-only.")
+        if self.seq is None or not self.hash:
+            raise PermissionError("Write audit events with portal.audit.audit_record: it chains them.")
+        kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit events are append-only.")
+
+
+class AuditChainHead(models.Model):
+    """The last link of the audit chain, in one row: appends lock it, so entries get their numbers
+    one at a time, and `verify_audit_log` compares it with the last entry to notice a cut tail."""
+
+    seq = models.PositiveBigIntegerField("last sequence number", default=0)
+    hash = models.CharField("hash of the last entry", max_length=64, default=AUDIT_CHAIN_GENESIS)
+
+    class Meta:
+        verbose_name = "audit chain head"
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audit_chain_head_single_row")]
+
+    def __str__(self):
+        return f"Audit chain at entry {self.seq}"
 
 
 class OutgoingEmail(models.Model):

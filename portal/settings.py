@@ -5,7 +5,10 @@ Celery tasks run in-process. Set DJANGO_ENV=production for a deployment: then a 
 allowed hosts are required and every `check --deploy` protection is on.
 """
 
+import hashlib
+import hmac
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -52,23 +55,37 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "guardian",
     "simple_history",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "csp",
     "portal",
     "accounts",
     "requests.apps.AccessRequestsConfig",
     "audits",
+    "security",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "portal.headers.PermissionsPolicyMiddleware",
+    # Outside the sign-in middleware, so that its redirects carry the headers too.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "simple_history.middleware.HistoryRequestMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "portal.audit.ClientAddressMiddleware",
+    "security.middleware.SessionPolicyMiddleware",
+    "security.middleware.RequireSecondFactorMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -106,12 +123,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: a locked-out account is refused before its password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "security.backends.LockedAccountBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 # No guardian anonymous user: anonymous visitors hold no object permission at all.
 ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Older hashes still verify, and are upgraded to Argon2 at the next sign-in.
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -212,6 +238,7 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-signed-off-validations": {
         "task": "audits.tasks.refresh_signed_off_validations", "schedule": crontab(minute="*/15"),
     },
+    "grant-hygiene": {"task": "accounts.tasks.grant_hygiene", "schedule": crontab(minute=0, hour=2)},
 }
 
 # Validations (3.4): opened this many days before the anniversary, due this many days after
@@ -223,18 +250,36 @@ VALIDATION_REMINDER_DAYS = tuple(env.list("VALIDATION_REMINDER_DAYS", cast=int, 
 VALIDATION_GRACE_DAYS = env.int("VALIDATION_GRACE_DAYS", default=14)
 VALIDATION_NON_RESPONSE = env.str("VALIDATION_NON_RESPONSE", default="suspend")
 
-# Security headers everywhere; production adds the HTTPS-only ones.
+# Security headers everywhere; production adds the HTTPS-only ones. The Content Security Policy is
+# at the end of this file, Permissions-Policy in portal/headers.py.
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Page addresses name people and requests (/people/12/, ?q=name): none leaves the portal. Not
+# "no-referrer": Django's CSRF check on HTTPS compares the Referer of a form post without Origin.
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Session and CSRF cookies are SameSite=Lax, not Strict: the return from the city's sign-in
+# provider (OIDC) is a cross-site navigation that must carry the session. No page changes anything
+# on GET, so Lax is enough to keep cross-site posts out.
+CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = 8 * 60 * 60
+SESSION_COOKIE_SAMESITE = "Lax"
+# Idle timeout: a session lasts this long after the last request (renewed by the session policy
+# middleware at most once a minute, to spare a database write on every page)...
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
+SESSION_RENEW_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# ...and never longer than this since sign-in, however active (security.middleware).
+SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=10 * 60 * 60)
+# Approvals, provisioning, lock releases and second-factor changes ask for the password again
+# unless it was entered this many seconds ago.
+PASSWORD_CONFIRM_SECONDS = env.int("PASSWORD_CONFIRM_SECONDS", default=5 * 60)
 CSRF_COOKIE_HTTPONLY = True
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-    SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000)
+    # A year, the minimum for the browsers' preload lists.
+    SECURE_HSTS_SECONDS = 365 * 24 * 60 * 60
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
@@ -251,3 +296,88 @@ LOGGING = {
 
 # Separation-of-duties scan and lists.
 PAGE_SIZE = env.int("PORTAL_PAGE_SIZE", default=25)
+
+# The audit trail is a hash chain: each entry carries an HMAC-SHA256 of its content and of the
+# previous entry's hash, keyed by AUDIT_CHAIN_KEY, so someone who can write to the database but
+# does not hold the key cannot rewrite an entry without `verify_audit_log` noticing. Without the
+# variable the key is derived from SECRET_KEY (an HMAC of a fixed label); set it explicitly in
+# production and keep it when the secret key rotates, or every older entry stops verifying.
+AUDIT_CHAIN_KEY = env.str("AUDIT_CHAIN_KEY", default="") or hmac.new(
+    SECRET_KEY.encode(), b"portal.audit-chain", hashlib.sha256
+).hexdigest()
+# Audit entries are kept at least a year (CJIS); the portal itself never deletes any.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=400)
+if AUDIT_RETENTION_DAYS < 365:
+    raise ImproperlyConfigured("AUDIT_RETENTION_DAYS must be at least 365: audit entries are kept a year or more.")
+
+# Content Security Policy: only the portal's own files; no inline script or style anywhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    },
+}
+
+# Sign-in: the second factor (django-otp) and the lockout (django-axes). Five failed sign-ins of
+# one account, each within 15 minutes of the last, lock it; it stays locked until ITSA releases
+# it (security.services.account_lock). Failures count per account, not per address: a city hall
+# behind one address must not lock everyone out.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="City surveillance access portal")
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_CALLABLE = "security.lockout.username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "security/locked_out.html"
+AXES_VERBOSE = False
+
+
+# Single sign-on through the city's OpenID Connect provider, for cities that have one: on when
+# OIDC_RP_CLIENT_ID is set. It signs in only people ITSA has entered (portal/oidc.py).
+def _oidc_required(name: str) -> str:
+    value = env.str(name, default="")
+    if not value:
+        raise ImproperlyConfigured(f"Set {name}: single sign-on is on because OIDC_RP_CLIENT_ID is set.")
+    return value
+
+
+OIDC_ENABLED = bool(env.str("OIDC_RP_CLIENT_ID", default=""))
+if OIDC_ENABLED:
+    INSTALLED_APPS.append("mozilla_django_oidc")
+    # After axes' backend, before the password backend.
+    AUTHENTICATION_BACKENDS.insert(
+        AUTHENTICATION_BACKENDS.index("django.contrib.auth.backends.ModelBackend"), "portal.oidc.CityOIDCBackend"
+    )
+    OIDC_RP_CLIENT_ID = _oidc_required("OIDC_RP_CLIENT_ID")
+    OIDC_RP_CLIENT_SECRET = _oidc_required("OIDC_RP_CLIENT_SECRET")
+    OIDC_OP_AUTHORIZATION_ENDPOINT = _oidc_required("OIDC_OP_AUTHORIZATION_ENDPOINT")
+    OIDC_OP_TOKEN_ENDPOINT = _oidc_required("OIDC_OP_TOKEN_ENDPOINT")
+    OIDC_OP_USER_ENDPOINT = _oidc_required("OIDC_OP_USER_ENDPOINT")
+    OIDC_OP_JWKS_ENDPOINT = _oidc_required("OIDC_OP_JWKS_ENDPOINT")
+    OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+    OIDC_RP_SCOPES = "openid email"
+    OIDC_CREATE_USER = False  # ITSA enters people; a city account alone never makes one.
+    OIDC_USE_PKCE = True
+    OIDC_TIMEOUT = 10  # seconds: a provider that does not answer must not hang the sign-in page
+    OIDC_CALLBACK_CLASS = "portal.oidc.CityOIDCCallbackView"
+# axes warns when failures are not also counted per address. Counting per account is deliberate:
+# rotating addresses or browsers does not reset an account's count, and counting per address would
+# let one attacker lock everyone who signs in from behind the city's shared address.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# Accounts that should not exist: each night, report the live grants unused on their system for
+# this many days (never used: since provisioning), those of people deactivated or gone, and those
+# with no approved access request; with GRANT_HYGIENE_SUSPEND on, also suspend each active one found
+# (once) and ask ITSA to suspend the account on the system. Off by default: report only.
+GRANT_HYGIENE_UNUSED_DAYS = env.int("GRANT_HYGIENE_UNUSED_DAYS", default=90)
+if GRANT_HYGIENE_UNUSED_DAYS < 1:
+    raise ImproperlyConfigured("GRANT_HYGIENE_UNUSED_DAYS must be 1 or more.")
+GRANT_HYGIENE_SUSPEND = env.bool("GRANT_HYGIENE_SUSPEND", default=False)

@@ -1,16 +1,26 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
 from requests.views import dashboard
+from security.views import SignInView
 
 from . import views
 
 urlpatterns = [
     path("", dashboard, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("accounts/login/", SignInView.as_view(), name="login"),
+    path("accounts/", include("security.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("people/", include("accounts.urls")),
     path("requests/", include("requests.urls")),
     path("validations/", include("audits.urls")),
+    path("audit-log/", views.audit_log, name="audit_log"),
+    path("audit-log/export.csv", views.audit_log_export, name="audit_log_export"),
     path("admin/", admin.site.urls),
 ]
+handler403 = "portal.views.permission_denied"
+
+if settings.OIDC_ENABLED:
+    urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))

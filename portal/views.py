@@ -1,7 +1,114 @@
-from django.http import HttpResponse
+"""The portal's own pages: the health check, the audit log (ITSA only) and the refusal page."""
+
+import csv
+import json
+from datetime import timezone as dt_timezone
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
+
+from .audit import audit_record
+from .forms import AuditLogFilterForm
+from .models import AuditEvent
+from .selectors import audit_actions, audit_log_entries
+
+EXPORT_CHUNK = 2000
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @require_GET
 def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
+
+
+def permission_denied(request, exception=None):
+    """handler403: a refusal is a security event, on the audit trail like every other."""
+    reason = str(exception or "").strip()
+    audit_record(actor=getattr(request, "user", None), action="permission.denied", target=request.path,
+                 outcome=AuditEvent.Outcome.DENIED, detail=f"{request.method} {reason}".strip())
+    return render(request, "portal/403.html", status=403)
+
+
+def _require_itsa_page(user, what: str) -> None:
+    """The audit log is ITSA's (S3.10): for everyone else the page does not exist."""
+    if not user.roles.is_itsa:
+        audit_record(actor=user, action=f"{what}.view", target=what, outcome=AuditEvent.Outcome.DENIED)
+        raise Http404("No such page.")
+
+
+def _query_string(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+@login_required
+@require_GET
+def audit_log(request):
+    _require_itsa_page(request.user, "audit_log")
+    # Always bound: with no search every field is empty, which is a valid search for everything.
+    form = AuditLogFilterForm(request.GET, actions=audit_actions())
+    entries = audit_log_entries(**form.filters()) if form.is_valid() else AuditEvent.objects.none()
+    return render(request, "portal/audit_log.html", {
+        "form": form,
+        "page_obj": Paginator(entries, settings.PAGE_SIZE).get_page(request.GET.get("page")),
+        "query_string": _query_string(request),
+        "retention_days": settings.AUDIT_RETENTION_DAYS,
+        "time_zone": settings.TIME_ZONE,
+    })
+
+
+class _Echo:
+    """The file-like object csv.writer needs; each row goes straight to the response."""
+
+    def write(self, value):
+        return value
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _csv_rows(entries):
+    writer = csv.writer(_Echo())
+    yield writer.writerow(["seq", "time (UTC)", f"time ({settings.TIME_ZONE})", "person e-mail", "person",
+                           "action", "outcome", "target", "IP address", "detail", "hash"])
+    rows = entries.order_by("seq").values_list(
+        "seq", "at", "actor__email", "actor__full_name", "action", "outcome", "target", "ip_address", "detail",
+        "hash",
+    )
+    for seq, at, email, name, action, outcome, target, ip_address, detail, chain_hash in rows.iterator(
+            chunk_size=EXPORT_CHUNK):
+        yield writer.writerow([_cell(value) for value in (
+            seq, at.astimezone(dt_timezone.utc).isoformat(), timezone.localtime(at).isoformat(), email, name, action,
+            outcome, target, ip_address, detail, chain_hash,
+        )])
+
+
+@login_required
+@require_GET
+def audit_log_export(request):
+    """The entries of the current search as CSV, oldest first; the export itself is on the log."""
+    _require_itsa_page(request.user, "audit_log")
+    form = AuditLogFilterForm(request.GET, actions=audit_actions())
+    if not form.is_valid():
+        # The log page shows what is wrong with the search.
+        return redirect(f"{reverse('audit_log')}?{request.GET.urlencode()}")
+    filters = form.filters()
+    audit_record(actor=request.user, action="audit_log.export", target="audit log",
+                 detail=json.dumps(filters, default=str, sort_keys=True))
+    response = StreamingHttpResponse(_csv_rows(audit_log_entries(**filters)), content_type="text/csv")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="audit-log-{stamp}.csv"'
+    return response

@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.urls import reverse
 
+from accounts.forms import ModelChoicesField
 from accounts.models import Department, Grant, SurveillanceSystem, User
 from portal.models import IntendedUse, PermissibleUse
 
@@ -80,7 +81,7 @@ class AccessRequestForm(PortalForm):
     system = forms.ModelChoiceField(queryset=SurveillanceSystem.objects.all(), empty_label="Choose a system")
     action = forms.ChoiceField(choices=AccessRequest.Action.choices, label="Request")
     role = forms.ChoiceField(choices=Grant.Role.choices)
-    permissible_uses = forms.ModelMultipleChoiceField(
+    permissible_uses = ModelChoicesField(
         queryset=PermissibleUse.objects.none(), widget=forms.CheckboxSelectMultiple, required=False,
         label="Permissible uses (Table 1)",
     )
@@ -192,7 +193,7 @@ class DepartmentAccessForm(PortalForm):
 
     department = forms.ModelChoiceField(queryset=Department.objects.none(), empty_label="Choose a department")
     system = forms.ModelChoiceField(queryset=SurveillanceSystem.objects.all(), empty_label="Choose a system")
-    intended_uses = forms.ModelMultipleChoiceField(
+    intended_uses = ModelChoicesField(
         queryset=IntendedUse.objects.all(), widget=forms.CheckboxSelectMultiple, label="Intended uses (Table 1)",
     )
     business_need = forms.CharField(

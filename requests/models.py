@@ -6,10 +6,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from simple_history.models import HistoricalRecords
 
 from accounts.models import Department, Grant, SurveillanceSystem
-from portal.history import history_user
+from portal.history import AppendOnlyHistoricalRecords, history_user
 from portal.models import IntendedUse, PermissibleUse
 
 
@@ -35,7 +34,7 @@ class DepartmentAccess(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True)
 
-    history = HistoricalRecords(get_user=history_user, m2m_fields=[intended_uses])
+    history = AppendOnlyHistoricalRecords(get_user=history_user, m2m_fields=[intended_uses])
 
     class Meta:
         ordering = ["-requested_at", "-id"]
@@ -115,7 +114,7 @@ class AccessRequest(models.Model):
     account_name = models.CharField(max_length=150, blank=True)
     return_reason = models.TextField(blank=True)
 
-    history = HistoricalRecords(get_user=history_user, m2m_fields=[permissible_uses])
+    history = AppendOnlyHistoricalRecords(get_user=history_user, m2m_fields=[permissible_uses])
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
@@ -190,7 +189,7 @@ class StatusChange(models.Model):
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reported_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords(get_user=history_user)
+    history = AppendOnlyHistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["-reported_at", "-id"]

@@ -16,6 +16,7 @@ from accounts.selectors import departments_for, get_or_404_logged, people_visibl
 from portal.audit import audit_record
 from portal.errors import RuleViolation
 from portal.history import combined_timeline, timeline
+from security.decorators import password_recently_entered
 
 from . import services
 from .forms import (
@@ -51,7 +52,8 @@ def _page(request, queryset):
 
 def _list_filters(request, statuses) -> tuple[str, str, str]:
     """The search text, the status filter (ignored unless it is a known status) and both as a query string."""
-    q = request.GET.get("q", "").strip()[:200]
+    # PostgreSQL refuses a NUL byte in a query: drop it, as the services drop it from stored text.
+    q = request.GET.get("q", "").replace("\x00", "").strip()[:200]
     status = request.GET.get("status", "")
     if status not in statuses:
         status = ""
@@ -237,6 +239,7 @@ def written(request, pk):
 
 @login_required
 @require_POST
+@password_recently_entered
 def approve(request, pk):
     access_request = _get_request_for(request.user, pk)
     return _carry_out(
@@ -275,6 +278,7 @@ def withdraw(request, pk):
 
 @login_required
 @require_POST
+@password_recently_entered
 def provision(request, pk):
     access_request = _get_request_for(request.user, pk)
     form = ProvisionForm(request.POST, access_request=access_request)
@@ -452,6 +456,7 @@ def department_access_detail(request, pk):
 
 @login_required
 @require_POST
+@password_recently_entered
 def department_access_decide(request, pk):
     user = request.user
     access = _get_department_access_for(user, pk)

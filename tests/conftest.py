@@ -109,6 +109,48 @@ def city(db):
     return build_city()
 
 
+# --- Signing in ---------------------------------------------------------------------------------
+
+def pass_second_factor(client, user):
+    """Mark the client's session as having passed the second factor, with the person's
+    authenticator (made for them if they have none)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+        user=user, name="Authenticator app", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return device
+
+
+def _signed_in_client_class():
+    from django.test import Client
+
+    class SignedInClient(Client):
+        """`force_login` signs in fully: the password and, for the roles that need one, the second
+        factor. The sign-in tests themselves use a plain Client and go through every step."""
+
+        def force_login(self, user, backend=None):
+            from security.services import second_factor_required
+
+            super().force_login(user, backend)
+            if second_factor_required(user):
+                pass_second_factor(self, user)
+
+    return SignedInClient
+
+
+def signed_in_client(**kwargs):
+    return _signed_in_client_class()(**kwargs)
+
+
+@pytest.fixture
+def client():
+    return signed_in_client()
+
+
 @pytest.fixture(autouse=True)
 def _tasks_run_in_process():
     """Tasks run in the test's own process unless a test starts a real worker (see test_mail_through_a_worker)."""

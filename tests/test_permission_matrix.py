@@ -7,11 +7,13 @@ CASES fails `test_every_url_of_the_urlconf_is_in_the_matrix`: a new view cannot 
 """
 
 import pytest
-from conftest import PASSWORD, file_request, provisioned
+from conftest import PASSWORD, file_request, provisioned, signed_in_client
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AuthorizedRequester, Grant, User
 from audits.models import Validation, ValidationItem
@@ -19,6 +21,8 @@ from audits.services import open_due_validations, user_audit_open, validation_ke
 from portal.models import IntendedUse
 from requests.models import AccessRequest, DepartmentAccess, StatusChange, SupportingDocument
 from requests.services import access_request_approve, department_access_request, document_attach
+from security.models import AccountLock, UserSession
+from security.services import account_lock
 
 ROLES = ["anonymous", "head", "requester", "officer", "outsider", "itsa", "designee"]
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -53,6 +57,11 @@ class World:
         self.item = self.validation.items.get()
         self.audit = user_audit_open(by=city.itsa, department=city.police)
         validation_keep_all(validation=self.audit, by=city.head, confirmed=True)
+        # A locked account for ITSA to release, and a second session of everyone to sign out of.
+        self.lock = account_lock(username=city.streets_worker.email)
+        for index, person in enumerate((city.head, city.requester, city.officer, city.outsider, city.itsa,
+                                        city.designee)):
+            UserSession.objects.create(user=person, session_key=f"elsewhere-{index}")
 
 
 def snapshot():
@@ -66,6 +75,10 @@ def snapshot():
         sorted(User.objects.values_list("pk", "employment_status")),
         sorted(Validation.objects.values_list("pk", "status")),
         sorted(ValidationItem.objects.values_list("pk", "decision")),
+        sorted(AccountLock.objects.values_list("pk", "released_at")),
+        sorted(StaticToken.objects.values_list("token", flat=True)),
+        sorted(TOTPDevice.objects.values_list("pk", "key")),
+        UserSession.objects.filter(session_key__startswith="elsewhere-").count(),
     )
 
 
@@ -93,6 +106,9 @@ POLICE = {"head": "ok", "requester": "ok", "itsa": "ok", "officer": "404", "outs
 ITSA_ONLY = {"itsa": "ok", "head": "404", "requester": "404", "officer": "404", "outsider": "404",
              "designee": "404"}
 POLICE_VALIDATION = {**POLICE, "designee": "ok"}
+WITH_AUTHENTICATOR = {"head": "ok", "outsider": "ok", "itsa": "ok", "designee": "ok", "requester": "refused",
+                      "officer": "refused"}
+ALL_REFUSED = {role: "refused" for role in ROLES if role != "anonymous"}
 HEAD_DECIDES = {**POLICE_VALIDATION, "requester": "refused", "itsa": "refused", "designee": "refused"}
 
 CASES = [
@@ -159,6 +175,23 @@ CASES = [
           data=lambda w: {"confirm": "on"}),
     _case("audits:sign_off", "post", lambda w: {"pk": w.audit.pk}, HEAD_DECIDES,
           data=lambda w: {"password": PASSWORD}),
+    # The audit log (S3.10): ITSA searches and exports it; for everyone else it does not exist.
+    _case("audit_log", "get", lambda w: {}, ITSA_ONLY),
+    _case("audit_log_export", "get", lambda w: {}, ITSA_ONLY),
+    # Sign-in security (S3.10). A verified session is sent on from the code page; wrong codes and
+    # passwords change nothing; the roles that must keep a second factor cannot turn it off.
+    _case("security:verify", "get", lambda w: {}, ALL_LOGGED_IN),
+    _case("security:verify", "post", lambda w: {}, ALL_REFUSED, data=lambda w: {"code": "000000"}),
+    _case("security:overview", "get", lambda w: {}, ALL_LOGGED_IN),
+    _case("security:setup", "get", lambda w: {}, ALL_LOGGED_IN),
+    _case("security:setup", "post", lambda w: {}, ALL_REFUSED, data=lambda w: {"code": "000000"}),
+    _case("security:recovery_codes", "post", lambda w: {}, WITH_AUTHENTICATOR),
+    _case("security:remove", "post", lambda w: {}, ALL_REFUSED),
+    _case("security:end_other_sessions", "post", lambda w: {}, ALL_LOGGED_IN),
+    _case("security:confirm_password", "get", lambda w: {}, ALL_LOGGED_IN),
+    _case("security:confirm_password", "post", lambda w: {}, ALL_REFUSED, data=lambda w: {"password": "wrong"}),
+    _case("security:locked", "get", lambda w: {}, ITSA_ONLY),
+    _case("security:release", "post", lambda w: {"pk": w.lock.pk}, ITSA_ONLY),
 ]
 
 
@@ -184,13 +217,13 @@ CELLS = [
 
 def _login(client, city, role):
     if role != "anonymous":
-        assert client.login(username=getattr(city, role).email, password=PASSWORD)
+        client.force_login(getattr(city, role))
 
 
 @pytest.mark.parametrize(("case", "role"), CELLS)
 def test_each_role_gets_exactly_what_the_matrix_says(case, role, city, settings):
     world = World(city)
-    client = Client()
+    client = signed_in_client()
     _login(client, city, role)
     url = reverse(case["name"], kwargs=case["kwargs"](world))
     expected = "login" if role == "anonymous" and case["name"] != "healthz" else case["expect"][role]
@@ -223,7 +256,7 @@ FORM_PAGES = {c["name"] for c in CASES if c["method"] == "get"}
                          ids=lambda c: c["name"])
 def test_state_changing_urls_answer_get_with_405(case, city):
     world = World(city)
-    client = Client()
+    client = signed_in_client()
     _login(client, city, "itsa" if case["expect"].get("itsa") == "ok" else "head")
     response = client.get(reverse(case["name"], kwargs=case["kwargs"](world)))
     assert response.status_code == 405
@@ -233,7 +266,7 @@ def test_state_changing_urls_answer_get_with_405(case, city):
                          ids=lambda c: c["name"])
 def test_unknown_ids_answer_404(case, city):
     world = World(city)
-    client = Client()
+    client = signed_in_client()
     _login(client, city, "itsa" if case["expect"].get("itsa") == "ok" else "head")
     kwargs = {key: 987654 for key in case["kwargs"](world)}
     assert client.get(reverse(case["name"], kwargs=kwargs)).status_code == 404
@@ -241,7 +274,7 @@ def test_unknown_ids_answer_404(case, city):
 
 def test_state_changes_need_a_csrf_token(city):
     world = World(city)
-    client = Client(enforce_csrf_checks=True)
+    client = signed_in_client(enforce_csrf_checks=True)
     _login(client, city, "head")
     before = snapshot()
     response = client.post(reverse("requests:approve", kwargs={"pk": world.awaiting.pk}))

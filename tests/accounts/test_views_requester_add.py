@@ -100,9 +100,9 @@ def test_anonymous_visitors_are_sent_to_sign_in_and_nothing_is_added(city, clien
 
 
 def test_the_form_needs_the_csrf_token(city):
-    from django.test import Client
+    from conftest import signed_in_client
 
-    client = Client(enforce_csrf_checks=True)
+    client = signed_in_client(enforce_csrf_checks=True)
     client.force_login(city.itsa)
     assert client.post(URL, _form(city.police, city.officer)).status_code == 403
     assert not _entries(city, city.officer).exists()

@@ -1,3 +1,5 @@
+from io import StringIO
+
 from django.core.management import call_command
 
 from accounts.models import Department, Grant, User
@@ -26,3 +28,28 @@ def test_the_demo_city_has_every_role_and_every_request_state_and_loads_twice_wi
     assert SupportingDocument.objects.filter(request__status=AccessRequest.Status.WITH_ITSA).count() == 1
     demo = User.objects.get(email="police.requester@city.example")
     assert demo.check_password("demo-city-2026")
+
+
+def test_the_demo_accounts_that_need_a_second_factor_have_the_printed_authenticator(db):
+    from base64 import b32decode
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from audits.management.commands.seed_demo import DEMO_AUTHENTICATOR_KEY
+    from security.services import second_factor_required
+
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert DEMO_AUTHENTICATOR_KEY in out.getvalue()
+    needing = [p for p in User.objects.all() if second_factor_required(p)]
+    assert needing, "the demo has heads, ITSA and a designee"
+    for person in needing:
+        device = TOTPDevice.objects.get(user=person, confirmed=True)
+        assert device.bin_key == b32decode(DEMO_AUTHENTICATOR_KEY)
+    officer = User.objects.get(email__startswith="officer.ramos@")
+    assert not TOTPDevice.objects.filter(user=officer).exists()
+
+    code = StringIO()
+    call_command("seed_demo", "--code", stdout=code)
+    device = TOTPDevice.objects.get(user=needing[0])
+    assert device.verify_token(code.getvalue().strip())

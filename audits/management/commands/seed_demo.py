@@ -6,18 +6,26 @@ rules (and has history and audit events). Safe to run twice: the second run chan
 prints the logins again.
 """
 
+from base64 import b32decode
+
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, Department, SurveillanceSystem, User
 from accounts.services import authorized_requester_add, department_set_head, role_group
 from audits.services import open_due_validations
 from portal.models import IntendedUse, PermissibleUse
 from requests import services as rq
+from security.services import second_factor_required
 
 DEMO_PASSWORD = "demo-city-2026"
+# The demo's authenticator secret (base32), shared by the demo accounts whose role needs a second
+# factor. It is published here on purpose: demo data only, refused in production.
+DEMO_AUTHENTICATOR_KEY = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 # A one-page PDF standing in for a scanned, signed request.
 SIGNED_COPY = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
@@ -69,10 +77,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Allow loading demo data in production.")
+        parser.add_argument("--code", action="store_true",
+                            help="Print the demo authenticator's current sign-in code and exit.")
 
     def handle(self, *args, **options):
         if getattr(settings, "PRODUCTION", False) and not options["force"]:
             raise CommandError("Refusing to load demo people into a production portal (use --force).")
+        if options["code"]:
+            self.stdout.write(f"{TOTP(b32decode(DEMO_AUTHENTICATOR_KEY)).token():06d}")
+            return
         if User.objects.filter(email=email("itsa")).exists():
             self.stdout.write("The demo city is already loaded.")
         else:
@@ -81,10 +94,22 @@ class Command(BaseCommand):
             # The yearly validations come due at once for a city never validated.
             open_due_validations()
             self.stdout.write(self.style.SUCCESS("Demo city loaded."))
+        self._authenticators()
         self._print_logins()
+
+    def _authenticators(self):
+        key = b32decode(DEMO_AUTHENTICATOR_KEY).hex()
+        for person in User.objects.filter(email__endswith=f"@{DOMAIN}"):
+            if second_factor_required(person):
+                TOTPDevice.objects.get_or_create(user=person, confirmed=True,
+                                                 defaults={"name": "Demo authenticator", "key": key})
 
     def _print_logins(self):
         self.stdout.write("\nDemo logins (password for all: %s)" % DEMO_PASSWORD)
+        self.stdout.write(
+            "ITSA, the designee and the heads also enter a code: add the key "
+            f"{DEMO_AUTHENTICATOR_KEY} to an authenticator app, or print the current code with "
+            "`python manage.py seed_demo --code`.")
         rows = [
             ("ITSA administrator", email("itsa")),
             ("ITSA administrator (second)", email("itsa2")),

@@ -1,0 +1,62 @@
+"""Sign-in events go to the audit trail, and some changes end a person's sessions at once."""
+
+from axes.signals import user_locked_out
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from simple_history.models import HistoricalRecords
+
+from accounts.models import Grant, User
+from portal.audit import acting_user, audit_record
+
+from . import services
+from .models import UserSession
+
+
+@receiver(user_logged_in)
+def _signed_in(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        services.session_started(request=request, user=user)
+    audit_record(actor=user, action="sign_in", target=user)
+
+
+@receiver(user_login_failed)
+def _sign_in_failed(sender, credentials, request=None, **kwargs):
+    username = str((credentials or {}).get("username") or "")[:100]
+    if not username:  # a city-account (OIDC) sign-in: its backend records the refusal with the reason
+        return
+    audit_record(actor=None, action="sign_in", target=username, outcome="denied", detail="wrong e-mail or password")
+
+
+@receiver(user_logged_out)
+def _signed_out(sender, request, user, **kwargs):
+    if request is not None and getattr(request, "session", None) is not None and request.session.session_key:
+        UserSession.objects.filter(session_key=request.session.session_key).delete()
+    if user is not None:
+        audit_record(actor=user, action="sign_out", target=user)
+
+
+@receiver(user_locked_out)
+def _locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
+    services.account_lock(username=username or "", ip_address=ip_address)
+
+
+def _who():
+    """The person acting: the service's `by`, or the signed-in person of the admin page."""
+    person = acting_user()
+    if person is None:
+        request = getattr(HistoricalRecords.context, "request", None)
+        person = getattr(request, "user", None)
+    return person if getattr(person, "is_authenticated", False) else None
+
+
+@receiver(post_save, sender=User)
+def _deactivated(sender, instance, **kwargs):
+    if not instance.is_active:
+        services.sessions_end(user=instance, reason="account deactivated", by=_who())
+
+
+@receiver(post_save, sender=Grant)
+def _grant_suspended(sender, instance, **kwargs):
+    if instance.status == Grant.Status.SUSPENDED:
+        services.sessions_end(user=instance.person, reason=f"access to {instance.system} suspended", by=_who())

@@ -1,0 +1,203 @@
+"""Sign-in pages: the second factor, recovery codes, password re-entry, locked accounts.
+Thin: each calls one service."""
+
+from base64 import b32encode
+
+import segno
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from portal.audit import audit_record
+from portal.errors import RuleViolation
+
+from . import services
+from .decorators import password_recently_entered
+from .forms import LOCKED_MESSAGE, CodeForm, EnrolForm, PasswordForm, SignInForm
+from .models import AccountLock
+
+
+class SignInView(LoginView):
+    form_class = SignInForm
+    redirect_authenticated_user = True
+
+
+def _next(request, default: str = "home") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return reverse(default)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def verify(request):
+    """The second step of signing in: a code from the authenticator app, or a recovery code."""
+    user = request.user
+    if user.is_verified():
+        return redirect(_next(request))
+    if not services.has_authenticator(user):
+        return redirect("security:setup")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        check = services.second_factor_verify(request=request, token=form.cleaned_data["code"])
+        if check.accepted:
+            return redirect(_next(request))
+        if check.wait:
+            # After a wrong code even the right one is refused for a moment (the device's throttle).
+            form.add_error("code", f"That code is not right. Wait {check.wait} seconds before trying again.")
+        else:
+            form.add_error("code", "That code is not right.")
+    return render(request, "security/verify.html", {"form": form, "next": _next(request)})
+
+
+def _qr_svg(device: TOTPDevice) -> str:
+    # segno draws the code as SVG paths: no image file, nothing fetched, nothing inline to run.
+    return segno.make(device.config_url, error="m").svg_inline(scale=5, title="QR code for your authenticator app")
+
+
+def _grouped(secret: str) -> str:
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+
+
+def _show_codes(request, codes: list[str], *, first_time: bool):
+    return render(request, "security/recovery_codes.html", {"codes": codes, "first_time": first_time,
+                                                            "next": _next(request)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def setup(request):
+    """Set up an authenticator app. Someone who has one must pass it (and re-enter the password)
+    before replacing it: a stolen password alone cannot enrol a new authenticator."""
+    user = request.user
+    if services.has_authenticator(user):
+        if not user.is_verified():
+            return redirect("security:verify")
+        if not services.password_recent(request):
+            messages.info(request, "Confirm your password to replace your authenticator.")
+            return redirect(f"{reverse('security:confirm_password')}?next={reverse('security:setup')}")
+    key = services.authenticator_key(request.session)
+    form = EnrolForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = services.authenticator_confirm(user=user, key=key, token=form.cleaned_data["code"], by=user)
+        except RuleViolation as problem:
+            form.add_error("code", str(problem))
+        else:
+            request.session.pop(services.PENDING_KEY, None)
+            otp_login(request, TOTPDevice.objects.get(user=user, confirmed=True))
+            messages.success(request, "Your authenticator app is set up.")
+            return _show_codes(request, codes, first_time=True)
+    device = services.authenticator_preview(key, user)
+    context = {"form": form, "qr": _qr_svg(device), "secret": _grouped(b32encode(device.bin_key).decode()),
+               "required": services.second_factor_required(user), "next": _next(request)}
+    return render(request, "security/setup.html", context)
+
+
+@login_required
+@require_GET
+def overview(request):
+    user = request.user
+    sessions = services.live_sessions(user).order_by("-started_at")[:20]
+    return render(request, "security/overview.html", {
+        "has_authenticator": services.has_authenticator(user),
+        "codes_left": services.recovery_codes_left(user),
+        "required": services.second_factor_required(user),
+        "sessions": sessions,
+        "this_session": request.session.session_key,
+    })
+
+
+@login_required
+@require_POST
+@password_recently_entered
+def recovery_codes(request):
+    try:
+        codes = services.recovery_codes_issue(user=request.user, by=request.user)
+    except RuleViolation as problem:
+        messages.error(request, str(problem))
+        return redirect("security:overview")
+    return _show_codes(request, codes, first_time=False)
+
+
+@login_required
+@require_POST
+@password_recently_entered
+def remove(request):
+    try:
+        services.second_factor_remove(user=request.user, by=request.user)
+    except RuleViolation as problem:
+        messages.error(request, str(problem))
+    else:
+        messages.success(request, "Your second factor is turned off.")
+    return redirect("security:overview")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def confirm_password(request):
+    form = PasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if services.password_confirm(request=request, password=form.cleaned_data["password"]):
+            messages.success(request, "Password confirmed.")
+            return redirect(_next(request))
+        if services.open_lock(request.user) is not None:
+            # That was the last try: the account is locked and this session is already ended.
+            logout(request)
+            messages.error(request, LOCKED_MESSAGE)
+            return redirect("login")
+        form.add_error("password", "That password is not right.")
+    return render(request, "security/confirm_password.html", {"form": form, "next": _next(request)})
+
+
+def _require_itsa(user) -> None:
+    if not user.roles.is_itsa:
+        audit_record(actor=user, action="locked_accounts.view", target="locked accounts", outcome="denied")
+        raise Http404("No such page.")
+
+
+@login_required
+@require_GET
+def locked(request):
+    """ITSA's list of accounts locked after failed sign-ins."""
+    _require_itsa(request.user)
+    open_locks = [(lock, services.may_release(lock=lock, user=request.user))
+                  for lock in AccountLock.objects.filter(released_at__isnull=True).select_related("user")]
+    released = AccountLock.objects.filter(released_at__isnull=False).select_related("user", "released_by")[:20]
+    return render(request, "security/locked.html", {"open_locks": open_locks, "released": released})
+
+
+@login_required
+@require_POST
+@password_recently_entered
+def release(request, pk):
+    _require_itsa(request.user)
+    lock = AccountLock.objects.filter(pk=pk).select_related("user").first()
+    if lock is None:
+        raise Http404("No such lock.")
+    try:
+        services.account_release(lock=lock, by=request.user)
+    except RuleViolation as problem:
+        messages.error(request, str(problem))
+    else:
+        messages.success(request, f"{lock.user} can sign in again.")
+    return redirect("security:locked")
+
+
+@login_required
+@require_POST
+@password_recently_entered
+def end_other_sessions(request):
+    ended = services.sessions_end_others(user=request.user, keep=request.session.session_key)
+    messages.success(request, f"Signed out of {ended} other session{'s' if ended != 1 else ''}.")
+    return redirect("security:overview")

@@ -1,0 +1,572 @@
+"""The audit trail nobody can quietly change (S3.10): a hash chain that `verify_audit_log` recomputes,
+audit and history rows the ORM refuses to change, and on PostgreSQL triggers that refuse a plain
+UPDATE or DELETE as well.
+
+Tampering goes around every guard on purpose (on PostgreSQL with `session_replication_role =
+replica`, which switches the triggers off for the session): the point is that the chain notices.
+"""
+
+import importlib
+import subprocess
+import sys
+import threading
+from contextlib import contextmanager
+from io import StringIO
+from datetime import date, timedelta
+from datetime import timezone as dt_timezone
+from pathlib import Path
+
+import pytest
+from conftest import provisioned
+from django.apps import apps
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
+from django.test import RequestFactory
+from services import require_postgres
+
+from accounts.models import Grant
+from accounts.services import authorized_requester_add, grant_set_status
+from audits.models import ValidationItem
+from audits.services import open_due_validations
+from portal.audit import ClientAddressMiddleware, audit_record, chain_hash
+from portal.errors import NotAllowed
+from portal.history import AppendOnlyHistory
+from portal.models import AUDIT_CHAIN_GENESIS, AppendOnlyQuerySet, AuditChainHead, AuditEvent
+from requests.services import status_change_report
+
+TRIGGERS = importlib.import_module("portal.migrations.0007_append_only_triggers")
+HISTORICAL_MODELS = [model for model in apps.get_models() if model.__name__.startswith("Historical")]
+
+
+def _verify(**options) -> tuple[int, str, str]:
+    """Run `verify_audit_log`: (exit status, what it printed, what it printed as problems)."""
+    out, err = StringIO(), StringIO()
+    try:
+        call_command("verify_audit_log", stdout=out, stderr=err, **options)
+    except CommandError as error:
+        return error.returncode, out.getvalue(), err.getvalue()
+    return 0, out.getvalue(), err.getvalue()
+
+
+def _record(count: int, **kwargs) -> list[AuditEvent]:
+    return [audit_record(actor=None, action="test.event", target=f"thing {n}", **kwargs) for n in range(count)]
+
+
+@contextmanager
+def _guards_off():
+    """Write to the tables as someone with direct database access would."""
+    postgres = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        if postgres:
+            cursor.execute("SET LOCAL session_replication_role = replica")
+        try:
+            yield cursor
+        finally:
+            if postgres:
+                cursor.execute("SET LOCAL session_replication_role = origin")
+
+
+def _last_seq() -> int:
+    return AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
+
+
+# --- The chain ------------------------------------------------------------------------------------
+
+def test_each_entry_carries_the_next_number_and_the_hash_of_the_one_before(db):
+    """S3.10"""
+    first, second, third = _record(3)
+
+    assert (second.seq, third.seq) == (first.seq + 1, first.seq + 2)
+    assert second.prev_hash == first.hash and third.prev_hash == second.hash
+    stored = AuditEvent.objects.get(pk=second.pk)
+    assert stored.hash == chain_hash(
+        seq=stored.seq, prev_hash=stored.prev_hash, at=stored.at, actor_id=stored.actor_id, action=stored.action,
+        outcome=stored.outcome, target=stored.target, ip_address=stored.ip_address, detail=stored.detail,
+    )
+    head = AuditChainHead.objects.get()
+    assert (head.seq, head.hash) == (third.seq, third.hash)
+
+
+def test_the_first_entry_starts_the_chain(db):
+    """S3.10"""
+    [event] = _record(1)
+
+    assert event.seq == 1 and event.prev_hash == AUDIT_CHAIN_GENESIS
+
+
+def test_an_entry_is_stamped_in_utc_before_its_hash_is_computed(db):
+    """S3.10: the stored time is the hashed time, to the microsecond."""
+    [event] = _record(1)
+    stored = AuditEvent.objects.get(pk=event.pk)
+
+    assert stored.at == event.at and stored.at.utcoffset() == timedelta(0)
+    moved = chain_hash(seq=stored.seq, prev_hash=stored.prev_hash, at=stored.at + timedelta(microseconds=1),
+                       actor_id=stored.actor_id, action=stored.action, outcome=stored.outcome,
+                       target=stored.target, ip_address=stored.ip_address, detail=stored.detail)
+    assert moved != stored.hash
+
+
+def test_the_hash_depends_on_the_key(db, settings):
+    """S3.10: without the key nobody can compute a hash that verifies."""
+    [event] = _record(1)
+    settings.AUDIT_CHAIN_KEY = "another key"
+
+    status, _, problems = _verify()
+
+    assert status == 1 and f"hash mismatch at seq {event.seq}" in problems
+
+
+def test_verify_audit_log_says_the_chain_is_intact(city):
+    """S3.10"""
+    total = AuditEvent.objects.count()
+    assert total > 5, "the city's set-up writes audit entries"
+
+    status, out, problems = _verify()
+
+    assert status == 0 and problems == ""
+    assert out.strip() == f"{total} entries, chain intact"
+
+
+def test_verify_reads_the_log_in_chunks_and_finds_a_gap_on_a_chunk_boundary(db):
+    """S3.10: a small chunk size walks the same chain as a large one."""
+    events = _record(10)
+    assert _verify(chunk_size=3)[0] == 0
+    with _guards_off() as cursor:
+        cursor.execute("DELETE FROM portal_auditevent WHERE seq = %s", [events[3].seq])
+
+    status, _, problems = _verify(chunk_size=3)
+
+    assert status == 1 and problems.splitlines() == [f"seq {events[3].seq} missing"]
+
+
+def test_an_empty_log_is_intact(db):
+    assert _verify() == (0, "0 entries, chain intact\n", "")
+
+
+def test_a_refusal_after_a_rollback_continues_the_chain(city):
+    """S3.3 S3.10: the refused service's transaction is rolled back, then its attempt is chained."""
+    with pytest.raises(NotAllowed):
+        authorized_requester_add(department=city.police, person=city.analyst, by=city.head)
+
+    denied = AuditEvent.objects.get(action="requester.add", outcome=AuditEvent.Outcome.DENIED)
+    assert denied.seq == _last_seq()
+    assert _verify()[0] == 0
+
+
+def test_entries_of_a_rolled_back_transaction_leave_no_hole(db):
+    """S3.10: the chain head is rolled back with the entries."""
+    _record(2)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _record(3)
+        raise RuntimeError("the change fails")
+    [after] = _record(1)
+
+    assert after.seq == 3
+    assert _verify() == (0, "3 entries, chain intact\n", "")
+
+
+def test_where_a_request_comes_from_is_recorded_in_a_canonical_form(db):
+    """S3.10: the address read back from the database gives the same hash on SQLite and PostgreSQL."""
+    addresses = {"10.1.2.3": "10.1.2.3", "2001:0DB8:0000:0000::0001": "2001:db8::1",
+                 "::ffff:10.0.0.1": "::ffff:10.0.0.1", "not an address": None, "": None}
+    recorded = {}
+    for sent in addresses:
+        request = RequestFactory().get("/", REMOTE_ADDR=sent)
+        ClientAddressMiddleware(lambda request: recorded.setdefault(
+            sent, audit_record(actor=None, action="test.event", target=sent)))(request)
+
+    for sent, expected in addresses.items():
+        assert AuditEvent.objects.get(pk=recorded[sent].pk).ip_address == expected
+    assert _verify()[0] == 0
+
+
+def test_hostile_text_is_recorded_and_still_verifies(db):
+    """S3.10: a NUL byte (which PostgreSQL refuses in text) or markup in a target cannot stop the record."""
+    event = audit_record(actor=None, action="sign_in", target="evil\x00<script>alert(1)</script>",
+                         detail="é ✓ \u202e\r\n\t", outcome=AuditEvent.Outcome.DENIED)
+
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert stored.target == "evil\ufffd<script>alert(1)</script>" and stored.detail == "é ✓ \u202e\r\n\t"
+    assert _verify()[0] == 0
+
+
+def test_the_data_migration_chains_entries_written_before_the_chain(transactional_db):
+    """S3.10: entries already in the log when the chain arrived are chained in the order written."""
+    executor = MigrationExecutor(connection)
+    before = [("portal", "0003_outgoing_email")]
+    latest = executor.loader.graph.leaf_nodes()
+    try:
+        executor.migrate(before)
+        old_apps = executor.loader.project_state(before).apps
+        OldAuditEvent = old_apps.get_model("portal", "AuditEvent")
+        for n in range(5):
+            OldAuditEvent.objects.create(action="old.event", target=f"old {n}", detail="written before the chain")
+        ids = list(OldAuditEvent.objects.order_by("id").values_list("id", flat=True))
+        executor = MigrationExecutor(connection)
+        executor.migrate(latest)
+    finally:
+        MigrationExecutor(connection).migrate(latest)
+
+    assert list(AuditEvent.objects.order_by("seq").values_list("id", flat=True)) == ids
+    assert list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True)) == [1, 2, 3, 4, 5]
+    assert _verify() == (0, "5 entries, chain intact\n", "")
+    assert audit_record(actor=None, action="test.event").seq == 6
+
+
+# --- Tampering ------------------------------------------------------------------------------------
+
+def test_an_edited_entry_is_named_by_its_number(db):
+    """S3.10"""
+    events = _record(5)
+    with _guards_off() as cursor:
+        cursor.execute("UPDATE portal_auditevent SET detail = 'nothing happened' WHERE seq = %s", [events[2].seq])
+
+    status, out, problems = _verify()
+
+    assert status == 1
+    assert problems.splitlines() == [f"hash mismatch at seq {events[2].seq}: the entry was changed after it was written"]
+    assert "chain intact" not in out
+
+
+def test_an_edited_entry_with_a_relinked_successor_is_still_found(db):
+    """S3.10: changing an entry's hash to match the edit breaks the link to the next one."""
+    events = _record(4)
+    with _guards_off() as cursor:
+        cursor.execute("UPDATE portal_auditevent SET outcome = 'success', hash = %s WHERE seq = %s",
+                       ["f" * 64, events[1].seq])
+
+    problems = _verify()[2].splitlines()
+
+    assert f"hash mismatch at seq {events[1].seq}: the entry was changed after it was written" in problems
+    assert (f"broken link at seq {events[2].seq}: its previous hash is not the hash of seq {events[1].seq}"
+            in problems)
+
+
+def test_a_deleted_entry_in_the_middle_is_a_gap(db):
+    """S3.10"""
+    events = _record(6)
+    with _guards_off() as cursor:
+        cursor.execute("DELETE FROM portal_auditevent WHERE seq IN (%s, %s, %s)",
+                       [events[1].seq, events[2].seq, events[4].seq])
+
+    status, _, problems = _verify()
+
+    assert status == 1
+    assert problems.splitlines() == [
+        f"seq {events[1].seq} to {events[2].seq} missing (2 entries)",
+        f"seq {events[4].seq} missing",
+    ]
+
+
+def test_a_deleted_tail_is_found_through_the_chain_head(db):
+    """S3.10: the last entries leave no gap behind them, but the head still counts them."""
+    events = _record(5)
+    with _guards_off() as cursor:
+        cursor.execute("DELETE FROM portal_auditevent WHERE seq >= %s", [events[3].seq])
+
+    status, _, problems = _verify()
+
+    assert status == 1
+    assert problems.splitlines() == [
+        f"deleted tail: chain head says {events[4].seq} but last entry is {events[2].seq}"]
+
+
+def test_a_forged_entry_is_found(db):
+    """S3.10: someone without the key cannot write an entry that verifies."""
+    events = _record(3)
+    last = events[-1]
+    forged_at = last.at + timedelta(seconds=1)
+    with _guards_off() as cursor:
+        cursor.execute(
+            "INSERT INTO portal_auditevent (seq, at, action, outcome, target, detail, prev_hash, hash) "
+            "VALUES (%s, %s, 'access_request.approve', 'success', 'AR-FORGED', '', %s, %s)",
+            [last.seq + 1, forged_at, last.hash, "a" * 64],
+        )
+
+    status, _, problems = _verify()
+
+    assert status == 1
+    assert problems.splitlines() == [
+        f"hash mismatch at seq {last.seq + 1}: the entry was changed after it was written",
+        f"chain head says {last.seq} but last entry is {last.seq + 1}: entries added past the head",
+    ]
+
+
+def test_an_entry_moved_out_of_the_chain_breaks_the_link(db):
+    """S3.10"""
+    events = _record(3)
+    with _guards_off() as cursor:
+        cursor.execute("UPDATE portal_auditevent SET prev_hash = %s WHERE seq = %s", ["0" * 64, events[2].seq])
+
+    problems = _verify()[2].splitlines()
+
+    assert f"broken link at seq {events[2].seq}: its previous hash is not the hash of seq {events[1].seq}" in problems
+    assert f"hash mismatch at seq {events[2].seq}: the entry was changed after it was written" in problems
+
+
+def test_the_command_exits_with_status_1_on_a_broken_chain(db):
+    """S3.10: the exit status is what a scheduled check or CI looks at."""
+    events = _record(2)
+    with _guards_off() as cursor:
+        cursor.execute("UPDATE portal_auditevent SET target = 'x' WHERE seq = %s", [events[0].seq])
+
+    with pytest.raises(CommandError) as refused:
+        call_command("verify_audit_log", stderr=StringIO())
+
+    assert refused.value.returncode == 1
+    assert "2 entries, chain broken: 1 problem" in str(refused.value)
+
+
+# --- The ORM refuses changes ----------------------------------------------------------------------
+
+def test_audit_events_are_written_only_through_audit_record(db):
+    """S3.10: a row written around the chain would have no number and no hash."""
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.create(action="test.event")
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.bulk_create([AuditEvent(action="test.event")])
+    assert not AuditEvent.objects.exists()
+
+
+def test_audit_events_refuse_every_change_through_the_orm(db):
+    """S3.10"""
+    event, _ = _record(2)
+    with pytest.raises(PermissionError):
+        event.save()
+    with pytest.raises(PermissionError):
+        event.delete()
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.filter(pk=event.pk).update(detail="rewritten")
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.all().delete()
+    event.detail = "rewritten"
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.bulk_update([event], ["detail"])
+
+    assert AuditEvent.objects.get(pk=event.pk).detail == ""
+    assert _verify()[0] == 0
+
+
+def _world_with_history(city):
+    """Every historical table gets rows: grants and requests with their uses, a status change, a validation."""
+    provisioned(city, person=city.officer)
+    status_change_report(person=city.analyst, kind="on_leave", effective_date=date.today(), note="", by=city.head)
+    open_due_validations()
+
+
+def test_every_historical_model_is_append_only(db):
+    """S3.10: a new `HistoricalRecords(` without the append-only base fails here."""
+    assert len(HISTORICAL_MODELS) >= 13
+    for model in HISTORICAL_MODELS:
+        assert issubclass(model, AppendOnlyHistory), model
+        assert isinstance(model.objects.all(), AppendOnlyQuerySet), model
+
+
+@pytest.mark.parametrize("model", HISTORICAL_MODELS, ids=lambda model: model.__name__)
+def test_history_rows_refuse_every_change_through_the_orm(city, model):
+    """S3.10"""
+    _world_with_history(city)
+    row = model.objects.order_by("pk").first()
+    assert row is not None, f"the world of this test writes no {model.__name__} row"
+    count = model.objects.count()
+
+    for change in (
+        row.save,
+        row.delete,
+        lambda: model.objects.filter(pk=row.pk).update(**{model._meta.pk.attname: row.pk}),
+        lambda: model.objects.filter(pk=row.pk).delete(),
+        lambda: model.objects.bulk_update([row], [model._meta.pk.name]),
+    ):
+        with pytest.raises(PermissionError):
+            change()
+    assert model.objects.count() == count
+
+
+def test_history_through_the_model_manager_refuses_changes_too(city):
+    """S3.10: `grant.history` is the way most code reaches history rows."""
+    grant = provisioned(city, person=city.officer).grant
+    with pytest.raises(PermissionError):
+        grant.history.all().update(history_change_reason="rewritten")
+    with pytest.raises(PermissionError):
+        grant.history.all().delete()
+    with pytest.raises(PermissionError):
+        Grant.history.bulk_update(list(grant.history.all()), ["history_change_reason"])
+    old = grant.history.earliest("history_date")
+    old.history_change_reason = "rewritten"
+    with pytest.raises(PermissionError):
+        old.save()
+    assert not grant.history.filter(history_change_reason="rewritten").exists()
+
+
+def test_history_still_records_changes_and_bulk_creations(city):
+    """S3.10: append-only does not stop history from being written."""
+    grant = provisioned(city, person=city.officer).grant
+    before = grant.history.count()
+
+    grant_set_status(grant=grant, status=Grant.Status.SUSPENDED, by=city.itsa)
+    [validation] = open_due_validations()  # its items are written with bulk_create_with_history
+
+    assert grant.history.count() == before + 1
+    assert grant.history.latest("history_date").status == Grant.Status.SUSPENDED
+    items = ValidationItem.objects.filter(validation=validation)
+    assert items.exists()
+    assert all(item.history.filter(history_type="+").exists() for item in items)
+    uses_history = apps.get_model("accounts", "HistoricalGrant_permissible_uses")
+    assert uses_history.objects.filter(history=grant.history.latest("history_date")).exists(), "many-to-many too"
+
+
+# --- PostgreSQL triggers --------------------------------------------------------------------------
+
+def _tables():
+    return [AuditEvent._meta.db_table] + [model._meta.db_table for model in HISTORICAL_MODELS]
+
+
+def test_every_history_table_and_the_audit_table_have_the_trigger(db):
+    """S3.10: a new historical table without the trigger fails here (see migration 0007 of portal)."""
+    require_postgres()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname = 'append_only'")
+        guarded = {row[0] for row in cursor.fetchall()}
+
+    assert set(_tables()) - guarded == set(), "add the append_only trigger to these tables in a migration"
+
+
+def test_postgres_refuses_a_plain_update_or_delete_of_every_history_table_and_the_audit_table(city):
+    """S3.10: not through the ORM, through SQL."""
+    require_postgres()
+    _world_with_history(city)
+    tried = set()
+    for table in _tables():
+        with connection.cursor() as cursor:
+            cursor.execute(f'SELECT count(*) FROM "{table}"')
+            if not cursor.fetchone()[0]:
+                continue
+            for sql in (f'UPDATE "{table}" SET {_some_column(table)} = {_some_column(table)}', f'DELETE FROM "{table}"'):
+                with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+                    cursor.execute(sql)
+        tried.add(table)
+
+    assert set(TRIGGERS.APPEND_ONLY_TABLES) <= tried, "every guarded table had rows to refuse"
+
+
+def _some_column(table: str) -> str:
+    model = next(m for m in [AuditEvent, *HISTORICAL_MODELS] if m._meta.db_table == table)
+    return connection.ops.quote_name(model._meta.pk.column)
+
+
+def test_postgres_lets_the_chain_head_only_move_forward(db):
+    """S3.10: moving the head back would hide a cut tail."""
+    require_postgres()
+    _record(3)
+    with connection.cursor() as cursor:
+        for sql in ("UPDATE portal_auditchainhead SET seq = seq - 1", "UPDATE portal_auditchainhead SET seq = seq + 5",
+                    "DELETE FROM portal_auditchainhead"):
+            with pytest.raises(DatabaseError, match="chain head"), transaction.atomic():
+                cursor.execute(sql)
+    assert AuditChainHead.objects.get().seq == 3
+
+
+def test_truncate_still_empties_the_tables(db):
+    """The test runner's flush uses TRUNCATE; a trigger on UPDATE and DELETE leaves it alone."""
+    require_postgres()
+    _record(2)
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the deferred foreign key checks of the rows above
+        cursor.execute("TRUNCATE portal_auditevent, portal_auditchainhead")
+
+    assert not AuditEvent.objects.exists()
+    assert audit_record(actor=None, action="test.event").seq == 1
+
+
+# --- Concurrency ----------------------------------------------------------------------------------
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_appends_from_many_connections_at_once_give_one_contiguous_intact_chain():
+    """S3.10: ten writers, each in its own connection and transaction, some of them rolled back."""
+    require_postgres()
+    writers, per_writer = 10, 8
+    barrier = threading.Barrier(writers)
+    errors = []
+
+    def write(index):
+        try:
+            barrier.wait(timeout=10)
+            for n in range(per_writer):
+                if n % 4 == 3:
+                    # A change that fails after recording: its entry and the head go back together.
+                    try:
+                        with transaction.atomic():
+                            audit_record(actor=None, action="test.rolled_back", target=f"writer {index}")
+                            raise RuntimeError
+                    except RuntimeError:
+                        pass
+                else:
+                    with transaction.atomic():
+                        audit_record(actor=None, action="test.concurrent", target=f"writer {index} #{n}")
+        except Exception as error:  # kept for the assertion below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert not errors and not any(thread.is_alive() for thread in threads)
+    seqs = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
+    expected = writers * (per_writer - per_writer // 4)
+    assert seqs == list(range(1, expected + 1))
+    assert not AuditEvent.objects.filter(action="test.rolled_back").exists()
+    times = list(AuditEvent.objects.order_by("seq").values_list("at", flat=True))
+    assert times == sorted(times), "numbers follow the order of writing"
+    assert _verify() == (0, f"{expected} entries, chain intact\n", "")
+
+
+# --- Retention ------------------------------------------------------------------------------------
+
+def test_entries_are_kept_at_least_a_year_by_default(settings):
+    """S3.10"""
+    assert settings.AUDIT_RETENTION_DAYS >= 365
+
+
+def test_a_retention_shorter_than_a_year_stops_the_portal_from_starting():
+    """S3.10"""
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-c", "import portal.settings"], cwd=root, capture_output=True, text=True,
+        env={"PATH": "/usr/bin:/bin", "AUDIT_RETENTION_DAYS": "100", "DJANGO_SECRET_KEY": "x" * 50}, timeout=60,
+    )
+
+    assert result.returncode != 0
+    assert "AUDIT_RETENTION_DAYS must be at least 365" in result.stderr
+
+
+def test_the_chain_key_defaults_to_one_derived_from_the_secret_key():
+    """S3.10: set AUDIT_CHAIN_KEY to keep the chain verifiable across a secret key rotation."""
+    root = Path(__file__).resolve().parent.parent
+    script = "import portal.settings as s; print(s.AUDIT_CHAIN_KEY != s.SECRET_KEY and len(s.AUDIT_CHAIN_KEY))"
+    derived = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=60,
+                             env={"PATH": "/usr/bin:/bin", "DJANGO_SECRET_KEY": "x" * 50})
+    explicit = subprocess.run(
+        [sys.executable, "-c", "import portal.settings as s; print(s.AUDIT_CHAIN_KEY)"], cwd=root,
+        capture_output=True, text=True, timeout=60,
+        env={"PATH": "/usr/bin:/bin", "DJANGO_SECRET_KEY": "x" * 50, "AUDIT_CHAIN_KEY": "kept-elsewhere"})
+
+    assert derived.stdout.strip() == "64"
+    assert explicit.stdout.strip() == "kept-elsewhere"
+
+
+def test_utc_is_the_zone_of_the_hashed_time():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    local = datetime(2025, 3, 9, 23, 30, tzinfo=ZoneInfo("America/Chicago"))
+    same = local.astimezone(dt_timezone.utc)
+    arguments = dict(seq=1, prev_hash=AUDIT_CHAIN_GENESIS, actor_id=None, action="a", outcome="success", target="",
+                     ip_address=None, detail="")
+
+    assert chain_hash(at=local, **arguments) == chain_hash(at=same, **arguments)
