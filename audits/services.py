@@ -15,7 +15,7 @@ from simple_history.utils import bulk_create_with_history
 
 from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, Department, Grant, SurveillanceSystem, User
 from accounts.services import grant_set_status
-from portal.audit import audit_record, audit_refusal, service_transaction
+from portal.audit import audit_record, audit_refusal, lock_audit_chain, service_transaction
 from portal.emails import email_send
 from portal.errors import NotAllowed, RuleViolation
 from requests.models import AccessRequest
@@ -107,6 +107,7 @@ def open_due_validations(*, today: date | None = None) -> list[Validation]:
     opened = []
     for department in departments_due(today=today):
         with transaction.atomic():
+            lock_audit_chain()
             validation, created = _open(department=department, kind=Validation.Kind.ANNUAL, today=today, by=None)
             if created:
                 audit_record(actor=None, action="validation.open", target=validation)
@@ -276,6 +277,7 @@ def validation_sign_off(*, validation: Validation, by: User, password: str) -> V
 def validation_refresh(*, validation: Validation) -> Validation:
     """Complete a signed-off validation once ITSA has processed every removal and change it sent."""
     with transaction.atomic():
+        lock_audit_chain()
         validation = Validation.objects.select_for_update().get(pk=validation.pk)
         if validation.status != Validation.Status.SIGNED_OFF:
             return validation
@@ -342,6 +344,7 @@ def handle_non_response(*, today: date | None = None) -> int:
     overdue = Validation.objects.filter(status=Validation.Status.OPEN, due_date__lt=today - grace)
     for validation in overdue.select_related("department__head"):
         with transaction.atomic():
+            lock_audit_chain()
             items = ValidationItem.objects.select_for_update().filter(
                 validation=validation, decision=Decision.PENDING, grant__role=Grant.Role.END_USER,
                 grant__status=Grant.Status.ACTIVE,

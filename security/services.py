@@ -13,7 +13,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
-from portal.audit import audit_record, audit_refusal, service_transaction
+from portal.audit import audit_record, audit_refusal, lock_audit_chain, service_transaction
 from portal.errors import NotAllowed, RuleViolation
 
 from .models import AccountLock, UserSession
@@ -186,6 +186,7 @@ def account_lock(*, username: str, ip_address: str | None = None) -> AccountLock
                      detail="unknown account")
         return None
     with transaction.atomic():
+        lock_audit_chain()
         User.objects.select_for_update().filter(pk=user.pk).first()
         lock = open_lock(user)
         if lock is None:

@@ -570,3 +570,63 @@ def test_utc_is_the_zone_of_the_hashed_time():
                      ip_address=None, detail="")
 
     assert chain_hash(at=local, **arguments) == chain_hash(at=same, **arguments)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_service_takes_the_chain_lock_before_any_row_lock_so_audited_changes_cannot_deadlock():
+    """While another transaction holds the audit chain, a service waiting to write has not yet locked
+    the grant it is about to change: every audited transaction locks in the same order."""
+    require_postgres()
+    from conftest import build_city
+    from django.db import connections
+
+    from accounts.services import grant_set_status
+    from portal.audit import lock_audit_chain
+
+    city = build_city()
+    grant = provisioned(city).grant
+    holding, release, done = threading.Event(), threading.Event(), threading.Event()
+    errors = []
+
+    def hold_the_chain():
+        try:
+            with transaction.atomic():
+                lock_audit_chain()
+                holding.set()
+                release.wait(timeout=20)
+        finally:
+            connection.close()
+
+    def suspend():
+        try:
+            from portal.audit import service_transaction
+
+            service_transaction(grant_set_status)(grant=grant, status="suspended", by=city.itsa)
+        except Exception as error:  # kept for the assertion below
+            errors.append(error)
+        finally:
+            done.set()
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_chain)
+    holder.start()
+    assert holding.wait(timeout=10)
+    worker = threading.Thread(target=suspend)
+    worker.start()
+    assert not done.wait(timeout=1), "the service waits for the chain"
+    # The grant's row is free: the waiting service has taken no row lock yet.
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute(f"SELECT id FROM {Grant._meta.db_table} WHERE id = %s FOR UPDATE NOWAIT", [grant.pk])
+            cursor.execute("ROLLBACK")
+    finally:
+        other.close()
+    release.set()
+    holder.join(timeout=20)
+    worker.join(timeout=20)
+    assert not errors
+    grant.refresh_from_db()
+    assert grant.status == "suspended"
