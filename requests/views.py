@@ -232,6 +232,8 @@ def detail(request, pk):
 @require_GET
 def written(request, pk):
     access_request = _get_request_for(request.user, pk)
+    audit_record(actor=request.user, action="access_request.download", target=access_request,
+                 detail="written request")
     response = HttpResponse(access_request.written_text, content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(True, f"{access_request.reference}.txt")
     return response
@@ -336,6 +338,8 @@ def document(request, pk, document_pk):
         handle = supporting.file.open("rb")
     except FileNotFoundError:
         raise Http404("The file of this document is missing.") from None
+    audit_record(actor=request.user, action="access_request.download", target=access_request,
+                 detail=f"document {supporting.pk}: {supporting.original_name}")
     return FileResponse(handle, as_attachment=True, filename=supporting.original_name,
                         content_type=supporting.content_type)
 

@@ -114,6 +114,17 @@ def test_the_written_request_downloads_as_a_text_file_named_after_its_reference(
     assert response.content.decode() == request.written_text
 
 
+def test_each_download_is_written_to_the_audit_trail(city, client):
+    """S3.10: exports are security events."""
+    request = file_request(city)
+    client.force_login(city.head)
+
+    client.get(reverse("requests:written", args=[request.pk]))
+
+    event = AuditEvent.objects.get(action="access_request.download")
+    assert (event.actor, event.target, event.detail) == (city.head, str(request), "written request")
+
+
 def test_the_written_request_of_another_department_answers_404(city, client):
     request = file_request(city)
     client.force_login(city.streets_worker)
