@@ -166,6 +166,22 @@ def may_decide(*, validation: Validation, user: User) -> bool:
     return validation.is_open and validation.department.head_id == user.pk and user.is_active
 
 
+def decided_by_designee(item: ValidationItem) -> bool:
+    """The head's own access is not the head's to keep: the Mayor's designee decides it, as the
+    designee approves a head's request for their own access."""
+    return item.grant.person_id == item.validation.department.head_id
+
+
+def may_decide_item(*, item: ValidationItem, user: User) -> bool:
+    """Who decides one item: nobody their own access; the designee the head's; the head the rest."""
+    validation = item.validation
+    if not (validation.is_open and user.is_active) or item.grant.person_id == user.pk:
+        return False
+    if decided_by_designee(item):
+        return user.roles.is_designee
+    return may_decide(validation=validation, user=user)
+
+
 def _close_ended(validation: Validation) -> None:
     """A grant removed meanwhile closes its item."""
     ValidationItem.objects.filter(validation=validation, decision=Decision.PENDING).exclude(
@@ -178,8 +194,12 @@ def validation_item_decide(*, item: ValidationItem, decision: str, by: User, rea
                            new_role: str = "") -> ValidationItem:
     item = ValidationItem.objects.select_for_update().select_related("validation__department", "grant").get(pk=item.pk)
     validation = item.validation
-    if not may_decide(validation=validation, user=by):
+    if not may_decide_item(item=item, user=by):
         audit_refusal(actor=by, action="validation.decide", target=item)
+        if item.grant.person_id == by.pk:
+            raise NotAllowed("Nobody decides their own access: the Mayor's designee decides a head's own access.")
+        if decided_by_designee(item):
+            raise NotAllowed("The head's own access is decided by the Mayor's designee.")
         raise NotAllowed(f"Only the head of {validation.department} decides the items of an open validation.")
     if decision not in (Decision.KEEP, Decision.REVOKE, Decision.CHANGE_ROLE):
         raise RuleViolation("Choose keep, revoke or change role.", field="decision")
@@ -226,9 +246,10 @@ def validation_keep_all(*, validation: Validation, by: User, confirmed: bool) ->
     if not confirmed:
         raise RuleViolation("Confirm that you keep every access listed before keeping them all.", field="confirm")
     _close_ended(validation)
-    count = ValidationItem.objects.filter(validation=validation, decision=Decision.PENDING).update(
-        decision=Decision.KEEP, decided_by=by, decided_at=timezone.now()
-    )
+    # The head's own access is left for the Mayor's designee.
+    count = ValidationItem.objects.filter(validation=validation, decision=Decision.PENDING).exclude(
+        grant__person_id=validation.department.head_id
+    ).update(decision=Decision.KEEP, decided_by=by, decided_at=timezone.now())
     audit_record(actor=by, action="validation.keep_all", target=validation, detail=f"{count} items")
     return count
 
@@ -257,6 +278,10 @@ def validation_sign_off(*, validation: Validation, by: User, password: str) -> V
         raise RuleViolation("That password is not right. Enter your portal password to sign.", field="password")
     _close_ended(validation)
     pending = validation.items.filter(decision=Decision.PENDING).count()
+    own = validation.items.filter(decision=Decision.PENDING, grant__person_id=by.pk).count()
+    if pending and pending == own:
+        raise RuleViolation("Your own access is still waiting for the Mayor's designee's decision; sign off once "
+                            "it is decided.")
     if pending:
         raise RuleViolation(f"{pending} item{'s are' if pending != 1 else ' is'} not decided yet. Decide every item "
                             "before signing off.")

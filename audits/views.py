@@ -93,8 +93,11 @@ def validation(request, pk):
     ) if follow_ups else set()
     rows = []
     for item in items:
-        row = {"item": item, "follow_up_visible": item.follow_up_id in visible_follow_ups}
-        if may_decide and item.is_pending:
+        item.validation = review
+        decides = item.is_pending and services.may_decide_item(item=item, user=user)
+        row = {"item": item, "follow_up_visible": item.follow_up_id in visible_follow_ups, "decides": decides,
+               "for_designee": services.decided_by_designee(item)}
+        if decides:
             row["revoke_form"] = ItemDecisionForm(item=item, decision="revoke", auto_id=f"revoke-{item.pk}-%s")
             row["change_form"] = ItemDecisionForm(item=item, decision="change_role", auto_id=f"change-{item.pk}-%s")
         rows.append(row)
@@ -103,6 +106,7 @@ def validation(request, pk):
         "rows": rows,
         "pending_count": review.item_count - review.decided_count,
         "may_decide": may_decide,
+        "decides_items": any(row["decides"] for row in rows),
         "overdue": review.is_open and review.due_date < timezone.localdate(),
         "keep_all_form": KeepAllForm() if may_decide else None,
         "sign_off_form": SignOffForm() if may_decide else None,

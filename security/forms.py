@@ -22,7 +22,8 @@ class SignInForm(AuthenticationForm):
 
     def clean(self):
         username = (self.cleaned_data.get("username") or "").strip()
-        person = User.objects.filter(email__iexact=username).first() if username else None
+        # An e-mail address is at most 254 characters; anything longer names nobody.
+        person = User.objects.filter(email__iexact=username).first() if 0 < len(username) <= 254 else None
         if person is not None and services.open_lock(person) is not None:
             raise forms.ValidationError(self.error_messages["locked"], code="locked")
         return super().clean()

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -31,9 +31,10 @@ class SignInView(LoginView):
 
 
 def _next(request, default: str = "home") -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
+    """Where to go after this step: a path of this site only, never a URL name or another host."""
+    target = str(request.POST.get("next") or request.GET.get("next") or "")
+    if target.startswith("/") and not target.startswith("//") and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return reverse(default)
 
@@ -44,14 +45,14 @@ def verify(request):
     """The second step of signing in: a code from the authenticator app, or a recovery code."""
     user = request.user
     if user.is_verified():
-        return redirect(_next(request))
+        return HttpResponseRedirect(_next(request))
     if not services.has_authenticator(user):
         return redirect("security:setup")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         check = services.second_factor_verify(request=request, token=form.cleaned_data["code"])
         if check.accepted:
-            return redirect(_next(request))
+            return HttpResponseRedirect(_next(request))
         if check.wait:
             # After a wrong code even the right one is refused for a moment (the device's throttle).
             form.add_error("code", f"That code is not right. Wait {check.wait} seconds before trying again.")
@@ -150,7 +151,7 @@ def confirm_password(request):
     if request.method == "POST" and form.is_valid():
         if services.password_confirm(request=request, password=form.cleaned_data["password"]):
             messages.success(request, "Password confirmed.")
-            return redirect(_next(request))
+            return HttpResponseRedirect(_next(request))
         if services.open_lock(request.user) is not None:
             # That was the last try: the account is locked and this session is already ended.
             logout(request)

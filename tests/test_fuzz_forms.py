@@ -1,0 +1,408 @@
+"""Every form of the portal, fed hostile input: a clear error or a safe echo, never a 500 (S3.10).
+
+FORMS lists each form class with the page that takes it and who sends it. A form class defined in a
+`forms` module of the portal's apps and missing from FORMS fails `test_every_form_is_fuzzed`: a new
+form cannot ship unfuzzed. Each form is sent:
+- `text`: a valid submission with every free-text field replaced by a hostile string;
+- `file name`: a valid submission whose files carry the hostile string as their name;
+- `beside the form`: a valid submission with the hostile string in what the view reads beside the
+  form, such as the page to go to next;
+- `every field`: the hostile string in every field: choices, dates, check boxes, e-mail addresses,
+  file names and contents;
+- `bad id`: a valid submission with every choice replaced by an id that cannot exist.
+
+Whatever comes back must not be a server error, must not carry the raw markup, must not redirect
+off the site, and a submission that is refused must leave the database exactly as it was and say why.
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import import_module
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from conftest import PASSWORD, build_city, signed_in_client
+from django import forms
+from django.apps import apps
+from django.conf import settings
+from django.contrib.messages import ERROR, get_messages
+from django.db import transaction
+from django.test import Client, override_settings
+from django.urls import reverse
+from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from test_permission_matrix import PDF, World
+
+from accounts import forms as accounts_forms
+from accounts.models import AuthorizedRequester, Department, Grant, SurveillanceSystem, User
+from audits import forms as audits_forms
+from audits.models import Validation, ValidationItem
+from portal import forms as portal_forms
+from portal.models import IntendedUse
+from requests import forms as requests_forms
+from requests.models import AccessRequest, DepartmentAccess, StatusChange, SupportingDocument
+from security import forms as security_forms
+from security.services import PASSWORD_AT
+
+HOSTILE = {
+    "very-long": "A" * 100_000,
+    "nul-byte": "before\x00after",
+    "control-characters": "".join(map(chr, range(1, 32))) + "\x7f\x85",
+    "script": "<script>alert(1)</script>",
+    "html-attribute": '"><img src=x onerror=alert(1)>',
+    "rtl-override": "\u202egnp.exe",
+    "emoji": "\U0001f46e\U0001f3fd\u200d\u2640\ufe0f\U0001f4f9",
+    "sql": "' OR 1=1 --",
+    "template": "{{ 7*7 }}",
+    "path": "../../etc/passwd",
+    "url": "http://169.254.169.254/",
+}
+BAD_IDS = ["-1", "abc", "99999999999999999999"]
+# What must never reach a page unescaped.
+MARKUP = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>"]
+ANSWERS = {200, 302, 400, 403, 404, 405}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a form is sent, by whom, and a valid submission for the fuzz to spoil."""
+
+    url: str
+    role: str
+    data: dict = field(default_factory=dict)
+    kwargs: Callable = lambda w: {}
+    method: str = "post"
+    # A search or an inline preview refuses nothing, so it need not show an error.
+    quiet: bool = False
+    # What the view reads beside the form (where to go next), with a valid value.
+    extra: dict = field(default_factory=dict)
+
+
+def _today(w):
+    return timezone.localdate().isoformat()
+
+
+def _module_forms():
+    """Every form class defined in a `forms` module of the portal's own apps."""
+    found = set()
+    for config in apps.get_app_configs():
+        if Path(config.path).parent != Path(settings.BASE_DIR):
+            continue  # Django's and other packages' forms are theirs to test
+        try:
+            module = import_module(f"{config.name}.forms")
+        except ModuleNotFoundError as missing:
+            if missing.name != f"{config.name}.forms":
+                raise
+            continue
+        found |= {value for value in vars(module).values() if isinstance(value, type)
+                  and issubclass(value, forms.BaseForm) and value.__module__ == module.__name__}
+    return found
+
+
+def _forms():
+    a, r, v, p, s = accounts_forms, requests_forms, audits_forms, portal_forms, security_forms
+    people = {"q": "", "department": lambda w: w.city.police.pk}
+    new_request = {"department": lambda w: w.city.police.pk, "person": lambda w: w.city.head.pk,
+                   "system": lambda w: w.city.vms.pk, "action": "add", "role": "end_user",
+                   "permissible_uses": lambda w: [w.city.crime_detection.pk], "justification": "Reviews footage."}
+    log_search = {"action": "", "outcome": "", "actor": "", "target": "", "date_from": "", "date_to": ""}
+    return {
+        a.PeopleFilterForm: [Target("accounts:people", "head", people, method="get", quiet=True)],
+        a.RequesterSearchForm: [Target("accounts:requesters", "itsa", {"q": ""}, method="get", quiet=True)],
+        a.RequesterAddForm: [Target("accounts:requester_add", "itsa", {
+            "department": lambda w: w.city.police.pk, "person": lambda w: w.city.analyst.pk, "start_date": _today,
+            "end_date": ""})],
+        a.RequesterEndForm: [Target("accounts:requester_end", "itsa", {"end_date": ""},
+                                    kwargs=lambda w: {"pk": w.requester_entry.pk})],
+        a.PersonCreationForm: [Target("admin:accounts_user_add", "superuser", {
+            "email": "new.person@police.example", "full_name": "New Person", "title": "",
+            "department": lambda w: w.city.police.pk, "usable_password": "false", "password1": "", "password2": ""})],
+        a.PersonChangeForm: [Target("admin:accounts_user_change", "superuser", {
+            "email": lambda w: w.city.officer.email, "full_name": "Olive Officer", "title": "",
+            "department": lambda w: w.city.police.pk, "is_active": "on"},
+            kwargs=lambda w: {"object_id": w.city.officer.pk})],
+        r.AccessRequestForm: [Target("requests:new", "requester", new_request)],
+        r.PreviewForm: [Target("requests:preview", "requester", {
+            **new_request, "person": lambda w: w.city.officer.pk}, quiet=True)],
+        r.ReasonForm: [
+            Target("requests:decline", "head", {"reason": "Not needed."}, kwargs=lambda w: {"pk": w.awaiting.pk}),
+            Target("requests:return", "itsa", {"reason": "Missing signature."},
+                   kwargs=lambda w: {"pk": w.with_itsa.pk}),
+        ],
+        r.ProvisionForm: [Target("requests:provision", "itsa", {"account_name": "aanalyst"},
+                                 kwargs=lambda w: {"pk": w.with_itsa.pk})],
+        r.DocumentForm: [Target("requests:attach", "requester", {"document": lambda w: Upload("signed.pdf")},
+                                kwargs=lambda w: {"pk": w.awaiting.pk})],
+        r.StatusChangeForm: [Target("requests:status_change", "head", {"kind": "left", "effective_date": _today,
+                                                                         "note": ""},
+                                    kwargs=lambda w: {"person_pk": w.city.officer.pk})],
+        r.DepartmentAccessForm: [Target("requests:department_access_new", "head", {
+            "department": lambda w: w.city.police.pk, "system": lambda w: w.city.lpr.pk,
+            "intended_uses": lambda w: [IntendedUse.objects.get(code="public-safety").pk],
+            "business_need": "Find stolen city vehicles."})],
+        r.DecideForm: [Target("requests:department_access_decide", "designee",
+                              {"decision": "grant", "reason": "Stolen vehicles."},
+                              kwargs=lambda w: {"pk": w.streets_pending.pk})],
+        v.ItemDecisionForm: [Target("audits:decide", "head", {"decision": "revoke", "reason": "Moved away.",
+                                                               "new_role": ""},
+                                    kwargs=lambda w: {"pk": w.validation.pk, "item_pk": w.item.pk})],
+        v.KeepAllForm: [Target("audits:keep_all", "head", {"confirm": "on"},
+                               kwargs=lambda w: {"pk": w.validation.pk})],
+        v.SignOffForm: [Target("audits:sign_off", "head", {"password": PASSWORD},
+                               kwargs=lambda w: {"pk": w.audit.pk})],
+        v.UserAuditForm: [Target("audits:user_audit_new", "itsa", {"department": lambda w: w.city.police.pk,
+                                                                   "system": lambda w: w.city.vms.pk})],
+        p.AuditLogFilterForm: [
+            Target("audit_log", "itsa", log_search, method="get", quiet=True),
+            Target("audit_log_export", "itsa", log_search, method="get", quiet=True),
+        ],
+        s.SignInForm: [Target("login", "anonymous", {"username": lambda w: w.city.officer.email,
+                                                     "password": PASSWORD}, extra={"next": "/"})],
+        s.CodeForm: [Target("security:verify", "head before the second factor", {"code": "000000"},
+                            extra={"next": "/"})],
+        s.EnrolForm: [Target("security:setup", "officer", {"code": "000000"}, extra={"next": "/"})],
+        s.PasswordForm: [Target("security:confirm_password", "officer", {"password": PASSWORD},
+                                extra={"next": "/"})],
+    }
+
+
+FORMS = _forms()
+# Bases that give their subclasses the design system's classes; they have no fields to fuzz.
+BASES = {accounts_forms.PageForm, requests_forms.PortalForm}
+
+
+def _kind(form_field) -> str:
+    if form_field.disabled:
+        return "disabled"
+    if isinstance(form_field, forms.FileField):
+        return "file"
+    if isinstance(form_field, forms.BooleanField):
+        return "boolean"
+    if isinstance(form_field, (forms.MultipleChoiceField, forms.ModelMultipleChoiceField)):
+        return "choices"
+    if isinstance(form_field, (forms.ChoiceField, forms.ModelChoiceField)):
+        return "choice"
+    if isinstance(form_field, forms.CharField) and not isinstance(form_field, forms.EmailField):
+        return "text"
+    return "other"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as a browser sends it. The test client's own encoding keeps only the base name of a
+    file, so a hostile name would never reach the server: `_multipart` sends it as it is."""
+
+    name: str
+    content: bytes = PDF
+
+
+BOUNDARY = "fuzz-boundary-7MA4YWxkTrZu0gW"
+
+
+def _multipart(data: dict) -> bytes:
+    """The body of a multipart/form-data POST."""
+    parts = []
+    for key, values in data.items():
+        for value in values if isinstance(values, list) else [values]:
+            if isinstance(value, Upload):
+                # Browsers escape these three in a file name (HTML's multipart/form-data encoding).
+                name = value.name.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+                head = (f'Content-Disposition: form-data; name="{key}"; filename="{name}"\r\n'
+                        "Content-Type: application/pdf")
+                body = value.content
+            else:
+                head, body = f'Content-Disposition: form-data; name="{key}"', str(value).encode()
+            parts.append(f"--{BOUNDARY}\r\n{head}\r\n\r\n".encode() + body + b"\r\n")
+    return b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
+
+
+def _submission(form_class, target, world, mode: str, value: str) -> dict:
+    """The valid submission of the target, spoiled as the mode says."""
+    data = {key: (v(world) if callable(v) else v) for key, v in {**target.data, **target.extra}.items()}
+    if mode in ("beside the form", "every field"):
+        data.update(dict.fromkeys(target.extra, value))
+    for name, form_field in form_class.base_fields.items():
+        kind = _kind(form_field)
+        if kind == "disabled":
+            continue
+        if (mode, kind) in (("text", "text"), ("every field", "text"), ("every field", "other"),
+                            ("every field", "boolean"), ("every field", "choice"), ("bad id", "choice")):
+            data[name] = value
+        elif (mode, kind) in (("every field", "choices"), ("bad id", "choices")):
+            data[name] = [value]
+        elif (mode, kind) == ("file name", "file"):
+            data[name] = Upload(value)
+        elif (mode, kind) == ("every field", "file"):
+            data[name] = Upload(value, value.encode())
+    return data
+
+
+def _modes(form_class, target) -> list[str]:
+    """The modes that spoil something in this form: `text` needs a free-text field, and so on."""
+    kinds = {_kind(f) for f in form_class.base_fields.values()}
+    return [mode for mode, applies in (
+        ("text", "text" in kinds),
+        ("file name", "file" in kinds),
+        ("beside the form", bool(target.extra)),
+        ("every field", True),
+    ) if applies]
+
+
+def _cases():
+    for form_class, targets in FORMS.items():
+        kinds = {_kind(f) for f in form_class.base_fields.values()}
+        for target in targets:
+            name = f"{form_class.__name__} to {target.url}"
+            for mode in _modes(form_class, target):
+                for label, value in HOSTILE.items():
+                    yield pytest.param(form_class, target, mode, value, id=f"{name} [{mode}: {label}]")
+            if kinds & {"choice", "choices"}:
+                for value in BAD_IDS:
+                    yield pytest.param(form_class, target, "bad id", value, id=f"{name} [bad id: {value}]")
+
+
+def snapshot():
+    """What a form could write, with every value (an audit event of a refusal is meant to be written)."""
+    def rows(model, exclude=()):
+        return [{k: v for k, v in row.items() if k not in exclude} for row in model.objects.order_by("pk").values()]
+
+    return {
+        "people": rows(User, exclude=("last_login", "password")),
+        "groups": rows(User.groups.through),
+        "departments": rows(Department),
+        "systems": rows(SurveillanceSystem),
+        "requesters": rows(AuthorizedRequester),
+        "grants": rows(Grant),
+        "grant uses": rows(Grant.permissible_uses.through),
+        "department access": rows(DepartmentAccess),
+        "department access uses": rows(DepartmentAccess.intended_uses.through),
+        "requests": rows(AccessRequest),
+        "request uses": rows(AccessRequest.permissible_uses.through),
+        "documents": rows(SupportingDocument),
+        "status changes": rows(StatusChange),
+        "validations": rows(Validation),
+        "items": rows(ValidationItem),
+        "authenticators": sorted(TOTPDevice.objects.values_list("pk", "key", "confirmed")),
+        "recovery codes": sorted(StaticToken.objects.values_list("token", flat=True)),
+    }
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One world for the whole file, as Django's TestCase.setUpTestData does: built once inside an
+    atomic block that is rolled back at the end, while each test runs in its own savepoint within it
+    (pytest-django's `db`), so every submission meets the same state. Building it for each of the
+    several hundred submissions would take minutes."""
+    storage = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": tmp_path_factory.mktemp("private"), "base_url": None},
+    }}
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+                                   STORAGES=storage):
+                w = World(build_city())
+                w.superuser = User.objects.create_superuser(email="root@city.example", password=PASSWORD,
+                                                            full_name="Root Admin")
+            yield w
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+def _client(world, role: str) -> Client:
+    """A client signed in as the role; a server error comes back as a 500 response, not an exception."""
+    if role == "head before the second factor":
+        # Signed in with the password; the authenticator exists but has not been passed yet.
+        TOTPDevice.objects.get_or_create(user=world.city.head, confirmed=True, defaults={"name": "App"})
+        client = Client()
+        client.force_login(world.city.head)
+    elif role == "anonymous":
+        client = signed_in_client()
+    else:
+        client = signed_in_client()
+        client.force_login(world.superuser if role == "superuser" else getattr(world.city, role))
+        # Approvals, provisioning and sign-offs ask for the password again: it was just entered.
+        session = client.session
+        session[PASSWORD_AT] = time.time()
+        session.save()
+    client.raise_request_exception = False
+    return client
+
+
+def _send(client, target, url, data):
+    if target.method == "get":
+        return client.get(url, data)
+    return client.post(url, _multipart(data), content_type=f"multipart/form-data; boundary={BOUNDARY}")
+
+
+def _html(response) -> str:
+    if not response.get("Content-Type", "").startswith("text/html") or response.streaming:
+        return ""
+    return response.content.decode()
+
+
+def _assert_safe_page(response, where: str) -> None:
+    assert response.status_code in ANSWERS, f"{where} answered {response.status_code}"
+    html = _html(response)
+    for markup in MARKUP:
+        assert markup not in html, f"{where} echoes {markup!r} unescaped"
+    if response.status_code in (301, 302, 303, 307, 308):
+        location = urlsplit(response["Location"])
+        assert location.netloc in ("", "testserver"), f"{where} redirects off the site: {response['Location']}"
+
+
+@pytest.mark.parametrize(("form_class", "target", "mode", "value"), list(_cases()))
+def test_hostile_input_gets_a_clear_error_or_a_safe_echo(form_class, target, mode, value, world, db):
+    """S3.10"""
+    client = _client(world, target.role)
+    url = reverse(target.url, kwargs=target.kwargs(world))
+    data = _submission(form_class, target, world, mode, value)
+    before = snapshot()
+
+    response = _send(client, target, url, data)
+
+    after = snapshot()
+    _assert_safe_page(response, f"{target.method.upper()} {url}")
+    refused_by_message = any(m.level == ERROR for m in get_messages(response.wsgi_request))
+    error_on_page = any(mark in _html(response) for mark in ("usa-error-message", "usa-alert--error", "errornote"))
+    if target.method == "get" or response.status_code >= 400 or refused_by_message or error_on_page:
+        assert after == before, "a refused submission (or any GET) must leave the database as it was"
+    elif target.method == "post" and response.status_code == 200 and not target.quiet and after == before:
+        pytest.fail("a refused submission must say what is wrong")
+    if after != before:
+        assert "\\x00" not in repr(after), "a NUL byte was stored"
+        # What was stored is shown safely on the page the submission leads to.
+        if response.status_code == 302:
+            _assert_safe_page(client.get(response["Location"]), f"GET {response['Location']}")
+        # A stored file comes back under a name that cannot break the response's headers.
+        for document in SupportingDocument.objects.exclude(pk__in=[row["id"] for row in before["documents"]]):
+            download = client.get(document.get_absolute_url())
+            assert download.status_code == 200, f"the download of {document.original_name!r} failed"
+            assert not {"\r", "\n", "\x00"} & set(download["Content-Disposition"])
+
+
+# The lists, whose search box and pages are read from the query string (some without a form class).
+SEARCH_PAGES = ["requests:list", "requests:queue", "requests:department_access_list", "audits:list",
+                "accounts:people", "accounts:requesters", "audit_log"]
+
+
+@pytest.mark.parametrize("value", HOSTILE.values(), ids=HOSTILE.keys())
+@pytest.mark.parametrize("page", SEARCH_PAGES)
+def test_search_and_paging_parameters_never_break_a_list(page, value, world, db):
+    """S3.10: the lists read `q`, `status` and page numbers straight from the query string."""
+    client = _client(world, "itsa")
+    response = client.get(reverse(page), {"q": value, "status": value, "page": value, "departments_page": value})
+    _assert_safe_page(response, f"GET {page}")
+
+
+def test_every_form_is_fuzzed():
+    """A form class with no row in FORMS fails here, so it cannot ship without the fuzz pass."""
+    missing = sorted(cls.__qualname__ for cls in _module_forms() - set(FORMS) - BASES)
+    assert not missing, f"forms with no row in FORMS: {missing}"
+    assert all(not base.base_fields for base in BASES), "a base listed in BASES has fields: fuzz it in FORMS"
