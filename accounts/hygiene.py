@@ -28,8 +28,8 @@ from django.utils import timezone
 from portal.audit import audit_record, audit_refusal, service_transaction
 from portal.emails import email_send
 from portal.errors import NotAllowed
-from requests.models import AccessRequest
-from requests.services import access_request_queue_for_itsa
+from access_requests.models import AccessRequest
+from access_requests.services import access_request_queue_for_itsa
 
 from .models import ITSA_GROUP, Grant, SurveillanceSystem, User
 from .services import grant_set_status, lock_person

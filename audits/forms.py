@@ -3,7 +3,7 @@
 from django import forms
 
 from accounts.models import Department, Grant, SurveillanceSystem
-from requests.forms import TEXT_LIMIT, PortalForm
+from access_requests.forms import TEXT_LIMIT, PortalForm
 
 from .models import ValidationItem
 

@@ -18,8 +18,8 @@ from accounts.services import grant_set_status
 from portal.audit import audit_record, audit_refusal, lock_audit_chain, service_transaction
 from portal.emails import email_send
 from portal.errors import NotAllowed, RuleViolation
-from requests.models import AccessRequest
-from requests.services import access_request_queue_for_itsa
+from access_requests.models import AccessRequest
+from access_requests.services import access_request_queue_for_itsa
 
 from .models import ReminderSent, Validation, ValidationItem
 

@@ -15,7 +15,7 @@ from accounts.selectors import get_or_404_logged
 from portal.audit import audit_record
 from portal.errors import RuleViolation
 from portal.history import timeline
-from requests.selectors import access_requests_visible_to
+from access_requests.selectors import access_requests_visible_to
 
 from . import services
 from .forms import ItemDecisionForm, KeepAllForm, SignOffForm, UserAuditForm

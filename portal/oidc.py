@@ -5,16 +5,11 @@ that address, and nobody else: a city account alone never makes a person. Local 
 working, and the portal's own second factor still applies after the provider's sign-in.
 """
 
-import importlib
-import importlib.metadata
-import importlib.util
-import sys
-from pathlib import Path
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import SuspiciousOperation
 from django.shortcuts import resolve_url
+from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView
 
 from security.services import open_lock
@@ -23,36 +18,6 @@ from .audit import audit_record
 from .models import AuditEvent
 
 
-def _library_backend_module():
-    """mozilla_django_oidc.auth, imported with the HTTP library `requests` it needs.
-
-    The portal's own `requests` app shadows that library. The library is loaded under another
-    name and shown as `requests` to this one import only; the app is back in place right after.
-    Runs once, when the URLconf loads this module (OIDC_CALLBACK_CLASS). Renaming the app's
-    folder would make this a plain import."""
-    folder = Path(importlib.metadata.distribution("requests").locate_file("requests"))
-    spec = importlib.util.spec_from_file_location(
-        "_http_requests", folder / "__init__.py", submodule_search_locations=[str(folder)]
-    )
-    library = sys.modules.get(spec.name)
-    if library is None:
-        library = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = library
-        spec.loader.exec_module(library)
-    shown = {"requests": library, "requests.auth": library.auth, "requests.exceptions": library.exceptions}
-    kept = {name: sys.modules.get(name) for name in shown}
-    sys.modules.update(shown)
-    try:
-        return importlib.import_module("mozilla_django_oidc.auth")
-    finally:
-        for name, module in kept.items():
-            if module is None:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = module
-
-
-OIDCAuthenticationBackend = _library_backend_module().OIDCAuthenticationBackend
 
 
 class CityOIDCBackend(OIDCAuthenticationBackend):

@@ -62,7 +62,7 @@ INSTALLED_APPS = [
     "csp",
     "portal",
     "accounts",
-    "requests.apps.AccessRequestsConfig",
+    "access_requests.apps.AccessRequestsConfig",
     "audits",
     "security",
 ]

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from requests.views import dashboard
+from access_requests.views import dashboard
 from security.views import SignInView
 
 from . import views
@@ -14,7 +14,7 @@ urlpatterns = [
     path("accounts/", include("security.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("people/", include("accounts.urls")),
-    path("requests/", include("requests.urls")),
+    path("requests/", include("access_requests.urls")),
     path("validations/", include("audits.urls")),
     path("audit-log/", views.audit_log, name="audit_log"),
     path("audit-log/export.csv", views.audit_log_export, name="audit_log_export"),

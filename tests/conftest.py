@@ -49,7 +49,7 @@ def build_city():
     from accounts.services import authorized_requester_add, department_set_head, role_group
     from portal.models import IntendedUse, PermissibleUse
     from portal.table1 import load_table_1
-    from requests.services import department_access_decide, department_access_request
+    from access_requests.services import department_access_decide, department_access_request
 
     # Tests on a transactional database start from empty tables: the migration's rows are gone.
     load_table_1(IntendedUse, PermissibleUse)
@@ -180,7 +180,7 @@ def _private_media(settings, tmp_path):
 def file_request(city, *, person=None, system=None, role="end_user", action="add", by=None, uses=None,
                  justification="Needs to review footage for open cases.", documents=()):
     """File a request through the service, with sensible defaults for the police department."""
-    from requests.services import access_request_submit
+    from access_requests.services import access_request_submit
 
     return access_request_submit(
         department=city.police, person=person or city.officer, system=system or city.vms, action=action, role=role,
@@ -191,7 +191,7 @@ def file_request(city, *, person=None, system=None, role="end_user", action="add
 
 def provisioned(city, **kwargs):
     """A request filed, approved by the head and provisioned by ITSA; returns the request."""
-    from requests.services import access_request_approve, access_request_provision
+    from access_requests.services import access_request_approve, access_request_provision
 
     request = file_request(city, **kwargs)
     if request.is_awaiting_head:

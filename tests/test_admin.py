@@ -14,8 +14,8 @@ from django.urls import reverse
 from accounts.models import Department, Grant, User
 from accounts.services import DEPARTMENT_PERM
 from portal.models import AuditEvent
-from requests.models import AccessRequest
-from requests.services import status_change_report
+from access_requests.models import AccessRequest
+from access_requests.services import status_change_report
 
 GUARDED_APPS = ("portal", "accounts", "access_requests")
 

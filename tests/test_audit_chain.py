@@ -33,7 +33,7 @@ from portal.audit import ClientAddressMiddleware, audit_record, chain_hash
 from portal.errors import NotAllowed
 from portal.history import AppendOnlyHistory
 from portal.models import AUDIT_CHAIN_GENESIS, AppendOnlyQuerySet, AuditChainHead, AuditEvent
-from requests.services import status_change_report
+from access_requests.services import status_change_report
 
 TRIGGERS = importlib.import_module("portal.migrations.0007_append_only_triggers")
 HISTORICAL_MODELS = [model for model in apps.get_models() if model.__name__.startswith("Historical")]

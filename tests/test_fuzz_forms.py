@@ -42,8 +42,8 @@ from audits import forms as audits_forms
 from audits.models import Validation, ValidationItem
 from portal import forms as portal_forms
 from portal.models import IntendedUse
-from requests import forms as requests_forms
-from requests.models import AccessRequest, DepartmentAccess, StatusChange, SupportingDocument
+from access_requests import forms as requests_forms
+from access_requests.models import AccessRequest, DepartmentAccess, StatusChange, SupportingDocument
 from security import forms as security_forms
 from security.services import PASSWORD_AT
 

@@ -19,8 +19,8 @@ from accounts.models import AuthorizedRequester, Grant, User
 from audits.models import Validation, ValidationItem
 from audits.services import open_due_validations, user_audit_open, validation_keep_all
 from portal.models import IntendedUse
-from requests.models import AccessRequest, DepartmentAccess, StatusChange, SupportingDocument
-from requests.services import access_request_approve, department_access_request, document_attach
+from access_requests.models import AccessRequest, DepartmentAccess, StatusChange, SupportingDocument
+from access_requests.services import access_request_approve, department_access_request, document_attach
 from security.models import AccountLock, UserSession
 from security.services import account_lock
 

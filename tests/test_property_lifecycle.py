@@ -31,8 +31,8 @@ from accounts.sod import sod_violations
 from audits.models import ValidationItem
 from audits.services import user_audit_open, validation_item_decide
 from portal.errors import RuleViolation
-from requests.models import AccessRequest, StatusChange
-from requests.services import (
+from access_requests.models import AccessRequest, StatusChange
+from access_requests.services import (
     access_request_approve,
     access_request_decline,
     access_request_provision,

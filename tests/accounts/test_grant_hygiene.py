@@ -20,8 +20,8 @@ from accounts.services import grant_set_status
 from portal.celery import app
 from portal.errors import NotAllowed
 from portal.models import AuditEvent, OutgoingEmail
-from requests.models import AccessRequest
-from requests.services import access_request_provision, may_provision, status_change_report
+from access_requests.models import AccessRequest
+from access_requests.services import access_request_provision, may_provision, status_change_report
 
 SUBJECT = "Grant check:"
 

@@ -17,8 +17,8 @@ from accounts.services import (
 )
 from portal.errors import NotAllowed, RuleViolation
 from portal.models import AuditEvent
-from requests.models import AccessRequest
-from requests.services import access_request_submit
+from access_requests.models import AccessRequest
+from access_requests.services import access_request_submit
 
 
 def _today():

@@ -15,9 +15,9 @@ from audits.models import Validation, ValidationItem
 from audits.services import may_decide, open_due_validations, validation_item_decide, validation_keep_all
 from portal.errors import NotAllowed, RuleViolation
 from portal.models import AuditEvent
-from requests.models import AccessRequest
-from requests.selectors import itsa_queue
-from requests.services import access_request_provision
+from access_requests.models import AccessRequest
+from access_requests.selectors import itsa_queue
+from access_requests.services import access_request_provision
 
 Decision = ValidationItem.Decision
 

@@ -14,9 +14,9 @@ from accounts.models import Grant
 from audits.models import ValidationItem
 from audits.services import handle_non_response, open_due_validations, validation_item_decide
 from portal.models import AuditEvent
-from requests.models import AccessRequest
-from requests.selectors import itsa_queue
-from requests.services import access_request_provision
+from access_requests.models import AccessRequest
+from access_requests.selectors import itsa_queue
+from access_requests.services import access_request_provision
 
 Decision = ValidationItem.Decision
 DUE = date(2026, 5, 31)

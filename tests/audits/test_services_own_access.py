@@ -16,7 +16,7 @@ from audits.services import (
 )
 from portal.errors import NotAllowed, RuleViolation
 from portal.models import AuditEvent
-from requests.services import access_request_approve, access_request_provision
+from access_requests.services import access_request_approve, access_request_provision
 
 Decision = ValidationItem.Decision
 

@@ -20,8 +20,8 @@ from audits.services import (
 from audits.tasks import refresh_signed_off_validations
 from portal.errors import NotAllowed, RuleViolation
 from portal.models import AuditEvent
-from requests.models import AccessRequest
-from requests.services import access_request_provision
+from access_requests.models import AccessRequest
+from access_requests.services import access_request_provision
 
 Decision = ValidationItem.Decision
 
@@ -206,7 +206,7 @@ def test_a_validation_does_not_complete_while_itsa_has_returned_a_removal(city):
     from audits.models import Validation
     from audits.services import open_due_validations, validation_item_decide, validation_refresh, validation_sign_off
     from conftest import PASSWORD
-    from requests.services import access_request_return
+    from access_requests.services import access_request_return
 
     provisioned(city)
     validation = open_due_validations()[0]

@@ -135,7 +135,7 @@ def test_itsa_audits_one_system_across_departments_one_audit_per_department_usin
 
     from audits.models import Validation
     from audits.services import user_audit_open_for_system
-    from requests.services import access_request_provision, access_request_submit
+    from access_requests.services import access_request_provision, access_request_submit
 
     provisioned(city)  # police officer on the VMS
     streets_request = access_request_submit(

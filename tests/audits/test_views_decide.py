@@ -10,7 +10,7 @@ from accounts.models import Grant
 from audits.models import ValidationItem
 from audits.services import open_due_validations, user_audit_open
 from portal.models import AuditEvent
-from requests.models import AccessRequest
+from access_requests.models import AccessRequest
 
 
 def _open_validation(city):

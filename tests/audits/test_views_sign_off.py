@@ -9,7 +9,7 @@ from django.urls import reverse
 from audits.models import Validation
 from audits.services import open_due_validations, validation_item_decide, validation_keep_all
 from portal.models import AuditEvent
-from requests.models import AccessRequest
+from access_requests.models import AccessRequest
 
 
 def _open_validation(city):

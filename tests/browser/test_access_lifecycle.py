@@ -7,7 +7,7 @@ from conftest import PASSWORD, build_city, provisioned
 from playwright.sync_api import expect
 
 from accounts.models import Grant
-from requests.models import AccessRequest
+from access_requests.models import AccessRequest
 
 from browser_helpers import assert_accessible, sign_in
 

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from audits.models import Validation
 from audits.services import open_due_validations
-from requests.models import AccessRequest
+from access_requests.models import AccessRequest
 
 from browser_helpers import assert_accessible, sign_in
 

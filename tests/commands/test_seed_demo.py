@@ -5,7 +5,7 @@ from django.core.management import call_command
 from accounts.models import Department, Grant, User
 from accounts.sod import sod_violations
 from audits.models import Validation
-from requests.models import AccessRequest, DepartmentAccess, SupportingDocument
+from access_requests.models import AccessRequest, DepartmentAccess, SupportingDocument
 
 
 def test_the_demo_city_has_every_role_and_every_request_state_and_loads_twice_without_change(db, capsys):

@@ -8,7 +8,7 @@ from accounts.services import authorized_requester_add
 from portal.audit import audit_record
 from portal.errors import NotAllowed
 from portal.models import AuditEvent
-from requests.services import access_request_approve, access_request_provision
+from access_requests.services import access_request_approve, access_request_provision
 
 
 def test_an_audit_event_cannot_be_saved_a_second_time(city):

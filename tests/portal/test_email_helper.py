@@ -5,7 +5,7 @@ from django.core import mail
 from django.db import transaction
 
 from portal.emails import email_send
-from requests.models import DepartmentAccess
+from access_requests.models import DepartmentAccess
 
 
 class _Rollback(Exception):

@@ -8,8 +8,8 @@ from simple_history.models import HistoricalRecords
 
 from accounts.models import User
 from portal.history import combined_timeline, timeline
-from requests.models import StatusChange
-from requests.services import access_request_approve, access_request_provision, status_change_report
+from access_requests.models import StatusChange
+from access_requests.services import access_request_approve, access_request_provision, status_change_report
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from django.db.models import F
 from portal.celery import app
 from portal.models import OutgoingEmail
 from portal.tasks import flush_outgoing_email, send_outgoing_email
-from requests.models import AccessRequest
+from access_requests.models import AccessRequest
 
 
 class _Rollback(Exception):

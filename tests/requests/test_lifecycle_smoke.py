@@ -1,7 +1,7 @@
 from conftest import file_request, provisioned
 
 from accounts.models import Grant
-from requests.models import AccessRequest
+from access_requests.models import AccessRequest
 
 
 def test_a_request_filed_by_a_requester_waits_for_the_head_then_itsa_provisions_it(city):

@@ -8,8 +8,8 @@ from accounts.models import DESIGNEE_GROUP, User
 from accounts.services import role_group
 from portal.errors import NotAllowed, RuleViolation
 from portal.models import AuditEvent
-from requests.models import AccessRequest
-from requests.services import (
+from access_requests.models import AccessRequest
+from access_requests.services import (
     access_request_approve,
     access_request_decline,
     access_request_return,

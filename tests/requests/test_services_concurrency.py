@@ -18,8 +18,8 @@ from accounts.sod import sod_violations
 from portal.errors import RuleViolation
 from portal.models import AuditEvent, IntendedUse, PermissibleUse
 from portal.table1 import load_table_1
-from requests.models import AccessRequest
-from requests.services import access_request_approve, access_request_provision
+from access_requests.models import AccessRequest
+from access_requests.services import access_request_approve, access_request_provision
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

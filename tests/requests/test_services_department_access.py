@@ -6,8 +6,8 @@ from accounts.models import DESIGNEE_GROUP, Department, User
 from accounts.services import department_set_head, role_group
 from portal.errors import NotAllowed, RuleViolation
 from portal.models import AuditEvent, IntendedUse
-from requests.models import DepartmentAccess
-from requests.services import department_access_decide, department_access_request, department_is_authorized
+from access_requests.models import DepartmentAccess
+from access_requests.services import department_access_decide, department_access_request, department_is_authorized
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from portal.errors import NotAllowed, RuleViolation
-from requests.models import AccessRequest, SupportingDocument
-from requests.services import access_request_withdraw, document_attach
+from access_requests.models import AccessRequest, SupportingDocument
+from access_requests.services import access_request_withdraw, document_attach
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from requests.services import (
+from access_requests.services import (
     access_request_approve,
     access_request_decline,
     access_request_provision,

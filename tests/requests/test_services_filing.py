@@ -8,8 +8,8 @@ from conftest import file_request, provisioned
 from accounts.models import Grant, User
 from portal.errors import RuleViolation
 from portal.models import AuditEvent, PermissibleUse
-from requests.models import AccessRequest
-from requests.services import access_request_approve, access_request_provision, access_request_withdraw
+from access_requests.models import AccessRequest
+from access_requests.services import access_request_approve, access_request_provision, access_request_withdraw
 
 
 def test_a_request_for_a_system_the_department_is_not_authorized_for_is_refused(city):

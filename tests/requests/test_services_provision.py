@@ -7,9 +7,9 @@ from accounts.models import Grant
 from accounts.services import authorized_requester_add
 from portal.errors import NotAllowed, RuleViolation
 from portal.models import AuditEvent
-from requests.models import AccessRequest
-from requests.selectors import itsa_queue
-from requests.services import access_request_approve, access_request_provision, access_request_return, may_provision
+from access_requests.models import AccessRequest
+from access_requests.selectors import itsa_queue
+from access_requests.services import access_request_approve, access_request_provision, access_request_return, may_provision
 
 
 def _events(request, action, outcome="success"):

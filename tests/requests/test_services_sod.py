@@ -9,8 +9,8 @@ from accounts.models import Grant
 from accounts.sod import sod_violations
 from portal.errors import RuleViolation
 from portal.models import AuditEvent
-from requests.models import AccessRequest
-from requests.services import (
+from access_requests.models import AccessRequest
+from access_requests.services import (
     access_request_approve,
     access_request_preview,
     access_request_provision,

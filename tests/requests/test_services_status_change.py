@@ -8,9 +8,9 @@ from django.utils import timezone
 from accounts.models import Grant, User
 from portal.errors import NotAllowed, RuleViolation
 from portal.models import AuditEvent
-from requests.models import AccessRequest, StatusChange
-from requests.selectors import itsa_queue
-from requests.services import access_request_provision, status_change_report
+from access_requests.models import AccessRequest, StatusChange
+from access_requests.selectors import itsa_queue
+from access_requests.services import access_request_provision, status_change_report
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Grant
 from portal.models import AuditEvent
-from requests.models import AccessRequest
+from access_requests.models import AccessRequest
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from portal.models import IntendedUse
-from requests.services import department_access_request
+from access_requests.services import department_access_request
 
 
 @pytest.fixture(autouse=True)

@@ -5,8 +5,8 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from portal.models import AuditEvent, IntendedUse
-from requests.models import DepartmentAccess
-from requests.services import department_access_request
+from access_requests.models import DepartmentAccess
+from access_requests.services import department_access_request
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Grant
-from requests.models import AccessRequest, SupportingDocument
+from access_requests.models import AccessRequest, SupportingDocument
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

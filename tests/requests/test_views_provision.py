@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Grant
-from requests.models import AccessRequest
+from access_requests.models import AccessRequest
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from portal.models import AuditEvent
-from requests.models import AccessRequest, SupportingDocument
+from access_requests.models import AccessRequest, SupportingDocument
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

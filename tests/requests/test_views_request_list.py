@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from requests.models import AccessRequest
+from access_requests.models import AccessRequest
 
 
 @pytest.fixture(autouse=True)
@@ -15,7 +15,7 @@ def _fast_passwords(settings):
 
 
 def _streets_request(city):
-    from requests.services import access_request_submit
+    from access_requests.services import access_request_submit
 
     return access_request_submit(
         department=city.streets, person=city.streets_worker, system=city.traffic, action="add", role="end_user",

@@ -6,7 +6,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from accounts.models import User
-from requests.models import AccessRequest, StatusChange
+from access_requests.models import AccessRequest, StatusChange
 
 
 @pytest.fixture(autouse=True)

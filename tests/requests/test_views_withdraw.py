@@ -6,7 +6,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from portal.models import AuditEvent
-from requests.models import AccessRequest
+from access_requests.models import AccessRequest
 
 
 @pytest.fixture(autouse=True)

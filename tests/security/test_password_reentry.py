@@ -13,8 +13,8 @@ from django.urls import reverse
 
 from accounts.models import Grant
 from portal.models import AuditEvent, IntendedUse
-from requests.models import AccessRequest, DepartmentAccess
-from requests.services import access_request_approve, department_access_request
+from access_requests.models import AccessRequest, DepartmentAccess
+from access_requests.services import access_request_approve, department_access_request
 from security import services
 from security.models import AccountLock
 from security_helpers import messages_of

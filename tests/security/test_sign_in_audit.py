@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from portal.models import AuditEvent
-from requests.services import access_request_approve
+from access_requests.services import access_request_approve
 from security.models import AccountLock, UserSession
 from security_helpers import VERIFY, a_minute_later, code_now, enrol, sign_in, sign_out, wrong_code
 

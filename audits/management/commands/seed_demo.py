@@ -19,7 +19,7 @@ from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, Department, Surveillance
 from accounts.services import authorized_requester_add, department_set_head, role_group
 from audits.services import open_due_validations
 from portal.models import IntendedUse, PermissibleUse
-from requests import services as rq
+from access_requests import services as rq
 from security.services import second_factor_required
 
 DEMO_PASSWORD = "demo-city-2026"

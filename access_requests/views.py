@@ -1,5 +1,5 @@
 """The request pages. Thin: a selector to find what the user may see, a form for the shape of the
-input, one service call, a message and a redirect. Every rule lives in requests.services."""
+input, one service call, a message and a redirect. Every rule lives in access_requests.services."""
 
 from django.conf import settings
 from django.contrib import messages

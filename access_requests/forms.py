@@ -1,4 +1,4 @@
-"""The shape of the input on the request pages. Rules stay in requests.services."""
+"""The shape of the input on the request pages. Rules stay in access_requests.services."""
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS

@@ -1,6 +1,6 @@
 """Admin for department access, access requests, their documents and status changes: all read-only.
 
-Every change of these goes through requests.services, from the portal's pages; the admin only shows them.
+Every change of these goes through access_requests.services, from the portal's pages; the admin only shows them.
 """
 
 from django.contrib import admin

@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class AccessRequestsConfig(AppConfig):
-    # The folder is named for the design card; the label avoids clashing with the HTTP library.
-    name = "requests"
+    # Not "requests": that name belongs to the HTTP library, which other packages import.
+    name = "access_requests"
     label = "access_requests"
     verbose_name = "Access requests"
