@@ -44,6 +44,7 @@ ALLOWED_HOSTS = env.list(
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("Set DJANGO_ALLOWED_HOSTS in production.")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -221,6 +222,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 
 CELERY_BEAT_SCHEDULE = {
+    # Expired sessions and the records of them (security.services.sessions_prune).
+    "prune-sessions": {"task": "security.tasks.prune_sessions", "schedule": crontab(minute=45, hour=3)},
     "sync-department-permissions": {
         "task": "accounts.tasks.sync_department_permissions",
         "schedule": crontab(minute=0, hour=0),

@@ -36,6 +36,16 @@ def permission_denied(request, exception=None):
     return render(request, "portal/403.html", status=403)
 
 
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: a post without a valid token (a forged form, or one left open too long)
+    is refused and written to the audit trail; Django's own page explains it."""
+    from django.views.csrf import csrf_failure as django_csrf_failure
+
+    audit_record(actor=getattr(request, "user", None), action="csrf.failed", target=request.path[:200],
+                 outcome=AuditEvent.Outcome.DENIED, detail=f"{request.method} {reason}".strip())
+    return django_csrf_failure(request, reason=reason)
+
+
 def _require_itsa_page(user, what: str) -> None:
     """The audit log is ITSA's (S3.10): for everyone else the page does not exist."""
     if not user.roles.is_itsa:

@@ -278,6 +278,14 @@ def sessions_end_others(*, user, keep: str | None) -> int:
     return len(live)
 
 
+def sessions_prune() -> int:
+    """Delete expired sessions and the records of sessions that no longer exist (nightly)."""
+    Session.objects.filter(expire_date__lte=timezone.now()).delete()
+    alive = Session.objects.values("session_key")
+    pruned, _ = UserSession.objects.exclude(session_key__in=alive).delete()
+    return pruned
+
+
 # --- Password re-entry ----------------------------------------------------------------------------
 
 def password_recent(request) -> bool:
