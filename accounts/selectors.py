@@ -85,6 +85,14 @@ def requesters_list(user: User, *, q: str = "") -> QuerySet[AuthorizedRequester]
     return entries.order_by("department__name", "person__full_name", "-start_date", "pk")
 
 
+def require_itsa_page(user: User, what: str) -> None:
+    """ITSA's pages (requester lists, locked accounts, the audit log): for everyone else the page
+    does not exist, and the attempt is on the audit trail."""
+    if not user.roles.is_itsa:
+        audit_record(actor=user, action=f"{what}.view", target=what, outcome="denied")
+        raise Http404("No such page.")
+
+
 def get_or_404_logged(queryset: QuerySet, *, user: User, pk, what: str):
     """Return the object if the user may see it; otherwise answer 404 and record the attempt."""
     try:

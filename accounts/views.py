@@ -4,13 +4,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_GET, require_POST
 
-from portal.audit import audit_record
 from portal.errors import NotAllowed, RuleViolation
 from portal.history import combined_timeline, timeline
 
@@ -25,6 +23,7 @@ from .selectors import (
     people_visible_to,
     requesters_list,
     requesters_visible_to,
+    require_itsa_page,
 )
 
 
@@ -56,13 +55,6 @@ def _get_department_for(user, pk):
 def _get_requester_for(user, pk):
     entries = requesters_visible_to(user).select_related("department")
     return get_or_404_logged(entries, user=user, pk=pk, what="requester")
-
-
-def _require_itsa_page(user, what: str) -> None:
-    """The requester lists are kept by ITSA (3.3): for everyone else the page does not exist."""
-    if not user.roles.is_itsa:
-        audit_record(actor=user, action=f"{what}.view", target=what, outcome="denied")
-        raise Http404("No such page.")
 
 
 @login_required
@@ -127,7 +119,7 @@ def department(request, pk):
 
 
 def _requesters_page(request, *, add_form=None):
-    _require_itsa_page(request.user, "requesters")
+    require_itsa_page(request.user, "requesters")
     search = RequesterSearchForm(request.GET or None)
     q = search.cleaned_data["q"] if search.is_valid() else ""
     return render(request, "accounts/requesters.html", {

@@ -7,11 +7,13 @@ from datetime import timezone as dt_timezone
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
+
+from accounts.selectors import require_itsa_page
 
 from .audit import audit_record
 from .forms import AuditLogFilterForm
@@ -46,13 +48,6 @@ def csrf_failure(request, reason=""):
     return django_csrf_failure(request, reason=reason)
 
 
-def _require_itsa_page(user, what: str) -> None:
-    """The audit log is ITSA's (S3.10): for everyone else the page does not exist."""
-    if not user.roles.is_itsa:
-        audit_record(actor=user, action=f"{what}.view", target=what, outcome=AuditEvent.Outcome.DENIED)
-        raise Http404("No such page.")
-
-
 def _query_string(request) -> str:
     params = request.GET.copy()
     params.pop("page", None)
@@ -62,7 +57,7 @@ def _query_string(request) -> str:
 @login_required
 @require_GET
 def audit_log(request):
-    _require_itsa_page(request.user, "audit_log")
+    require_itsa_page(request.user, "audit_log")
     # Always bound: with no search every field is empty, which is a valid search for everything.
     form = AuditLogFilterForm(request.GET, actions=audit_actions())
     entries = audit_log_entries(**form.filters()) if form.is_valid() else AuditEvent.objects.none()
@@ -110,7 +105,7 @@ def _csv_rows(entries):
 @require_GET
 def audit_log_export(request):
     """The entries of the current search as CSV, oldest first; the export itself is on the log."""
-    _require_itsa_page(request.user, "audit_log")
+    require_itsa_page(request.user, "audit_log")
     form = AuditLogFilterForm(request.GET, actions=audit_actions())
     if not form.is_valid():
         # The log page shows what is wrong with the search.

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portal.audit import audit_record
+from accounts.selectors import require_itsa_page
 from portal.errors import RuleViolation
 
 from . import services
@@ -161,17 +161,11 @@ def confirm_password(request):
     return render(request, "security/confirm_password.html", {"form": form, "next": _next(request)})
 
 
-def _require_itsa(user) -> None:
-    if not user.roles.is_itsa:
-        audit_record(actor=user, action="locked_accounts.view", target="locked accounts", outcome="denied")
-        raise Http404("No such page.")
-
-
 @login_required
 @require_GET
 def locked(request):
     """ITSA's list of accounts locked after failed sign-ins."""
-    _require_itsa(request.user)
+    require_itsa_page(request.user, "locked_accounts")
     open_locks = [(lock, services.may_release(lock=lock, user=request.user))
                   for lock in AccountLock.objects.filter(released_at__isnull=True).select_related("user")]
     released = AccountLock.objects.filter(released_at__isnull=False).select_related("user", "released_by")[:20]
@@ -182,7 +176,7 @@ def locked(request):
 @require_POST
 @password_recently_entered
 def release(request, pk):
-    _require_itsa(request.user)
+    require_itsa_page(request.user, "locked_accounts")
     lock = AccountLock.objects.filter(pk=pk).select_related("user").first()
     if lock is None:
         raise Http404("No such lock.")
