@@ -8,7 +8,7 @@ from django.utils.html import format_html
 
 from portal.admin import ReadOnlyAdmin, ReadOnlyHistoryAdmin
 
-from .models import AccessRequest, DepartmentAccess, StatusChange, SupportingDocument
+from .models import AccessRequest, DepartmentAccess, StatusChange, SupportingDocument, WrittenRequest
 
 
 @admin.register(DepartmentAccess)
@@ -85,3 +85,17 @@ class StatusChangeAdmin(ReadOnlyHistoryAdmin):
     search_fields = ("person__full_name", "person__email", "note")
     date_hierarchy = "effective_date"
     readonly_fields = ("reported_at",)
+
+
+@admin.register(WrittenRequest)
+class WrittenRequestAdmin(ReadOnlyAdmin):
+    """The PDF made when a request was filed; downloaded from the request's page."""
+
+    list_display = ("request", "sha256", "created_at")
+    list_select_related = ("request__person", "request__system")
+    search_fields = ("request__reference", "sha256")
+    fields = ("request", "sha256", "created_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("pdf")

@@ -1,5 +1,6 @@
 """Department access, end-user access requests, their documents, and status-change reports."""
 
+import hashlib
 import uuid
 
 from django.conf import settings
@@ -9,7 +10,7 @@ from django.urls import reverse
 
 from accounts.models import Department, Grant, SurveillanceSystem
 from portal.history import AppendOnlyHistoricalRecords, history_user
-from portal.models import IntendedUse, PermissibleUse
+from portal.models import AppendOnlyQuerySet, IntendedUse, PermissibleUse
 
 
 class DepartmentAccess(models.Model):
@@ -144,6 +145,49 @@ class AccessRequest(models.Model):
     @property
     def adds_access(self) -> bool:
         return self.action in (self.Action.ADD, self.Action.CHANGE)
+
+
+class WrittenRequestQuerySet(AppendOnlyQuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        # Each record is made by access_request_submit from the rendered document.
+        self._refuse()
+
+
+class WrittenRequest(models.Model):
+    """The written request as filed (3.4): the PDF made at submission and its SHA-256.
+
+    Kept in the database, in the same transaction as the request, so a request never exists without
+    its document. Written once: the ORM refuses changes, and on PostgreSQL a trigger does too."""
+
+    request = models.OneToOneField(AccessRequest, on_delete=models.PROTECT, primary_key=True, related_name="written")
+    pdf = models.BinaryField(editable=False)
+    sha256 = models.CharField("SHA-256", max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = WrittenRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "written request (PDF)"
+        verbose_name_plural = "written requests (PDF)"
+
+    def __str__(self):
+        return f"Written request {self.request_id}"
+
+    @property
+    def filename(self) -> str:
+        return f"{self.request.reference}.pdf"
+
+    def is_intact(self) -> bool:
+        return hashlib.sha256(bytes(self.pdf)).hexdigest() == self.sha256
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("A written request is kept as it was filed.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("A written request is kept as it was filed.")
 
 
 def _document_path(instance, filename):

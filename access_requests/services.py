@@ -19,15 +19,16 @@ from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, Department, Grant, SurveillanceSystem, User
+from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, Department, Grant, SodFinding, SurveillanceSystem, User
 from accounts.services import grant_change, grant_open, grant_set_status, is_authorized_requester, lock_person
-from accounts.sod import sod_conflict
+from accounts.sod import sod_conflict, sod_finding_record
 from portal.audit import audit_record, audit_refusal, service_transaction
 from portal.emails import email_send
 from portal.errors import NotAllowed, RuleViolation
 from portal.models import IntendedUse, PermissibleUse
+from portal.pdf import render_document
 
-from .models import AccessRequest, DepartmentAccess, StatusChange, SupportingDocument
+from .models import AccessRequest, DepartmentAccess, StatusChange, SupportingDocument, WrittenRequest
 
 MAX_TEXT = 5000
 ALLOWED_DOCUMENT_TYPES = {
@@ -214,6 +215,12 @@ def _live_grant(*, person: User, system: SurveillanceSystem, role: str | None = 
     return grants.order_by("pk").first()
 
 
+def _keep_written_pdf(request: AccessRequest, uses: list[PermissibleUse]) -> WrittenRequest:
+    """Render the written request as filed and keep it, in the submission's transaction (S3.4d)."""
+    document = render_document("pdf/access_request.html", {"r": request, "uses": uses})
+    return WrittenRequest.objects.create(request=request, pdf=document.content, sha256=document.sha256)
+
+
 def _written_text(request: AccessRequest, uses: list[PermissibleUse]) -> str:
     return render_to_string("requests/written_request.txt", {"r": request, "uses": uses})
 
@@ -298,6 +305,7 @@ def access_request_submit(
     if conflict:
         audit_refusal(actor=by, action="access_request.submit", target=f"{person} on {system}", outcome="refused",
                       detail=conflict)
+        sod_finding_record(person=person, system=system, stage=SodFinding.Stage.FILING, detail=conflict)
         raise RuleViolation(conflict, field="role")
 
     checked_documents = [_check_upload(upload) for upload in documents]
@@ -313,6 +321,7 @@ def access_request_submit(
     )
     _save_written(request, uses)
     request.permissible_uses.set(uses)
+    _keep_written_pdf(request, uses)
     for checked in checked_documents:
         _store_document(request=request, checked=checked, by=by)
     audit_record(actor=by, action="access_request.submit", target=request)
@@ -363,6 +372,8 @@ def access_request_approve(*, request: AccessRequest, by: User) -> AccessRequest
     conflict = _sod_check(request, exclude_pk=request.pk)
     if conflict:
         audit_refusal(actor=by, action="access_request.approve", target=request, outcome="refused", detail=conflict)
+        sod_finding_record(person=request.person, system=request.system, stage=SodFinding.Stage.APPROVAL,
+                           detail=conflict)
         raise RuleViolation(conflict)
     request.status = AccessRequest.Status.WITH_ITSA
     request.approved_by = by
@@ -455,6 +466,9 @@ def access_request_provision(*, request: AccessRequest, by: User, account_name: 
     except RuleViolation as refusal:
         audit_refusal(actor=by, action="access_request.provision", target=request, outcome="refused",
                       detail=refusal.message)
+        if refusal.message == _sod_check(request, exclude_pk=request.pk):  # the grant refused it for 3.2
+            sod_finding_record(person=request.person, system=request.system, stage=SodFinding.Stage.PROVISIONING,
+                               detail=refusal.message)
         raise
     request.grant = grant
     request.status = AccessRequest.Status.COMPLETED

@@ -10,6 +10,7 @@ urlpatterns = [
     path("queue/", views.queue, name="queue"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/written/", views.written, name="written"),
+    path("<int:pk>/written.pdf", views.written_pdf, name="written_pdf"),
     path("<int:pk>/approve/", views.approve, name="approve"),
     path("<int:pk>/decline/", views.decline, name="decline"),
     path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),

@@ -23,7 +23,7 @@ from .forms import (
     AccessRequestForm, DecideForm, DepartmentAccessForm, DocumentForm, PreviewForm, ProvisionForm, ReasonForm,
     StatusChangeForm,
 )
-from .models import AccessRequest, DepartmentAccess, SupportingDocument
+from .models import AccessRequest, DepartmentAccess, SupportingDocument, WrittenRequest
 from .selectors import access_requests_matching, access_requests_visible_to, department_access_visible_to, itsa_queue
 
 # The dashboard shows the first few rows of each list and links to the full, paginated list.
@@ -225,7 +225,29 @@ def detail(request, pk):
         "provision_form": ProvisionForm(access_request=access_request) if can_provision else None,
         "document_form": DocumentForm(),
         "timeline": combined_timeline(access_request, access_request.grant),
+        "written_pdf": WrittenRequest.objects.filter(request=access_request).defer("pdf").first(),
     })
+
+
+@login_required
+@require_GET
+def written_pdf(request, pk):
+    """The PDF made when the request was filed, served only while it still matches its SHA-256."""
+    access_request = _get_request_for(request.user, pk)
+    written = WrittenRequest.objects.filter(request=access_request).first()
+    if written is None:
+        raise Http404("This request was filed before written requests were kept as PDF; download its text instead.")
+    if not written.is_intact():
+        audit_record(actor=request.user, action="access_request.integrity_failed", target=access_request,
+                     outcome="denied", detail=f"stored PDF does not match SHA-256 {written.sha256}")
+        messages.error(request, f"The stored PDF of {access_request.reference} does not match its fingerprint, so it "
+                                "was not sent. ITSA has been told through the audit log; download the text instead.")
+        return redirect(access_request)
+    audit_record(actor=request.user, action="access_request.download", target=access_request,
+                 detail="written request (PDF)")
+    response = HttpResponse(bytes(written.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(True, f"{access_request.reference}.pdf")
+    return response
 
 
 @login_required

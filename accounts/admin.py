@@ -6,11 +6,11 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from portal.admin import HistoryAdmin, ReadOnlyHistoryAdmin
+from portal.admin import HistoryAdmin, ReadOnlyAdmin, ReadOnlyHistoryAdmin
 from portal.errors import RuleViolation
 
 from .forms import PersonChangeForm, PersonCreationForm
-from .models import AuthorizedRequester, Department, Grant, SurveillanceSystem, User
+from .models import AuthorizedRequester, Department, Grant, SodFinding, SurveillanceSystem, User
 from .services import department_set_head
 
 _REFUSED = "_portal_admin_refused"
@@ -124,3 +124,16 @@ class GrantAdmin(ReadOnlyHistoryAdmin):
     list_select_related = ("person", "system", "department")
     search_fields = ("person__full_name", "person__email", "account_name", "system__name")
     date_hierarchy = "provisioned_at"
+
+
+@admin.register(SodFinding)
+class SodFindingAdmin(ReadOnlyAdmin):
+    """Refused requests and the nightly scan record the findings (accounts.sod); nobody edits them."""
+
+    list_display = ("found_at", "person", "system", "department", "stage", "resolution", "resolved_at")
+    list_filter = ("resolution", "stage", "system", "department")
+    list_select_related = ("person", "system", "department")
+    search_fields = ("person__full_name", "person__email", "system__name", "detail")
+    date_hierarchy = "found_at"
+    fields = ("found_at", "person", "system", "department", "stage", "detail", "resolution", "resolved_at")
+    readonly_fields = fields

@@ -301,3 +301,44 @@ class Grant(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status in self.LIVE_STATUSES
+
+
+class SodFinding(models.Model):
+    """A separation-of-duties conflict (3.2) the portal met, and how it was resolved: refused when
+    a request was filed, approved or provisioned, or found among existing accounts by the nightly
+    scan (`accounts.sod`). The reports count them (2.5)."""
+
+    class Stage(models.TextChoices):
+        FILING = "filing", "Caught when the request was filed"
+        APPROVAL = "approval", "Caught at approval"
+        PROVISIONING = "provisioning", "Caught at provisioning"
+        SCAN = "scan", "Found in existing accounts by the nightly scan"
+
+    class Resolution(models.TextChoices):
+        PREVENTED = "prevented", "Refused: the access was not given"
+        OPEN = "open", "Open: both roles still held"
+        RESOLVED = "resolved", "Resolved: one of the roles was removed"
+
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sod_findings")
+    system = models.ForeignKey(SurveillanceSystem, on_delete=models.PROTECT, related_name="sod_findings")
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="sod_findings",
+        help_text="The person's department when the conflict was found.",
+    )
+    stage = models.CharField(max_length=12, choices=Stage.choices)
+    detail = models.TextField(help_text="The conflict, as the portal stated it.")
+    found_at = models.DateTimeField(default=timezone.now, db_index=True)
+    resolution = models.CharField(max_length=10, choices=Resolution.choices)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-found_at", "-id"]
+        verbose_name = "separation-of-duties finding"
+        constraints = [
+            # The scan opens one finding per person and system while the conflict lasts.
+            models.UniqueConstraint(fields=["person", "system"], condition=Q(resolution="open"),
+                                    name="one_open_sod_finding"),
+        ]
+
+    def __str__(self):
+        return f"{self.person} on {self.system}: {self.get_resolution_display()}"

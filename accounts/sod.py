@@ -3,14 +3,22 @@
 On one system, nobody holds an end-user grant and a staff grant (administrator, monitor,
 auditor) at once. Called by the request services when a request is filed, approved and
 provisioned, by the form preview, and by `sod_scan`.
+
+Each conflict met is kept as a `SodFinding` for the reports (2.5): a refused request as
+"prevented" (`sod_finding_record`), a conflict among existing accounts as "open" until the nightly
+scan sees it gone (`sod_findings_scan`).
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.db.models import Count, Q
+from django.utils import timezone
 
-from .models import Grant, SurveillanceSystem, User
+from portal.audit import after_rollback, audit_record, lock_audit_chain
+
+from .models import Grant, SodFinding, SurveillanceSystem, User
 
 
 def is_staff_role(role: str) -> bool:
@@ -112,3 +120,48 @@ def sod_violations() -> list[Violation]:
         if key in keys:
             by_key.setdefault(key, []).append(grant)
     return [Violation(person=g[0].person, system=g[0].system, grants=g) for g in by_key.values()]
+
+
+def sod_finding_record(*, person: User, system: SurveillanceSystem, stage: str, detail: str) -> None:
+    """Keep a refused conflict as a finding (S3.2a, S3.2b). The refusal rolls its transaction back,
+    so the row is written after the rollback (portal.audit.after_rollback)."""
+    department_id = person.department_id
+
+    def write():
+        SodFinding.objects.create(person_id=person.pk, system_id=system.pk, department_id=department_id, stage=stage,
+                                  detail=detail, resolution=SodFinding.Resolution.PREVENTED)
+
+    after_rollback(write)
+
+
+def sod_findings_scan() -> tuple[int, int]:
+    """Open a finding for each current violation that has no open one, and resolve the open
+    findings whose person no longer holds both sides of the system. Returns (opened, resolved)."""
+    with transaction.atomic():
+        # The audit chain's lock, taken first as by every audited change, also puts two scans in
+        # order: the second sees the findings the first opened.
+        lock_audit_chain()
+        violations = {(v.person.pk, v.system.pk): v for v in sod_violations()}
+        open_findings = SodFinding.objects.filter(resolution=SodFinding.Resolution.OPEN)
+        still_open, gone = set(), []
+        for pk, person_id, system_id in open_findings.values_list("pk", "person_id", "system_id"):
+            if (person_id, system_id) in violations:
+                still_open.add((person_id, system_id))
+            else:
+                gone.append(pk)
+        resolved = SodFinding.objects.filter(pk__in=gone).update(
+            resolution=SodFinding.Resolution.RESOLVED, resolved_at=timezone.now()
+        )
+        opened = SodFinding.objects.bulk_create([
+            SodFinding(person=v.person, system=v.system, department_id=v.person.department_id,
+                       stage=SodFinding.Stage.SCAN, detail=_scan_detail(v), resolution=SodFinding.Resolution.OPEN)
+            for key, v in violations.items() if key not in still_open
+        ])
+        if opened or resolved:
+            audit_record(actor=None, action="sod.scan", detail=f"{len(opened)} findings opened, {resolved} resolved")
+    return len(opened), resolved
+
+
+def _scan_detail(violation: Violation) -> str:
+    roles = ", ".join(grant.get_role_display().lower() for grant in violation.grants)
+    return f"{violation.person} holds both sides of {violation.system} at once: {roles} (Section 3.2)."

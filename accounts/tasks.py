@@ -3,6 +3,7 @@ from celery import shared_task
 from .hygiene import grant_hygiene_run
 from .models import Department
 from .services import department_sync_permissions
+from .sod import sod_findings_scan
 
 
 @shared_task
@@ -21,3 +22,10 @@ def grant_hygiene() -> int:
     """Each night: report the grants that should not exist and, by setting, suspend them (once).
     Returns how many findings there were."""
     return len(grant_hygiene_run().findings)
+
+
+@shared_task
+def scan_sod() -> tuple[int, int]:
+    """Each night: keep every separation-of-duties violation among existing accounts as an open
+    finding, and resolve those that are gone (3.2). Returns (opened, resolved)."""
+    return sod_findings_scan()

@@ -8,7 +8,7 @@ from django.contrib import admin
 
 from portal.admin import ReadOnlyAdmin, ReadOnlyHistoryAdmin
 
-from .models import ReminderSent, Validation, ValidationItem
+from .models import PublishedReport, ReminderSent, Validation, ValidationItem
 
 
 class ValidationItemInline(admin.TabularInline):
@@ -62,4 +62,17 @@ class ReminderSentAdmin(ReadOnlyAdmin):
     list_select_related = ("validation__department", "validation__system")
     search_fields = ("validation__department__name",)
     fields = ("validation", "days_before_due", "sent_at")
+    readonly_fields = fields
+
+
+@admin.register(PublishedReport)
+class PublishedReportAdmin(ReadOnlyAdmin):
+    """Reports are published on the portal's pages (audits.reports); once published they never change."""
+
+    list_display = ("title", "kind", "department", "period_start", "period_end", "is_public", "published_at")
+    list_filter = ("kind", "is_public", "department")
+    list_select_related = ("department", "published_by")
+    search_fields = ("title", "department__name")
+    fields = ("title", "kind", "department", "period_start", "period_end", "is_public", "pdf_sha256",
+              "published_by", "published_at")
     readonly_fields = fields

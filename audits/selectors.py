@@ -60,6 +60,14 @@ def open_validations(user: User, *, today: date, q: str = "") -> QuerySet[Valida
     )
 
 
+def completed_validations(user: User, *, q: str = "") -> QuerySet[Validation]:
+    """Completed validations and user audits, the latest first: their pages and attestations stay at hand."""
+    validations = validations_visible_to(user).filter(status=Validation.Status.COMPLETE)
+    if q:
+        validations = validations.filter(Q(department__name__icontains=q) | Q(department__code__icontains=q))
+    return validations.select_related("department", "system", "signed_off_by").order_by("-completed_at", "-pk")
+
+
 def department_schedule(user: User, *, q: str = "") -> QuerySet[Department]:
     """The departments with when their last annual validation was completed and the due date of the
     one open now, if any."""

@@ -5,10 +5,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import urlencode
+from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import get_or_404_logged
@@ -18,9 +18,10 @@ from portal.history import timeline
 from access_requests.selectors import access_requests_visible_to
 
 from . import services
+from .documents import attestation_document
 from .forms import ItemDecisionForm, KeepAllForm, SignOffForm, UserAuditForm
 from .models import Validation, ValidationItem
-from .selectors import department_schedule, open_validations, validation_items, validations_visible_to, with_progress
+from .selectors import completed_validations, department_schedule, open_validations, validation_items, validations_visible_to, with_progress
 
 
 def _get_validation_for(user, pk) -> Validation:
@@ -71,8 +72,10 @@ def validation_list(request):
         request.GET.get("departments_page")
     )
     schedule = [_schedule_row(department, today) for department in departments]
+    completed = Paginator(completed_validations(user, q=q), settings.PAGE_SIZE).get_page(request.GET.get("done_page"))
     return render(request, "audits/list.html", {
         "validations": validations, "departments": departments, "schedule": schedule, "today": today, "q": q,
+        "completed": completed,
         "lead_days": settings.VALIDATION_LEAD_DAYS,
         "query_string": urlencode({"q": q}) if q else "",
     })
@@ -114,6 +117,23 @@ def validation(request, pk):
         if may_decide else "",
         "timeline": timeline(review),
     })
+
+
+@login_required
+@require_GET
+def attestation(request, pk):
+    """The validation as a signed record: the PDF of every decision and the head's sign-off."""
+    review = _get_validation_for(request.user, pk)
+    try:
+        document = attestation_document(validation=review)
+    except RuleViolation as error:
+        messages.error(request, str(error))
+        return redirect(review)
+    audit_record(actor=request.user, action="validation.download", target=review, detail="attestation (PDF)")
+    response = HttpResponse(document.content, content_type="application/pdf")
+    name = f"attestation-{review.department.code}-{review.period:%Y-%m-%d}-{review.pk}.pdf"
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response
 
 
 @login_required

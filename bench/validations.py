@@ -257,18 +257,19 @@ def measure(trace: bool) -> dict:
     }
 
 
-def _child(trace: bool, results) -> None:
+def _child(function, argument, results) -> None:
     try:
-        results.put(measure(trace))
+        results.put(function(argument))
     except BaseException:
         results.put({"error": traceback.format_exc()})
         raise
 
 
-def measure_in_fresh_process(trace: bool) -> dict:
+def measure_in_fresh_process(argument, function=measure) -> dict:
+    """`function(argument)` (a dict of figures) in a fresh process forked from the server; other benchmarks reuse it."""
     context = multiprocessing.get_context("forkserver")
     results = context.Queue()
-    process = context.Process(target=_child, args=(trace, results))
+    process = context.Process(target=_child, args=(function, argument, results))
     process.start()
     while True:
         try:

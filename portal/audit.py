@@ -157,6 +157,20 @@ def audit_refusal(*, actor, action: str, target: object = "", outcome: str = "de
         pending.append(event)
 
 
+_after_rollback: contextvars.ContextVar[list | None] = contextvars.ContextVar("after_rollback", default=None)
+
+
+def after_rollback(fn) -> None:
+    """Run `fn` once the current service transaction is over, where the events of its refusals are
+    written: after the rollback of a refusal (a record of the refused attempt that must outlive it),
+    or after the commit when the refusal was handled inside. Outside a service transaction, at once."""
+    pending = _after_rollback.get()
+    if pending is None:
+        fn()
+    else:
+        pending.append(fn)
+
+
 def service_transaction(func):
     """`transaction.atomic` for a service function that keeps the audit events of its refusals
     and takes the audit chain's lock first (see lock_audit_chain)."""
@@ -181,18 +195,24 @@ def service_transaction(func):
         if _refusals.get() is not None:  # called by another service: the outermost one writes them
             return atomic(*args, **kwargs)
         pending: list[dict] = []
-        token = _refusals.set(pending)
+        callbacks: list = []
+        token, callbacks_token = _refusals.set(pending), _after_rollback.set(callbacks)
         try:
             result = atomic(*args, **kwargs)
         except RuleViolation:
             # The change is rolled back by now; the record of the attempt must outlive it.
             for event in pending:
                 audit_record(**event)
+            for fn in callbacks:
+                fn()
             raise
         finally:
             _refusals.reset(token)
+            _after_rollback.reset(callbacks_token)
         for event in pending:
             audit_record(**event)
+        for fn in callbacks:
+            fn()
         return result
 
     return run

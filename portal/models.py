@@ -152,3 +152,69 @@ class OutgoingEmail(models.Model):
     @property
     def is_sent(self) -> bool:
         return self.sent_at is not None
+
+
+SUBSTANTIVE_HELP = (
+    "A substantive revision is any revision that adds, alters or eliminates an intended use, permissible use "
+    "and/or condition (Definitions). It must be approved by the Mayor and notified to the Board of Aldermen "
+    "before it is published (Section 2.4)."
+)
+
+
+class PolicyVersion(models.Model):
+    """A version of the policy as the Mayor's designee published it, with its change log (2.4).
+
+    Published versions never change: `portal.policy` refuses it, and the admin shows them read-only."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    number = models.CharField(max_length=20, unique=True, help_text='For example "1.0" or "1.1".')
+    title = models.CharField(max_length=200)
+    summary = models.TextField(help_text="What this version is and what it changes, for the public.")
+    effective_on = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, editable=False)
+    mayor_approved_on = models.DateField(
+        "approved by the Mayor on", null=True, blank=True,
+        help_text="Required before a version with a substantive revision is published.",
+    )
+    aldermen_notified_on = models.DateField(
+        "Board of Aldermen notified on", null=True, blank=True,
+        help_text="Required before a version with a substantive revision is published.",
+    )
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+
+    class Meta:
+        ordering = ["-effective_on", "-id"]
+
+    def __str__(self):
+        return f"Policy version {self.number}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    @property
+    def has_substantive_change(self) -> bool:
+        # Iterates the change log rather than asking the database: the public page prefetches it.
+        return any(change.substantive for change in self.changes.all())
+
+
+class PolicyChange(models.Model):
+    """One entry of a version's change log: the section it touches and whether it is substantive."""
+
+    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="changes")
+    section = models.CharField(max_length=20, help_text='The section or table it changes, for example "2.2".')
+    description = models.TextField()
+    substantive = models.BooleanField(help_text=SUBSTANTIVE_HELP)
+
+    class Meta:
+        ordering = ["version", "id"]
+
+    def __str__(self):
+        kind = "Substantive" if self.substantive else "Non-substantive"
+        return f"{self.version.number} §{self.section} ({kind.lower()})"

@@ -166,6 +166,9 @@ for _prefix, _path in (
     if _path.is_dir():
         STATICFILES_DIRS.append((_prefix, _path))
 
+# A PDF that takes longer than this to render is stopped (portal.pdf).
+PDF_RENDER_SECONDS = env.float("PDF_RENDER_SECONDS", default=30.0)
+
 # Supporting documents live outside the static root and are served only through a view that
 # checks who may see the request.
 PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private")))
@@ -242,6 +245,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audits.tasks.refresh_signed_off_validations", "schedule": crontab(minute="*/15"),
     },
     "grant-hygiene": {"task": "accounts.tasks.grant_hygiene", "schedule": crontab(minute=0, hour=2)},
+    # Separation-of-duties findings among existing accounts, for the reports (accounts.sod).
+    "scan-sod": {"task": "accounts.tasks.scan_sod", "schedule": crontab(minute=30, hour=2)},
 }
 
 # Validations (3.4): opened this many days before the anniversary, due this many days after

@@ -16,6 +16,8 @@ urlpatterns = [
     path("people/", include("accounts.urls")),
     path("requests/", include("access_requests.urls")),
     path("validations/", include("audits.urls")),
+    path("reports/", include("audits.report_urls")),
+    path("transparency/", include("audits.public_urls")),
     path("audit-log/", views.audit_log, name="audit_log"),
     path("audit-log/export.csv", views.audit_log_export, name="audit_log_export"),
     path("admin/", admin.site.urls),

@@ -16,13 +16,12 @@ from django.views.decorators.http import require_GET
 from accounts.selectors import require_itsa_page
 
 from .audit import audit_record
+from .exports import csv_cell
 from .forms import AuditLogFilterForm
 from .models import AuditEvent
 from .selectors import audit_actions, audit_log_entries
 
 EXPORT_CHUNK = 2000
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @require_GET
@@ -77,14 +76,6 @@ class _Echo:
         return value
 
 
-def _cell(value):
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def _csv_rows(entries):
     writer = csv.writer(_Echo())
     yield writer.writerow(["seq", "time (UTC)", f"time ({settings.TIME_ZONE})", "person e-mail", "person",
@@ -95,7 +86,7 @@ def _csv_rows(entries):
     )
     for seq, at, email, name, action, outcome, target, ip_address, detail, chain_hash in rows.iterator(
             chunk_size=EXPORT_CHUNK):
-        yield writer.writerow([_cell(value) for value in (
+        yield writer.writerow([csv_cell(value) for value in (
             seq, at.astimezone(dt_timezone.utc).isoformat(), timezone.localtime(at).isoformat(), email, name, action,
             outcome, target, ip_address, detail, chain_hash,
         )])

@@ -50,7 +50,8 @@ class RequireSecondFactorMiddleware:
         if user is None or not user.is_authenticated or user.is_verified() or request.path.startswith(self._static):
             return self.get_response(request)
         open_paths = {reverse(name) for name in _OPEN_BEFORE_SECOND_FACTOR}
-        if request.path in open_paths:
+        # The public transparency pages are open to everyone, halfway through signing in too.
+        if request.path in open_paths or request.path.startswith(reverse("transparency:index")):
             return self.get_response(request)
         if services.has_authenticator(user):
             target = "security:verify"

@@ -13,7 +13,9 @@ from django.urls import reverse
 
 from accounts.models import Department, Grant, User
 from accounts.services import DEPARTMENT_PERM
-from portal.models import AuditEvent
+from accounts.sod import sod_finding_record
+from portal.models import AuditEvent, PolicyVersion
+from portal.policy import policy_change_add, policy_version_publish, policy_version_save
 from access_requests.models import AccessRequest
 from access_requests.services import status_change_report
 
@@ -52,6 +54,8 @@ def test_an_itsa_superuser_opens_every_changelist_and_change_page(city, itsa_adm
     provisioned(city, person=city.officer, documents=[memo])
     status_change_report(person=User.objects.get(pk=city.analyst.pk), kind="on_leave", effective_date=date.today(),
                          note="", by=city.head)
+    _published_policy_version(city)
+    sod_finding_record(person=city.officer, system=city.vms, stage="filing", detail="Refused at filing.")
     assert itsa_admin.get(_url(model, "changelist")).status_code == 200
     assert itsa_admin.get(_url(model, "changelist"), {"q": "police"}).status_code == 200
     obj = model._default_manager.first()
@@ -62,6 +66,14 @@ def test_an_itsa_superuser_opens_every_changelist_and_change_page(city, itsa_adm
         url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_simple_history",
                       args=[obj.pk, version.history_id])
         assert itsa_admin.get(url).status_code == 200
+
+
+def _published_policy_version(city):
+    version = policy_version_save(version=PolicyVersion(number="1.0", title="Surveillance policy", summary="First.",
+                                                        effective_on=date.today()), by=city.designee)
+    policy_change_add(version=version, section="2.6", description="Published on the website.", substantive=False,
+                      by=city.designee)
+    return policy_version_publish(version=version, by=city.designee)
 
 
 def test_people_outside_the_admin_staff_cannot_open_it(city, client):

@@ -6,8 +6,12 @@ but the service refuses the change: nothing in the database changes). A URL patt
 CASES fails `test_every_url_of_the_urlconf_is_in_the_matrix`: a new view cannot ship unchecked.
 """
 
+import hashlib
+from datetime import date
+
 import pytest
 from conftest import PASSWORD, file_request, provisioned, signed_in_client
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -16,7 +20,7 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AuthorizedRequester, Grant, User
-from audits.models import Validation, ValidationItem
+from audits.models import PublishedReport, Validation, ValidationItem
 from audits.services import open_due_validations, user_audit_open, validation_keep_all
 from portal.models import IntendedUse
 from access_requests.models import AccessRequest, DepartmentAccess, StatusChange, SupportingDocument
@@ -62,6 +66,28 @@ class World:
         for index, person in enumerate((city.head, city.requester, city.officer, city.outsider, city.itsa,
                                         city.designee)):
             UserSession.objects.create(user=person, session_key=f"elsewhere-{index}")
+        self.public_report = _published_report(city, PublishedReport.Kind.CITY_BIANNUAL)
+        # The police's annual report of 2001, submitted; last year's and last half-year's not yet.
+        self.police_report = _published_report(city, PublishedReport.Kind.DEPARTMENT_ANNUAL, city.police)
+        today = timezone.localdate()
+        self.last_year = today.year - 1
+        self.last_half = {"year": today.year, "half": 1} if today.month > 6 else {"year": today.year - 1, "half": 2}
+
+
+def _published_report(city, kind, department=None):
+    """A report as its publication leaves it: the PDF and its hash (written directly: rendering one
+    for every cell of the matrix would cost minutes)."""
+    public = kind == PublishedReport.Kind.CITY_BIANNUAL
+    report = PublishedReport(
+        kind=kind, department=department, period_start=date(2001, 1, 1),
+        period_end=date(2001, 6, 30) if public else date(2001, 12, 31),
+        title="Citywide report" if public else "Police annual report", is_public=public,
+        published_by=city.designee if public else city.head, published_at=timezone.now(),
+        pdf_sha256=hashlib.sha256(PDF).hexdigest(),
+    )
+    report.pdf.save("report.pdf", ContentFile(PDF), save=False)
+    report.save()
+    return report
 
 
 def snapshot():
@@ -79,6 +105,7 @@ def snapshot():
         sorted(StaticToken.objects.values_list("token", flat=True)),
         sorted(TOTPDevice.objects.values_list("pk", "key")),
         UserSession.objects.filter(session_key__startswith="elsewhere-").count(),
+        sorted(PublishedReport.objects.values_list("pk", "pdf_sha256")),
     )
 
 
@@ -102,6 +129,7 @@ def _requester_add_data(w):
 
 
 ALL_LOGGED_IN = {role: "ok" for role in ROLES if role != "anonymous"}
+PUBLIC = {role: "ok" for role in ROLES}
 POLICE = {"head": "ok", "requester": "ok", "itsa": "ok", "officer": "404", "outsider": "404", "designee": "404"}
 ITSA_ONLY = {"itsa": "ok", "head": "404", "requester": "404", "officer": "404", "outsider": "404",
              "designee": "404"}
@@ -109,6 +137,9 @@ POLICE_VALIDATION = {**POLICE, "designee": "ok"}
 WITH_AUTHENTICATOR = {"head": "ok", "outsider": "ok", "itsa": "ok", "designee": "ok", "requester": "refused",
                       "officer": "refused"}
 ALL_REFUSED = {role: "refused" for role in ROLES if role != "anonymous"}
+POLICE_REPORT = {"head": "ok", "itsa": "ok", "designee": "ok", "requester": "404", "officer": "404",
+                 "outsider": "404"}
+CITY_REPORT = {"itsa": "ok", "designee": "ok", "head": "404", "requester": "404", "officer": "404", "outsider": "404"}
 HEAD_DECIDES = {**POLICE_VALIDATION, "requester": "refused", "itsa": "refused", "designee": "refused"}
 
 CASES = [
@@ -125,6 +156,7 @@ CASES = [
     _case("requests:detail", "get", lambda w: {"pk": w.with_itsa.pk}, POLICE),
     _case("requests:detail", "get", lambda w: {"pk": w.awaiting.pk}, POLICE),
     _case("requests:written", "get", lambda w: {"pk": w.with_itsa.pk}, POLICE),
+    _case("requests:written_pdf", "get", lambda w: {"pk": w.with_itsa.pk}, POLICE),
     _case("requests:approve", "post", lambda w: {"pk": w.awaiting.pk},
           {**POLICE, "requester": "refused", "itsa": "refused"}),
     _case("requests:decline", "post", lambda w: {"pk": w.awaiting.pk},
@@ -169,6 +201,7 @@ CASES = [
           data=lambda w: {"department": w.city.police.pk, "system": w.city.vms.pk}),
     _case("audits:validation", "get", lambda w: {"pk": w.validation.pk}, POLICE_VALIDATION),
     _case("audits:validation", "get", lambda w: {"pk": w.audit.pk}, POLICE_VALIDATION),
+    _case("audits:attestation", "get", lambda w: {"pk": w.audit.pk}, POLICE_VALIDATION),
     _case("audits:decide", "post", lambda w: {"pk": w.validation.pk, "item_pk": w.item.pk}, HEAD_DECIDES,
           data=lambda w: {"decision": "keep"}),
     _case("audits:keep_all", "post", lambda w: {"pk": w.validation.pk}, HEAD_DECIDES,
@@ -192,6 +225,24 @@ CASES = [
     _case("security:confirm_password", "post", lambda w: {}, ALL_REFUSED, data=lambda w: {"password": "wrong"}),
     _case("security:locked", "get", lambda w: {}, ITSA_ONLY),
     _case("security:release", "post", lambda w: {"pk": w.lock.pk}, ITSA_ONLY),
+    # The public transparency page (S2.4, S2.6): every visitor, signed in or not.
+    _case("transparency:index", "get", lambda w: {}, PUBLIC),
+    # Reports (S2.5b, S2.5c): the head writes the department's; ITSA and the designee read every one;
+    # only the head submits it and only the designee publishes the citywide report.
+    _case("reports:list", "get", lambda w: {}, ALL_LOGGED_IN),
+    _case("reports:department", "get", lambda w: {"department_pk": w.city.police.pk, "year": w.last_year},
+          POLICE_REPORT),
+    _case("reports:department_publish", "post", lambda w: {"department_pk": w.city.police.pk, "year": w.last_year},
+          {**POLICE_REPORT, "itsa": "refused", "designee": "refused"}),
+    _case("reports:city", "get", lambda w: w.last_half, CITY_REPORT),
+    _case("reports:city_publish", "post", lambda w: w.last_half, {**CITY_REPORT, "itsa": "refused"}),
+    _case("reports:detail", "get", lambda w: {"pk": w.police_report.pk}, POLICE_REPORT),
+    _case("reports:detail", "get", lambda w: {"pk": w.public_report.pk}, ALL_LOGGED_IN),
+    _case("reports:pdf", "get", lambda w: {"pk": w.police_report.pk}, POLICE_REPORT),
+    _case("transparency:report", "get", lambda w: {"pk": w.public_report.pk}, PUBLIC),
+    _case("transparency:report_pdf", "get", lambda w: {"pk": w.public_report.pk}, PUBLIC),
+    _case("transparency:open_data_csv", "get", lambda w: {}, PUBLIC),
+    _case("transparency:open_data_json", "get", lambda w: {}, PUBLIC),
 ]
 
 
@@ -226,7 +277,7 @@ def test_each_role_gets_exactly_what_the_matrix_says(case, role, city, settings)
     client = signed_in_client()
     _login(client, city, role)
     url = reverse(case["name"], kwargs=case["kwargs"](world))
-    expected = "login" if role == "anonymous" and case["name"] != "healthz" else case["expect"][role]
+    expected = case["expect"].get(role, "login")
     before = snapshot()
     if case["method"] == "get":
         response = client.get(url)

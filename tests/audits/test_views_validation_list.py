@@ -62,7 +62,21 @@ def test_the_dashboard_shows_when_the_department_was_last_validated_and_when_it_
 
     assert last.strftime("%Y-%m-%d") in page
     assert next_due_on(last_completed=last, today=timezone.localdate()).strftime("%Y-%m-%d") in page
-    assert validation.get_absolute_url() not in page  # complete: no longer open
+    open_section, completed_section = page.split('id="completed-heading"')
+    assert validation.get_absolute_url() not in open_section  # complete: no longer open
+    assert validation.get_absolute_url() in completed_section.split('id="schedule-heading"')[0]
+    assert reverse("audits:attestation", args=[validation.pk]) in completed_section
+
+
+def test_another_departments_completed_validation_is_not_listed(city, client):
+    """S3.4e"""
+    validation = _open_validation(city)
+    Validation.objects.filter(pk=validation.pk).update(status=Validation.Status.COMPLETE, completed_at=timezone.now())
+
+    page = _dashboard(client, city.outsider)
+
+    assert validation.get_absolute_url() not in page
+    assert "No validation or user audit has been completed yet." in page
 
 
 def test_a_department_never_validated_is_due_now(city, client):
@@ -189,10 +203,10 @@ def test_the_dashboard_runs_the_same_number_of_queries_whatever_the_number_of_de
     _departments_with_validations(city, rows)
     client.force_login(city.itsa)
 
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(12):
         response = client.get(reverse("audits:list"))
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert page.count("Annual validation of Board") == rows
+    assert page.count("Annual validation of Board") == 2 * rows  # open ones, then completed ones
     assert "of 3 decided" in page

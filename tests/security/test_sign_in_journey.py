@@ -303,3 +303,11 @@ def test_a_wrong_password_does_not_reach_the_second_step(city, visitor):
     assert response.status_code == 200
     assert "_auth_user_id" not in visitor.session
     assert PASSWORD not in response.content.decode()
+
+
+def test_the_public_transparency_page_stays_open_halfway_through_signing_in(city, visitor):
+    """S2.6: the public pages are for everyone, whatever step of signing in a visitor is at."""
+    sign_in(visitor, city.head.email)  # the password only: the authenticator is still to be set up
+
+    assert visitor.get(reverse("transparency:index")).status_code == 200
+    assert redirect_target(visitor.get(HOME)) == SETUP

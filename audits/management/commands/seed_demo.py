@@ -7,18 +7,21 @@ prints the logins again.
 """
 
 from base64 import b32decode
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, Department, SurveillanceSystem, User
 from accounts.services import authorized_requester_add, department_set_head, role_group
 from audits.services import open_due_validations
-from portal.models import IntendedUse, PermissibleUse
+from portal.models import IntendedUse, PermissibleUse, PolicyVersion
+from portal.policy import policy_change_add, policy_version_publish, policy_version_save
 from access_requests import services as rq
 from security.services import second_factor_required
 
@@ -68,6 +71,27 @@ PEOPLE = [
 ]
 
 
+POLICY_1_0 = {
+    "number": "1.0",
+    "title": "Executive order on the use of surveillance systems",
+    "summary": "The first version of the City's policy on surveillance systems: who may use them, for which "
+               "intended and permissible uses, how access is granted, reviewed and removed, and how the City "
+               "reports on their use and effectiveness.",
+}
+# (section, description, substantive): a substantive revision adds, alters or eliminates an intended
+# use, a permissible use or a condition.
+POLICY_1_0_CHANGES = [
+    ("Table 1", "Sets the intended uses of surveillance systems, their permissible uses and the conditions "
+                "attached to each.", True),
+    ("2.2", "Specific individuals or groups are targeted only where Table 1 permits it.", True),
+    ("3.11", "Surveillance data is kept 30 days; the Director of Public Safety may allow up to 90 days under "
+             "the conditions of this section.", True),
+    ("Definitions", "Defines the terms of the policy, among them substantive revision and temporary (less "
+                    "than 30 days).", False),
+    ("2.6", "The current version of the policy is published on the City's website.", False),
+]
+
+
 def email(local: str) -> str:
     return f"{local}@{DOMAIN}"
 
@@ -95,6 +119,7 @@ class Command(BaseCommand):
             open_due_validations()
             self.stdout.write(self.style.SUCCESS("Demo city loaded."))
         self._authenticators()
+        self._policy()
         self._print_logins()
 
     def _authenticators(self):
@@ -225,3 +250,19 @@ class Command(BaseCommand):
         rq.access_request_withdraw(request=file("officer.chen", "vms", action="change",
                                                 use_list=(crime, investigations), why="Joining investigations."),
                                    by=requester)
+
+    def _policy(self):
+        """Version 1.0 of the policy, published by the designee with its change log (2.4), once."""
+        if PolicyVersion.objects.filter(number=POLICY_1_0["number"]).exists():
+            return
+        designee = User.objects.get(email=email("designee"))
+        today = timezone.localdate()
+        with transaction.atomic():
+            version = policy_version_save(version=PolicyVersion(
+                **POLICY_1_0, effective_on=today, mayor_approved_on=today - timedelta(days=14),
+                aldermen_notified_on=today - timedelta(days=7),
+            ), by=designee)
+            for section, description, substantive in POLICY_1_0_CHANGES:
+                policy_change_add(version=version, section=section, description=description,
+                                  substantive=substantive, by=designee)
+            policy_version_publish(version=version, by=designee)

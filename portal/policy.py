@@ -1,0 +1,145 @@
+"""Versions of the policy and their change log (Section 2.4).
+
+The Chief Technology Officer or another Mayoral designee maintains the policy: only the Mayor's
+designee publishes a version. A version with a substantive revision (one that adds, alters or
+eliminates an intended use, permissible use or condition) is published only once the Mayor has
+approved it and the Board of Aldermen has been notified; a version of non-substantive changes needs
+neither. A published version, with its change log, never changes again.
+"""
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils import timezone
+
+from .audit import audit_record, audit_refusal, service_transaction
+from .errors import NotAllowed, RuleViolation
+from .models import PolicyChange, PolicyVersion
+
+
+def may_maintain_policy(person) -> bool:
+    """Drafting a version: the Mayor's designee, and ITSA, who keep the portal's records."""
+    roles = person.roles
+    return roles.is_designee or roles.is_itsa
+
+
+def may_publish_policy(person) -> bool:
+    return person.roles.is_designee
+
+
+def _validated(obj) -> None:
+    try:
+        obj.full_clean()
+    except ValidationError as error:
+        field, messages = next(iter(error.message_dict.items()))
+        raise RuleViolation(" ".join(messages), field=None if field == NON_FIELD_ERRORS else field) from error
+
+
+def _text(value: str) -> str:
+    # PostgreSQL refuses NUL in text.
+    return (value or "").replace("\x00", "").strip()
+
+
+def _locked_draft(version: PolicyVersion, *, by, action: str) -> PolicyVersion:
+    version = PolicyVersion.objects.select_for_update().get(pk=version.pk)
+    if not may_maintain_policy(by):
+        audit_refusal(actor=by, action=action, target=version)
+        raise NotAllowed("Only the Mayor's designee or ITSA can draft a version of the policy.")
+    if version.is_published:
+        audit_refusal(actor=by, action=action, target=version, outcome="refused")
+        raise RuleViolation(f"Version {version.number} is published and can no longer change: "
+                            "draft a new version for further changes.")
+    return version
+
+
+@service_transaction
+def policy_version_save(*, version: PolicyVersion, by) -> PolicyVersion:
+    """Create a draft version or change a draft's text and dates; a published version is refused."""
+    action = "policy_version.save"
+    if version.pk is not None:
+        _locked_draft(version, by=by, action=action)
+    elif not may_maintain_policy(by):
+        audit_refusal(actor=by, action=action, target=f"Policy version {version.number}")
+        raise NotAllowed("Only the Mayor's designee or ITSA can draft a version of the policy.")
+    version.status = PolicyVersion.Status.DRAFT
+    version.published_at = version.published_by = None
+    _validated(version)
+    version.save()
+    audit_record(actor=by, action=action, target=version)
+    return version
+
+
+@service_transaction
+def policy_change_add(*, version: PolicyVersion, section: str, description: str, substantive: bool,
+                      by) -> PolicyChange:
+    """Add an entry to a draft's change log; the log of a published version is closed."""
+    version = _locked_draft(version, by=by, action="policy_change.add")
+    change = PolicyChange(version=version, section=_text(section), description=_text(description),
+                          substantive=substantive)
+    _validated(change)
+    change.save()
+    audit_record(actor=by, action="policy_change.add", target=version,
+                 detail=f"{'substantive' if substantive else 'non-substantive'} change to {change.section}")
+    return change
+
+
+@service_transaction
+def policy_change_remove(*, change: PolicyChange, by) -> None:
+    """Take an entry out of a draft's change log."""
+    version = _locked_draft(change.version, by=by, action="policy_change.remove")
+    PolicyChange.objects.filter(pk=change.pk, version=version).delete()
+    audit_record(actor=by, action="policy_change.remove", target=version, detail=f"change to {change.section}")
+
+
+@service_transaction
+def policy_version_delete(*, version: PolicyVersion, by) -> None:
+    """Throw a draft away with its change log; a published version stays on record."""
+    version = _locked_draft(version, by=by, action="policy_version.delete")
+    audit_record(actor=by, action="policy_version.delete", target=version)
+    version.delete()
+
+
+@service_transaction
+def policy_version_publish(*, version: PolicyVersion, by) -> PolicyVersion:
+    """Publish a version (S2.4). Only the Mayor's designee publishes; a substantive revision needs
+    the Mayor's approval and the Board of Aldermen's notification first."""
+    version = PolicyVersion.objects.select_for_update().get(pk=version.pk)
+    if not may_publish_policy(by):
+        audit_refusal(actor=by, action="policy_version.publish", target=version)
+        raise NotAllowed("Only the Mayor's designee can publish a version of the policy.")
+    if version.is_published:
+        return version
+    if not version.changes.exists():
+        audit_refusal(actor=by, action="policy_version.publish", target=version, outcome="refused",
+                      detail="no change")
+        raise RuleViolation(f"Version {version.number} has no change in its log: add its changes before "
+                            "publishing it.")
+    if version.has_substantive_change:
+        missing = [what for what, day in (("the date the Mayor approved it", version.mayor_approved_on),
+                                          ("the date the Board of Aldermen was notified", version.aldermen_notified_on))
+                   if day is None]
+        if missing:
+            audit_refusal(actor=by, action="policy_version.publish", target=version, outcome="refused",
+                          detail="substantive revision without " + " and ".join(missing))
+            raise RuleViolation(
+                f"Version {version.number} has a substantive revision: the Mayor must approve it and the Board of "
+                f"Aldermen must be notified before it is published. Enter {' and '.join(missing)}."
+            )
+    version.status = PolicyVersion.Status.PUBLISHED
+    version.published_at = timezone.now()
+    version.published_by = by
+    version.save(update_fields=["status", "published_at", "published_by"])
+    audit_record(actor=by, action="policy_version.publish", target=version,
+                 detail="substantive" if version.has_substantive_change else "non-substantive")
+    return version
+
+
+def published_policy_versions():
+    """Every published version, newest first, with its change log."""
+    return PolicyVersion.objects.filter(status=PolicyVersion.Status.PUBLISHED).prefetch_related("changes")
+
+
+def current_policy_version() -> PolicyVersion | None:
+    """The version in force: the published one with the latest effective date not in the future."""
+    return (
+        published_policy_versions().filter(effective_on__lte=timezone.localdate())
+        .order_by("-effective_on", "-published_at", "-id").first()
+    )
