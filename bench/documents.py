@@ -47,6 +47,7 @@ from zoneinfo import ZoneInfo
 from validations import (
     MB,
     cpu_seconds,
+    local_backend_pid,
     max_rss_bytes,
     measure_in_fresh_process,
     refuse_unless_bench_database,
@@ -415,12 +416,8 @@ def measure(job: dict) -> dict:
     from audits.selectors import with_progress
 
     refuse_unless_bench_database()
-    connection.ensure_connection()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid(), inet_server_addr() IN ('127.0.0.1', '::1') "
-                       "OR inet_server_addr() IS NULL")
-        backend, local = cursor.fetchone()
-    backend_cpu = server_cpu_seconds(backend) if local else None
+    backend = local_backend_pid()
+    backend_cpu = server_cpu_seconds(backend) if backend else None
     rss_before = max_rss_bytes()
     tables = None
     children_cpu = _children_cpu_seconds()

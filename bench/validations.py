@@ -80,6 +80,18 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def local_backend_pid() -> int | None:
+    """The pid of this connection's PostgreSQL backend when the server is on this machine, else None."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid(), inet_server_addr() IN ('127.0.0.1', '::1') "
+                       "OR inet_server_addr() IS NULL")
+        backend, local = cursor.fetchone()
+    return backend if local else None
+
+
 def server_cpu_seconds(pid: int) -> float | None:
     """CPU time of this connection's PostgreSQL backend, when the server runs on this machine."""
     try:
@@ -199,19 +211,14 @@ def measure(trace: bool) -> dict:
     setup_django()
     from django.conf import settings
     from django.core import mail
-    from django.db import connection
     from django.db.models import Count
 
     from audits.models import Validation, ValidationItem
     from audits.services import open_due_validations
 
     refuse_unless_bench_database()
-    connection.ensure_connection()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid(), inet_server_addr() IN ('127.0.0.1', '::1') "
-                       "OR inet_server_addr() IS NULL")
-        backend, local = cursor.fetchone()
-    backend_cpu = server_cpu_seconds(backend) if local else None
+    backend = local_backend_pid()
+    backend_cpu = server_cpu_seconds(backend) if backend else None
     mail.outbox = []
     rss_before = max_rss_bytes()
     if trace:

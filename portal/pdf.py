@@ -10,11 +10,13 @@ and turned into a PDF here. Two guards apply to every render:
   `settings.PDF_RENDER_SECONDS`: a pathological document cannot hold a worker.
 """
 
+import gc
 import hashlib
 import logging
 import mimetypes
 import multiprocessing
 import posixpath
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -83,6 +85,9 @@ def _write_pdf(html: str) -> bytes:
 
 
 def _child(html: str, sender) -> None:
+    # The collector would walk every object inherited from the parent (a big heap in a web worker or a
+    # test run) and copy its pages: only what the render allocates is the child's to collect.
+    gc.freeze()
     try:
         sender.send_bytes(_write_pdf(html))
     except BaseException as exc:  # the parent turns any failure into RenderFailed
@@ -91,9 +96,27 @@ def _child(html: str, sender) -> None:
         sender.close()
 
 
+_warm_lock = threading.Lock()
+_warm = False
+
+
+def _warm_up() -> None:
+    """Load the fonts once in this process, so that every forked render starts with them: it halves
+    the time of a one-page document. Done under a lock and before any fork, so no render is forked
+    while this process is inside the font library."""
+    global _warm
+    if _warm:
+        return
+    with _warm_lock:
+        if not _warm:
+            _write_pdf('<html><head><link rel="stylesheet" href="print/document.css"></head><body><p>.</p></body></html>')
+            _warm = True
+
+
 def html_to_pdf(html: str, *, seconds: float | None = None) -> bytes:
     """Turn HTML into PDF bytes, within `seconds` (settings.PDF_RENDER_SECONDS by default)."""
     limit = settings.PDF_RENDER_SECONDS if seconds is None else seconds
+    _warm_up()
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(target=_child, args=(html, sender), daemon=True)

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from conftest import provisioned
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +16,7 @@ from public_helpers import published_version
 from pypdf import PdfReader
 
 from access_requests.models import AccessRequest
-from accounts.models import Grant, User
+from accounts.models import DESIGNEE_GROUP, Grant, User
 from audits.metrics import Period
 from audits.models import PublishedReport
 from audits.reports import report_publish
@@ -59,22 +60,49 @@ def _public_documents(report) -> dict[str, str]:
     return documents
 
 
-def test_no_public_page_or_download_names_a_person_or_an_account(public_city):
-    """S2.6: no personal data, ever: names, e-mails and account names never appear."""
-    city, report = public_city
-    personal = (
-        [name for name in User.objects.values_list("full_name", flat=True)]
-        + [email for email in User.objects.values_list("email", flat=True)]
+def _personal_data() -> list[str]:
+    return (
+        list(User.objects.values_list("full_name", flat=True))
+        + list(User.objects.values_list("email", flat=True))
         + [account for account in Grant.objects.values_list("account_name", flat=True) if account]
     )
-    assert Grant.objects.count() == 3 and len(personal) >= 20
 
-    documents = _public_documents(report)
 
+def _assert_no_personal_data(documents: dict[str, str], personal: list[str]) -> None:
     for name, text in documents.items():
         lowered = text.lower()
         found = [value for value in personal if value.lower() in lowered]
         assert not found, f"{name} shows personal data: {found}"
+
+
+def test_no_public_page_or_download_names_a_person_or_an_account(public_city):
+    """S2.6: no personal data, ever: names, e-mails and account names never appear."""
+    city, report = public_city
+    personal = _personal_data()
+    assert Grant.objects.count() == 3 and len(personal) >= 20
+
+    _assert_no_personal_data(_public_documents(report), personal)
+
+
+def test_none_of_the_demo_citys_people_appears_on_a_public_page_or_download(db):
+    """S2.6: the seeded demo city, its activity moved into the last half-year that is over and its
+    citywide report published: no name, e-mail or account name of anyone seeded is public."""
+    call_command("seed_demo", stdout=io.StringIO())
+    period = _last_half_year()
+    within = period.start_at + timedelta(days=20)
+    Grant.objects.update(provisioned_at=within + timedelta(days=3))
+    AccessRequest.objects.update(submitted_at=within, approved_at=within + timedelta(days=1),
+                                 processed_at=within + timedelta(days=3))
+    designee = User.objects.filter(groups__name=DESIGNEE_GROUP).first()
+    report = report_publish(kind=PublishedReport.Kind.CITY_BIANNUAL, period=period, by=designee)
+    personal = _personal_data()
+    assert Grant.objects.exists() and len(personal) >= 10
+
+    documents = _public_documents(report)
+
+    summary = {row["label"]: row["value"] for row in report.figures[0]["rows"]}
+    assert summary["Requests filed"] != 0, "the scanned report holds the demo's real figures"
+    _assert_no_personal_data(documents, personal)
 
 
 def test_the_scan_reads_the_real_figures_of_the_report(public_city):
