@@ -48,4 +48,6 @@ RUN mkdir -p /data/private /app/var && chown app:app /data/private /app/var
 
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# The worker timeout is above PDF_RENDER_SECONDS (30): a report that takes too long is stopped by
+# the portal, with a message, before gunicorn would kill the worker.
+CMD ["gunicorn", "portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", "--access-logfile", "-"]
