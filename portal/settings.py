@@ -305,6 +305,10 @@ LOGGING = {
 # Separation-of-duties scan and lists.
 PAGE_SIZE = env.int("PORTAL_PAGE_SIZE", default=25)
 
+# The benchmark's baseline page (bench/load.py): one trivial query, routed only when this is set.
+# Off unless the benchmark sets it; a deployment never does.
+BENCH_BASELINE = env.bool("BENCH_BASELINE", default=False)
+
 # The audit trail is a hash chain: each entry carries an HMAC-SHA256 of its content and of the
 # previous entry's hash, keyed by AUDIT_CHAIN_KEY, so someone who can write to the database but
 # does not hold the key cannot rewrite an entry without `verify_audit_log` noticing. Without the

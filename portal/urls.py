@@ -26,3 +26,5 @@ handler403 = "portal.views.permission_denied"
 
 if settings.OIDC_ENABLED:
     urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))
+if settings.BENCH_BASELINE:
+    urlpatterns.append(path("bench/baseline", views.bench_baseline, name="bench_baseline"))

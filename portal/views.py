@@ -7,6 +7,7 @@ from datetime import timezone as dt_timezone
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import connection
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,6 +27,16 @@ EXPORT_CHUNK = 2000
 
 @require_GET
 def healthz(request):
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@require_GET
+def bench_baseline(request):
+    """The ceiling a page is compared with under load (bench/load.py): one trivial query through the
+    same middleware as every page. Routed only when BENCH_BASELINE is set, never in a deployment."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
     return HttpResponse("ok", content_type="text/plain")
 
 
