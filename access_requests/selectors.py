@@ -2,8 +2,8 @@
 
 from django.db.models import F, Q, QuerySet
 
-from accounts.models import User
-from accounts.selectors import departments_for
+from accounts.models import SurveillanceSystem, User
+from accounts.selectors import department_ids_for, departments_for
 
 from .models import AccessRequest, DepartmentAccess
 
@@ -15,7 +15,7 @@ def access_requests_visible_to(user: User) -> QuerySet[AccessRequest]:
         return AccessRequest.objects.none()
     if user.roles.is_itsa:
         return AccessRequest.objects.all()
-    scope = Q(department__in=departments_for(user))
+    scope = Q(department__in=department_ids_for(user))
     if user.roles.is_designee:
         scope |= Q(person_id=F("department__head_id")) | Q(department__head__isnull=True)
     return AccessRequest.objects.filter(scope)
@@ -32,7 +32,7 @@ def department_access_visible_to(user: User) -> QuerySet[DepartmentAccess]:
         return DepartmentAccess.objects.none()
     if user.roles.is_designee:
         return DepartmentAccess.objects.all()
-    scope = Q(department__in=departments_for(user))
+    scope = Q(department__in=department_ids_for(user))
     if user.roles.is_itsa:
         scope |= Q(status=DepartmentAccess.Status.GRANTED)
     return DepartmentAccess.objects.filter(scope)
@@ -43,7 +43,9 @@ def access_requests_matching(queryset: QuerySet[AccessRequest], q: str) -> Query
     q = (q or "").strip()
     if not q:
         return queryset
-    return queryset.filter(
-        Q(reference__icontains=q) | Q(person__full_name__icontains=q) | Q(person__email__icontains=q)
-        | Q(system__name__icontains=q)
-    )
+    # The people and systems that match are found first, each in its own table, where a trigram
+    # index finds the people (migration 0005): an OR across the joined tables made PostgreSQL read
+    # every person of the city with each search.
+    people = User.objects.filter(Q(full_name__icontains=q) | Q(email__icontains=q)).values("pk")
+    systems = SurveillanceSystem.objects.filter(name__icontains=q).values("pk")
+    return queryset.filter(Q(reference__icontains=q) | Q(person__in=people) | Q(system__in=systems))

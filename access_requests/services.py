@@ -16,6 +16,7 @@ import filetype
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.db.models.functions import Length
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -132,8 +133,10 @@ def department_access_decide(*, access: DepartmentAccess, grant: bool, reason: s
 
 def _next_reference() -> str:
     year = timezone.localdate().year
+    # The longest reference first: as text, "AR-2026-99999" sorts after "AR-2026-100000".
     last = (
-        AccessRequest.objects.filter(reference__startswith=f"AR-{year}-").order_by("-reference")
+        AccessRequest.objects.filter(reference__startswith=f"AR-{year}-")
+        .order_by(Length("reference").desc(), "-reference")
         .values_list("reference", flat=True).first()
     )
     number = int(last.rsplit("-", 1)[1]) + 1 if last else 1

@@ -74,8 +74,10 @@ def index(request):
 @public_page
 def report(request, pk):
     published = get_object_or_404(public_reports(), pk=pk)
+    # A published report never changes: the template keeps its tables and charts in the cache
+    # (keyed by the report and its PDF's SHA-256) and calls this only when they are not there.
     return render(request, "public/report.html", {
-        "report": published, "sections": sections(_public_tables(published.figures), public=True),
+        "report": published, "sections": functools.partial(sections, _public_tables(published.figures), public=True),
     })
 
 

@@ -74,8 +74,11 @@ def _fill_items(validation: Validation) -> int:
     the same validation take turns on its row, so the second sees what the first wrote."""
     Validation.objects.select_for_update().get(pk=validation.pk)
     have = ValidationItem.objects.filter(validation=validation).values("grant")
+    # Made in the order the items table shows them (person, then system): the table then pages by
+    # the items' ids and never sorts a large validation by name (bench/README.md).
     missing = [ValidationItem(validation=validation, grant_id=pk)
-               for pk in _grants_under_review(validation).exclude(pk__in=have).order_by().values_list("pk", flat=True)]
+               for pk in _grants_under_review(validation).exclude(pk__in=have)
+               .order_by("person__full_name", "system__name", "pk").values_list("pk", flat=True)]
     if missing:
         bulk_create_with_history(missing, ValidationItem, batch_size=1000, default_user=None)
     return len(missing)

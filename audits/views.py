@@ -7,28 +7,32 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import Grant
 from accounts.selectors import get_or_404_logged
 from portal.audit import audit_record
 from portal.errors import RuleViolation
 from portal.history import timeline
+from access_requests.forms import TEXT_LIMIT
 from access_requests.selectors import access_requests_visible_to
 
 from . import services
 from .documents import attestation_document
 from .forms import ItemDecisionForm, KeepAllForm, SignOffForm, UserAuditForm
 from .models import Validation, ValidationItem
-from .selectors import completed_validations, department_schedule, open_validations, validation_items, validations_visible_to, with_progress
+from .selectors import (
+    ITEM_SHOW_CHOICES, ITEM_SHOWS, completed_validations, department_schedule, heads_own_pending_count,
+    open_validations, validation_items_matching, validations_visible_to, with_progress_of,
+)
 
 
 def _get_validation_for(user, pk) -> Validation:
-    queryset = with_progress(validations_visible_to(user)).select_related(
-        "department__head", "system", "opened_by", "signed_off_by"
-    )
-    return get_or_404_logged(queryset, user=user, pk=pk, what="validation")
+    queryset = validations_visible_to(user).select_related("department__head", "system", "opened_by", "signed_off_by")
+    return with_progress_of(get_or_404_logged(queryset, user=user, pk=pk, what="validation"))
 
 
 def _get_item_for(user, validation: Validation, item_pk) -> ValidationItem:
@@ -83,31 +87,61 @@ def validation_list(request):
 
 # --- One validation -----------------------------------------------------------------------------
 
+def _item_filters(q, show) -> tuple[str, str]:
+    """The search text and the `show` choice of the items table, as the query string gives them."""
+    # PostgreSQL refuses a NUL byte in a query: drop it, as the services drop it from stored text.
+    q = (q or "").replace("\x00", "").strip()[:200]
+    return q, show if show in ITEM_SHOWS else "all"
+
+
+def _items_query_string(q, show) -> str:
+    """The filters to keep in the links to the other pages of the items table."""
+    return urlencode({key: value for key, value in (("q", q), ("show", "" if show == "all" else show)) if value})
+
+
 @login_required
 @require_GET
 def validation(request, pk):
     user = request.user
     review = _get_validation_for(user, pk)
-    items = list(validation_items(review))
+    q, show = _item_filters(request.GET.get("q"), request.GET.get("show"))
+    # One page of the items: the per-item work below stays the same however large the validation.
+    page_obj = Paginator(validation_items_matching(review, q=q, show=show), settings.PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    items = list(page_obj)
     may_decide = services.may_decide(validation=review, user=user)
     follow_ups = {item.follow_up_id for item in items if item.follow_up_id}
+    # Asked even when the page shows no follow-up (no request has id 0), so that the page runs the
+    # same queries whatever its items hold.
     visible_follow_ups = set(
-        access_requests_visible_to(user).filter(pk__in=follow_ups).values_list("pk", flat=True)
-    ) if follow_ups else set()
+        access_requests_visible_to(user).filter(pk__in=follow_ups or [0]).values_list("pk", flat=True)
+    )
     rows = []
     for item in items:
         item.validation = review
         decides = item.is_pending and services.may_decide_item(item=item, user=user)
         row = {"item": item, "follow_up_visible": item.follow_up_id in visible_follow_ups, "decides": decides,
                "for_designee": services.decided_by_designee(item)}
-        if decides:
-            row["revoke_form"] = ItemDecisionForm(item=item, decision="revoke", auto_id=f"revoke-{item.pk}-%s")
-            row["change_form"] = ItemDecisionForm(item=item, decision="change_role", auto_id=f"change-{item.pk}-%s")
         rows.append(row)
+    pending_count = review.item_count - review.decided_count
+    keep_all_count = pending_count - heads_own_pending_count(review) if may_decide and pending_count else 0
     return render(request, "audits/validation.html", {
         "v": review,
         "rows": rows,
-        "pending_count": review.item_count - review.decided_count,
+        # The decision forms are written out in the template, ItemDecisionForm's fields by hand: built
+        # and rendered by Django for each of 25 rows they took most of the page's time. The form
+        # still checks every POST.
+        "role_choices": Grant.Role.choices,
+        "text_limit": TEXT_LIMIT,
+        "page_obj": page_obj,
+        "q": q,
+        "show": show,
+        "show_choices": ITEM_SHOW_CHOICES,
+        "filtered": bool(q) or show != "all",
+        "query_string": _items_query_string(q, show),
+        "pending_count": pending_count,
+        "keep_all_count": keep_all_count,
         "may_decide": may_decide,
         "decides_items": any(row["decides"] for row in rows),
         "overdue": review.is_open and review.due_date < timezone.localdate(),
@@ -142,10 +176,11 @@ def decide(request, pk, item_pk):
     user = request.user
     review = _get_validation_for(user, pk)
     item = _get_item_for(user, review, item_pk)
+    back = _validation_page_url(review, request.POST)
     form = ItemDecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _form_error_message(form))
-        return redirect(review)
+        return redirect(back)
     data = form.cleaned_data
     before = item.decision
     try:
@@ -155,7 +190,19 @@ def decide(request, pk, item_pk):
         messages.error(request, refusal.message)
     else:
         messages.add_message(request, *_decided_message(item, before, decided))
-    return redirect(review)
+    return redirect(back)
+
+
+def _validation_page_url(review, data) -> str:
+    """The page of the items table the decision was made on: the page number, search and `show` the
+    form carried back, each checked, on the validation's own address (never an address from the input)."""
+    page = data.get("return_page", "")
+    q, show = _item_filters(data.get("return_q"), data.get("return_show"))
+    params = {"page": page if page.isascii() and page.isdigit() and len(page) <= 9 else "", "q": q,
+              "show": "" if show == "all" else show}
+    query = urlencode({key: value for key, value in params.items() if value})
+    url = reverse("audits:validation", args=[review.pk])
+    return f"{url}?{query}" if query else url
 
 
 def _decided_message(item, before, decided) -> tuple[int, str]:

@@ -45,6 +45,8 @@ from time import perf_counter
 from zoneinfo import ZoneInfo
 
 from validations import (
+    cpu_model,
+    load_average,
     MB,
     cpu_seconds,
     local_backend_pid,
@@ -492,18 +494,6 @@ def measure(job: dict) -> dict:
 
 # --- Report -----------------------------------------------------------------------------------
 
-def _load() -> str:
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
-def _cpu_model() -> str:
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-    except OSError:
-        return platform.processor() or "unknown CPU"
-    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "unknown CPU")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")
@@ -520,8 +510,8 @@ def main() -> int:
     database = refuse_unless_bench_database()
     version = connection.pg_version
     print(f"Database {database} on PostgreSQL {version // 10000}.{version % 100}; {os.cpu_count()} CPUs "
-          f"({_cpu_model()}); "
-          f"Python {platform.python_version()}; load average {_load()}; "
+          f"({cpu_model()}); "
+          f"Python {platform.python_version()}; load average {load_average()}; "
           f"PDF_RENDER_SECONDS={settings.PDF_RENDER_SECONDS:g}.")
     print("Wiping and migrating the bench database...", flush=True)
     wipe_seconds = wipe_and_migrate()
@@ -541,11 +531,11 @@ def main() -> int:
     connection.close()
 
     results = []
-    load_before = _load()
+    load_before = load_average()
     for job in jobs:
         print(f"Measuring the {job['name']} (fresh process)...", flush=True)
         results.append(measure_in_fresh_process(job, measure))
-    load_after = _load()
+    load_after = load_average()
 
     print()
     print(f"{'document':<40} {'wall':>8} {'figures':>8} {'PDF':>8} {'queries':>8} {'SQL':>7} {'CPU':>7} "
@@ -586,7 +576,7 @@ def main() -> int:
         report = {
             "database": database,
             "cpus": os.cpu_count(),
-            "cpu_model": _cpu_model(),
+            "cpu_model": cpu_model(),
             "python": platform.python_version(),
             "load_average_before": load_before,
             "load_average_after": load_after,

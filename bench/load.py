@@ -58,6 +58,8 @@ if str(BENCH) not in sys.path:
     sys.path.insert(0, str(BENCH))
 
 from validations import (  # noqa: E402
+    cpu_model,
+    load_average,
     MB,
     cpu_seconds,
     local_backend_pid,
@@ -130,18 +132,6 @@ def refuse_unless_postgresql() -> str:
         sys.exit(f"Refusing to run: the benchmark signs people in and writes to its database; use one whose name "
                  f"contains \"bench\" (now: {name!r}).")
     return name
-
-
-def _cpu_model() -> str:
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-    except OSError:
-        return platform.processor() or "unknown CPU"
-    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "unknown CPU")
-
-
-def _load() -> str:
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 # --- The city and the pages -------------------------------------------------------------------
@@ -225,7 +215,8 @@ def pick_pages(search: str | None) -> tuple[list[Page], dict]:
     people = User.objects.filter(department=department).annotate(
         n=Count("grants", distinct=True)).order_by("-n", "pk")
     person = people.first()
-    small_person = people.order_by("n", "pk").first()
+    # The fewest grants, but some: a person with none has no grants table to show at all.
+    small_person = people.filter(n__gte=1).order_by("n", "pk").first() or people.order_by("n", "pk").first()
 
     requests = AccessRequest.objects.filter(department=department)
     # The usual request: completed, with its grant (the same kind in any city, to compare counts).
@@ -883,8 +874,8 @@ def main() -> int:
     if args.json == "-":
         sys.stdout = sys.stderr
     say = print
-    say(f"Database {database} on PostgreSQL {version // 10000}.{version % 100}; {cpus} CPUs ({_cpu_model()}); "
-        f"Python {platform.python_version()}; load average {_load()}.")
+    say(f"Database {database} on PostgreSQL {version // 10000}.{version % 100}; {cpus} CPUs ({cpu_model()}); "
+        f"Python {platform.python_version()}; load average {load_average()}.")
     city = city_counts()
     say("City: " + ", ".join(f"{value:,} {name.replace('_', ' ')}" for name, value in city.items()) + ".")
 
@@ -908,7 +899,7 @@ def main() -> int:
         compared = compare_elsewhere(args.compare_database_url, args) if args.compare_database_url else None
         report = {
             "database": database, "postgresql": f"{version // 10000}.{version % 100}", "cpus": cpus,
-            "cpu_model": _cpu_model(), "python": platform.python_version(), "city": city,
+            "cpu_model": cpu_model(), "python": platform.python_version(), "city": city,
         }
         if args.queries_only:
             report["pages"] = [{"key": p.key, "title": p.title, "path": p.path, **p.figures["count"]} for p in pages]
@@ -933,14 +924,14 @@ def main() -> int:
             + (f" × {args.threads} threads" if args.threads > 1 else "")
             + f" on {HOST}:{server.port}; {args.clients} clients over {args.client_processes} processes, "
               f"{args.warmup:g} s warm-up then {args.seconds:g} s a page.")
-        load_before = _load()
+        load_before = load_average()
         say(f"Measuring the baseline {BASELINE_PATH}...", flush=True)
         baseline = measure_page(pool, server, postmaster, BASELINE_PATH, None, args)
         for page in pages:
             say(f"Measuring {page.title}...", flush=True)
             cookie = f"sessionid={sessions.key_for(page.who)}" if page.who is not None else None
             page.figures["load"] = measure_page(pool, server, postmaster, page.path, cookie, args)
-        load_after = _load()
+        load_after = load_average()
         server.stop()
         server = None
 

@@ -293,6 +293,19 @@ def measure_in_fresh_process(argument, function=measure) -> dict:
 
 # --- Report -----------------------------------------------------------------------------------
 
+def cpu_model() -> str:
+    """The processor's name, for the record of a run."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return platform.processor() or "unknown CPU"
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "unknown CPU")
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def mb(value: int | None) -> str:
     return "—" if value is None else f"{value / MB:.1f} MB"
 

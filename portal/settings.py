@@ -116,6 +116,18 @@ DATABASES = {
 # Keep connections open: closing them per request cost 5x throughput when measured.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Prepared statements: a page's queries join a request to its department, people and system and
+    # check object permissions, and PostgreSQL took 10-20 ms to plan each of them against 1 ms to run
+    # it (bench/README.md, "Pages under load"). With server-side binding the same query text comes
+    # back with new values, psycopg prepares it on its fifth run on a connection and PostgreSQL
+    # then reuses a generic plan. Set DATABASE_PREPARE_THRESHOLD=none behind a pooler in
+    # transaction mode (PgBouncer before 1.21), which cannot keep prepared statements.
+    _prepare = env.str("DATABASE_PREPARE_THRESHOLD", default="5").strip().lower()
+    if _prepare not in ("", "none", "off"):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=True, prepare_threshold=int(_prepare)
+        )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -77,7 +77,7 @@ def test_a_second_keep_all_has_no_second_effect(city, client):
 
 
 def test_keep_all_without_the_confirmation_is_refused_with_a_message(city, client):
-    """S3.4e: "keep all shown" needs an explicit confirmation."""
+    """S3.4e: "keep all still to decide" needs an explicit confirmation."""
     validation = _open_validation(city)
     client.force_login(city.head)
 

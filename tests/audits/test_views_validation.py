@@ -41,7 +41,7 @@ def test_the_head_sees_every_item_with_a_decision_form_and_the_sign_off_form(cit
     assert "Detection of crime" in page  # the permissible use of the grants
     assert "Not decided yet" in page
     assert reverse("audits:keep_all", args=[validation.pk]) in page
-    assert "Keep all shown" in page
+    assert "Keep all still to decide" in page
     assert "Enter your password to sign" in page
     assert f"I, {city.head.full_name}, head of Police Department" in page
     assert 'id="timeline-heading"' in page

@@ -97,3 +97,49 @@ def test_a_combined_timeline_merges_objects_newest_first(city):
 
     assert len(entries) == len(timeline(request)) + len(timeline(request.grant))
     assert [entry.when for entry in entries] == sorted((entry.when for entry in entries), reverse=True)
+
+
+def _queries(function):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        result = function()
+    return len(captured.captured_queries), result
+
+
+def test_a_timeline_takes_the_same_queries_however_many_changes_it_shows(city):
+    """A timeline of many changes, permissible uses included, costs no more queries than one of two."""
+    grant = provisioned(city).grant
+    uses = [city.crime_detection, city.investigations]
+    grant.permissible_uses.set(uses)
+    grant.save()
+    few, _ = _queries(lambda: timeline(grant))
+    for number in range(6):
+        grant.permissible_uses.set(uses[: number % 2 + 1])
+        grant.account_name = f"renamed-{number}"
+        grant.save()
+
+    many, entries = _queries(lambda: timeline(grant))
+
+    assert many == few
+    changed_uses = [change for entry in entries for change in entry.changes if change.field == "permissible uses"]
+    assert len(changed_uses) >= 6
+    assert {change.new for change in changed_uses} >= {
+        str(city.crime_detection), f"{city.crime_detection}; {city.investigations}"}
+
+
+def test_a_combined_timeline_takes_the_same_queries_for_one_grant_or_many(city):
+    """A person's page shows the person's and every grant's history: one query a model, not one a grant."""
+    first = provisioned(city).grant
+    few, _ = _queries(lambda: combined_timeline(city.officer, first))
+    second = provisioned(city, person=city.analyst).grant
+    third = provisioned(city, person=city.requester).grant
+    third.account_name = "renamed"
+    third.save()
+
+    many, entries = _queries(lambda: combined_timeline(city.officer, first, second, third))
+
+    assert many == few
+    assert len(entries) == sum(len(timeline(obj)) for obj in (city.officer, first, second, third))
+    assert [entry.when for entry in entries] == sorted((entry.when for entry in entries), reverse=True)

@@ -253,3 +253,21 @@ def test_a_removal_keeps_the_uses_of_the_grant_it_removes(city):
     assert request.role == Grant.Role.END_USER
     assert set(request.permissible_uses.all()) == set(grant.permissible_uses.all())
     assert grant.account_name in request.written_text
+
+
+def test_numbering_goes_on_past_99999_requests_in_a_year(city):
+    """References are AR-<year>-<number>: past 99,999 the number gets a sixth digit, and the next
+    request takes the number after the highest one, not after the highest text."""
+    from django.utils import timezone
+
+    year = timezone.localdate().year
+    first = file_request(city)
+    AccessRequest.objects.filter(pk=first.pk).update(reference=f"AR-{year}-99999")
+    access_request_withdraw(request=AccessRequest.objects.get(pk=first.pk), by=city.requester)
+
+    second = file_request(city)
+    access_request_withdraw(request=second, by=city.requester)
+    third = file_request(city)
+
+    assert second.reference == f"AR-{year}-100000"
+    assert third.reference == f"AR-{year}-100001"

@@ -695,6 +695,8 @@ class City:
             validation._items = []
             under_review = [g for g in grants
                             if g.provisioned_at < opened and (g.ended_at is None or g.ended_at > opened)]
+            # In the order the portal makes them (audits.services._fill_items): the page shows items by id.
+            under_review.sort(key=lambda g: (g.person.full_name, g.system.name))
             if signed is None:
                 self._decide_open(validation, under_review, head)
             else:
