@@ -10,7 +10,7 @@ from portal.admin import HistoryAdmin, ReadOnlyAdmin, ReadOnlyHistoryAdmin
 from portal.errors import RuleViolation
 
 from .forms import PersonChangeForm, PersonCreationForm
-from .models import AuthorizedRequester, Department, Grant, SodFinding, SurveillanceSystem, User
+from .models import AuthorizedRequester, Department, Grant, SharingAgreement, SodFinding, SurveillanceSystem, User
 from .services import department_set_head
 
 _REFUSED = "_portal_admin_refused"
@@ -25,7 +25,7 @@ class PersonAdmin(UserAdmin, HistoryAdmin):
     add_form = PersonCreationForm
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Person", {"fields": ("full_name", "title", "department", "employment_status")}),
+        ("Person", {"fields": ("full_name", "title", "department", "organization", "employment_status")}),
         ("Portal permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
@@ -35,7 +35,8 @@ class PersonAdmin(UserAdmin, HistoryAdmin):
             "fields": ("email", "full_name", "title", "department", "usable_password", "password1", "password2"),
         }),
     )
-    readonly_fields = ("employment_status", "last_login", "date_joined")
+    # A third party's organization is set when ITSA adds them under a sharing agreement (3.7).
+    readonly_fields = ("employment_status", "organization", "last_login", "date_joined")
     list_display = ("full_name", "email", "department", "employment_status", "is_active", "is_staff")
     list_filter = ("department", "employment_status", "is_active", "is_staff", "is_superuser", "groups")
     list_select_related = ("department",)
@@ -119,7 +120,7 @@ class AuthorizedRequesterAdmin(ReadOnlyHistoryAdmin):
 class GrantAdmin(ReadOnlyHistoryAdmin):
     """Grants change only when ITSA provisions an access request."""
 
-    list_display = ("person", "system", "role", "status", "department", "account_name", "provisioned_at")
+    list_display = ("person", "system", "role", "status", "department", "account_name", "provisioned_at", "ends_on")
     list_filter = ("status", "role", "system", "department")
     list_select_related = ("person", "system", "department")
     search_fields = ("person__full_name", "person__email", "account_name", "system__name")
@@ -137,3 +138,14 @@ class SodFindingAdmin(ReadOnlyAdmin):
     date_hierarchy = "found_at"
     fields = ("found_at", "person", "system", "department", "stage", "detail", "resolution", "resolved_at")
     readonly_fields = fields
+
+
+@admin.register(SharingAgreement)
+class SharingAgreementAdmin(ReadOnlyHistoryAdmin):
+    """Asked for, approved and ended on the portal's pages (3.7): the admin only shows agreements."""
+
+    list_display = ("third_party", "category", "department", "starts_on", "ends_on", "status", "decided_by")
+    list_filter = ("status", "category", "department")
+    list_select_related = ("department", "decided_by")
+    search_fields = ("third_party", "shared", "conditions")
+    date_hierarchy = "starts_on"

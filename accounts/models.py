@@ -12,11 +12,16 @@ from django.utils import timezone
 from portal.history import AppendOnlyHistoricalRecords, history_user
 
 from portal.models import PermissibleUse
+from portal.table2 import Category as Table2Category
 
 # City-wide roles are Django groups, so ITSA can assign them in the admin.
 ITSA_GROUP = "ITSA administrators"
 DESIGNEE_GROUP = "Mayor's designees"
-CITY_ROLE_GROUPS = (ITSA_GROUP, DESIGNEE_GROUP)
+# The two directors of Section 5.1: they grant waivers; the Director of Public Safety also extends
+# retention (3.11).
+SAFETY_DIRECTOR_GROUP = "Director of Public Safety"
+OPERATIONS_DIRECTOR_GROUP = "City Operations Director"
+CITY_ROLE_GROUPS = (ITSA_GROUP, DESIGNEE_GROUP, SAFETY_DIRECTOR_GROUP, OPERATIONS_DIRECTOR_GROUP)
 
 
 class UserManager(BaseUserManager):
@@ -65,6 +70,19 @@ class Roles:
         return DESIGNEE_GROUP in self._groups
 
     @cached_property
+    def is_safety_director(self) -> bool:
+        return SAFETY_DIRECTOR_GROUP in self._groups
+
+    @cached_property
+    def is_operations_director(self) -> bool:
+        return OPERATIONS_DIRECTOR_GROUP in self._groups
+
+    @property
+    def is_director(self) -> bool:
+        """May grant waivers (5.1)."""
+        return self.is_safety_director or self.is_operations_director
+
+    @cached_property
     def headed_departments(self) -> list["Department"]:
         return list(Department.objects.filter(head=self.user))
 
@@ -106,6 +124,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     employment_status = models.CharField(
         max_length=12, choices=EmploymentStatus.choices, default=EmploymentStatus.ACTIVE
     )
+    organization = models.CharField(
+        "third-party organization", max_length=150, blank=True,
+        help_text="For a third party's person (Definitions: not a city employee): the organization they work "
+                  "for. Empty for city staff.",
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField("may use the admin", default=False)
     date_joined = models.DateTimeField(default=timezone.now)
@@ -133,6 +156,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_absolute_url(self):
         return reverse("accounts:person", args=[self.pk])
+
+    @property
+    def is_third_party(self) -> bool:
+        return bool(self.organization)
 
     @cached_property
     def roles(self) -> Roles:
@@ -273,9 +300,23 @@ class Grant(models.Model):
         "suspended by the nightly check", null=True, blank=True,
         help_text="The nightly check suspends a grant once; after ITSA reinstates it, it only reports it.",
     )
+    ends_on = models.DateField(
+        "access ends", null=True, blank=True,
+        help_text="Temporary access (under 30 days) or access under a sharing agreement: the portal removes "
+                  "the grant at 00:00, city time, on this day.",
+    )
+    view_only = models.BooleanField(
+        default=False, help_text="Third-party access under a sharing agreement is view-only (3.7).",
+    )
+    agreement = models.ForeignKey(
+        "SharingAgreement", null=True, blank=True, on_delete=models.PROTECT, related_name="grants",
+        help_text="The information sharing agreement a third party's grant rests on (3.7).",
+    )
+    warned_week_at = models.DateTimeField(null=True, blank=True, editable=False)
+    warned_day_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # The systems report use every day: that is telemetry, not a change to the grant's timeline.
-    history = AppendOnlyHistoricalRecords(get_user=history_user, m2m_fields=[permissible_uses], excluded_fields=["last_used_at"])
+    history = AppendOnlyHistoricalRecords(get_user=history_user, m2m_fields=[permissible_uses], excluded_fields=["last_used_at", "warned_week_at", "warned_day_at"])
 
     class Meta:
         ordering = ["system__name", "person__full_name"]
@@ -342,3 +383,61 @@ class SodFinding(models.Model):
 
     def __str__(self):
         return f"{self.person} on {self.system}: {self.get_resolution_display()}"
+
+
+class SharingAgreement(models.Model):
+    """An information sharing agreement with a third-party public safety organization (3.7, Table 2).
+
+    A city department sponsors it and asks for it; the Mayor approves it, and the Mayor's designee
+    records that approval. Its third-party people get view-only grants, only while it is in force:
+    from `starts_on` to 00:00, city time, on `ends_on`."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Awaiting the Mayor's approval"
+        APPROVED = "approved", "Approved"
+        DENIED = "denied", "Denied"
+        ENDED = "ended", "Ended"
+
+    third_party = models.CharField("third party", max_length=150)
+    category = models.CharField("Table 2 category", max_length=30, choices=Table2Category.choices)
+    shared = models.TextField("what is shared")
+    conditions = models.TextField()
+    excludes_biometric = models.BooleanField("biometric data excluded", default=True)
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="sharing_agreements",
+        help_text="The city department that sponsors the agreement and answers for its third-party grants.",
+    )
+    systems = models.ManyToManyField(SurveillanceSystem, related_name="sharing_agreements")
+    starts_on = models.DateField()
+    ends_on = models.DateField(help_text="The agreement ends at 00:00, city time, on this day.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    mayor_approved_on = models.DateField("date of the Mayor's approval", null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="Empty when the agreement ran out on its end date.",
+    )
+    end_reason = models.TextField(blank=True)
+
+    history = AppendOnlyHistoricalRecords(get_user=history_user, m2m_fields=[systems])
+
+    class Meta:
+        ordering = ["-starts_on", "third_party", "-id"]
+        verbose_name = "information sharing agreement"
+
+    def __str__(self):
+        return f"{self.third_party} ({self.get_category_display()})"
+
+    def get_absolute_url(self):
+        return reverse("agreements:detail", args=[self.pk])
+
+    def is_in_force(self, on=None) -> bool:
+        on = on or timezone.localdate()
+        return self.status == self.Status.APPROVED and self.starts_on <= on < self.ends_on

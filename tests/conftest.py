@@ -109,6 +109,31 @@ def city(db):
     return build_city()
 
 
+@dataclass
+class Directors:
+    safety: object
+    operations: object
+
+
+def make_directors() -> Directors:
+    """The Director of Public Safety and the City Operations Director (5.1, 3.11), who work for no
+    department of the city fixture."""
+    from accounts.models import OPERATIONS_DIRECTOR_GROUP, SAFETY_DIRECTOR_GROUP, User
+    from accounts.services import role_group
+
+    safety = User.objects.create_user(email="safety@city.example", password=PASSWORD, full_name="Sasha Safety")
+    operations = User.objects.create_user(email="operations@city.example", password=PASSWORD,
+                                          full_name="Orla Operations")
+    safety.groups.add(role_group(SAFETY_DIRECTOR_GROUP))
+    operations.groups.add(role_group(OPERATIONS_DIRECTOR_GROUP))
+    return Directors(safety=safety, operations=operations)
+
+
+@pytest.fixture
+def directors(city):
+    return make_directors()
+
+
 # --- Signing in ---------------------------------------------------------------------------------
 
 def pass_second_factor(client, user):
@@ -197,6 +222,41 @@ def provisioned(city, **kwargs):
     if request.is_awaiting_head:
         request = access_request_approve(request=request, by=city.head)
     return access_request_provision(request=request, by=city.itsa, account_name=f"acct-{request.person.pk}-{request.role}")
+
+
+def rest_of_the_order_records(city, grant):
+    """One record of each workflow of Sections 3.6, 3.7, 3.11 and 5, with its many-to-many rows,
+    written directly (for tests about tables and the admin, not about the workflows)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from access_requests.models import ExternalConnection
+    from accounts.models import SharingAgreement
+    from audits.models import Incident, RetentionExtension, Waiver
+
+    today = timezone.localdate()
+    later = today + timedelta(days=20)
+    agreement = SharingAgreement.objects.create(
+        third_party="County Sheriff", category="law_enforcement", shared="Video.", conditions="Investigations.",
+        department=city.police, starts_on=today, ends_on=later, requested_by=city.head)
+    agreement.systems.set([city.vms])
+    connection = ExternalConnection.objects.create(
+        name="Transit feed", owner="Transit", department=city.police, business_reasons="Safety.",
+        method="secure_api", starts_on=today, ends_on=later, requested_by=city.head)
+    connection.systems.set([city.vms])
+    connection.permissible_uses.set([city.crime_detection])
+    waiver = Waiver.objects.create(
+        department=city.police, intended_use=city.crime_detection.intended_use, deviation="Wider area.",
+        basis="safety", justification="A threat.", starts_on=today, ends_on=later, requested_by=city.head)
+    waiver.grants.set([grant])
+    incident = Incident.objects.create(reference="INC-TEST-1", nature="abuse", description="Watched a neighbour.",
+                                       reporter_digest="0" * 64)
+    incident.suspended_grants.set([grant])
+    extension = RetentionExtension.objects.create(
+        condition="a", justification="High crime.", starts_on=today, ends_on=later, review_on=later,
+        requested_by=city.head)
+    extension.systems.set([city.vms])
 
 
 # --- Browser tests: Chromium through Playwright against the live server ---------------------------

@@ -4,7 +4,7 @@ a department's head changes through the same service as everywhere else."""
 from datetime import date
 
 import pytest
-from conftest import PASSWORD, provisioned
+from conftest import PASSWORD, provisioned, rest_of_the_order_records
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.messages import get_messages
@@ -45,10 +45,19 @@ def test_every_model_of_the_portal_is_in_the_admin():
             assert admin.site.is_registered(model), model
 
 
+# The records of Sections 3.6, 3.7, 3.11 and 5 kept by the audits app are read-only there too.
+ORDER_RECORDS = [apps.get_model("audits", name) for name in ("Waiver", "Incident", "RetentionExtension")]
+
+
+def test_the_records_of_waivers_incidents_and_retention_are_in_the_admin():
+    for model in ORDER_RECORDS:
+        assert admin.site.is_registered(model), model
+
+
 @pytest.mark.parametrize("model", [
     model for app_label in GUARDED_APPS for model in apps.get_app_config(app_label).get_models()
     if not model.__name__.startswith("Historical")
-], ids=lambda model: model.__name__)
+] + ORDER_RECORDS, ids=lambda model: model.__name__)
 def test_an_itsa_superuser_opens_every_changelist_and_change_page(city, itsa_admin, model):
     memo = SimpleUploadedFile("memo.pdf", b"%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n", content_type="application/pdf")
     provisioned(city, person=city.officer, documents=[memo])
@@ -56,6 +65,7 @@ def test_an_itsa_superuser_opens_every_changelist_and_change_page(city, itsa_adm
                          note="", by=city.head)
     _published_policy_version(city)
     sod_finding_record(person=city.officer, system=city.vms, stage="filing", detail="Refused at filing.")
+    rest_of_the_order_records(city, Grant.objects.get(person=city.officer))
     assert itsa_admin.get(_url(model, "changelist")).status_code == 200
     assert itsa_admin.get(_url(model, "changelist"), {"q": "police"}).status_code == 200
     obj = model._default_manager.first()

@@ -17,7 +17,7 @@ from datetime import timezone as dt_timezone
 from pathlib import Path
 
 import pytest
-from conftest import provisioned
+from conftest import provisioned, rest_of_the_order_records
 from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
@@ -349,10 +349,13 @@ def test_audit_events_refuse_every_change_through_the_orm(db):
 
 
 def _world_with_history(city):
-    """Every historical table gets rows: grants and requests with their uses, a status change, a validation."""
-    provisioned(city, person=city.officer)
+    """Every historical table gets rows: grants and requests with their uses, a status change, a
+    validation, and the records of Sections 3.6, 3.7, 3.11 and 5 with their many-to-many rows
+    (written directly: this test is about the tables, not the workflows)."""
+    grant = provisioned(city, person=city.officer).grant
     status_change_report(person=city.analyst, kind="on_leave", effective_date=date.today(), note="", by=city.head)
     open_due_validations()
+    rest_of_the_order_records(city, grant)
 
 
 def test_every_historical_model_is_append_only(db):

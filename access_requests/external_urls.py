@@ -1,0 +1,4 @@
+"""External system connections (3.6)."""
+
+app_name = "external"
+urlpatterns = []

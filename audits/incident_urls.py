@@ -1,0 +1,4 @@
+"""Incidents (5.2)."""
+
+app_name = "incidents"
+urlpatterns = []

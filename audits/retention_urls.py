@@ -1,0 +1,4 @@
+"""Retention extensions (3.11)."""
+
+app_name = "retention"
+urlpatterns = []

@@ -1,0 +1,4 @@
+"""Waivers (5.1)."""
+
+app_name = "waivers"
+urlpatterns = []
