@@ -120,10 +120,25 @@ def lock_person(person: User) -> User:
 
 def grant_open(
     *, person: User, system: SurveillanceSystem, department: Department, role: str, account_name: str,
-    permissible_uses, by: User,
+    permissible_uses, by: User, ends_on: date | None = None, agreement=None,
 ) -> Grant:
-    """Create an account record. The caller holds a transaction and has checked who may act."""
+    """Create an account record. The caller holds a transaction and has checked who may act.
+
+    `ends_on` ends a temporary grant (or one under an agreement) at 00:00, city time, that day. A
+    third party's person gets only a view-only end-user grant under a sharing agreement (S2.3, S3.7),
+    and a grant under an agreement is always view-only."""
     lock_person(person)
+    if person.is_third_party or agreement is not None:
+        if agreement is None:
+            raise RuleViolation(f"{person} works for a third party ({person.organization}): they can only be given "
+                                "view-only access under an information sharing agreement (Section 3.7).")
+        if not person.is_third_party:
+            raise RuleViolation(f"{person} is city staff: access under a sharing agreement is for the third "
+                                "party's people only.")
+        if role != Grant.Role.END_USER:
+            raise RuleViolation("A third party gets view-only end-user access, never a staff role (Section 3.7).")
+    if ends_on is not None and ends_on <= timezone.localdate():
+        raise RuleViolation(f"The access would already have ended ({ends_on:%d %B %Y}).", field="ends_on")
     problem = sod_conflict(person=person, system=system, roles=[role])
     if problem:
         raise RuleViolation(problem)
@@ -131,7 +146,8 @@ def grant_open(
         raise RuleViolation(f"{person} already holds the {Grant.Role(role).label.lower()} role on {system}.")
     grant = Grant(
         person=person, system=system, department=department, role=role, account_name=account_name,
-        provisioned_at=timezone.now(), provisioned_by=by,
+        provisioned_at=timezone.now(), provisioned_by=by, ends_on=ends_on, agreement=agreement,
+        view_only=agreement is not None,
     )
     grant.full_clean(exclude=["permissible_uses"])
     grant.save()
