@@ -85,6 +85,11 @@ class AccessRequestForm(PortalForm):
         queryset=PermissibleUse.objects.none(), widget=forms.CheckboxSelectMultiple, required=False,
         label="Permissible uses (Table 1)",
     )
+    ends_on = forms.DateField(
+        required=False, label="Temporary access ends", widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Only for temporary access, which is less than 30 days: access ends at 00:00, city time, on this "
+                  "day. Leave it empty for access without an end date. Format: YYYY-MM-DD.",
+    )
     justification = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5}), max_length=TEXT_LIMIT,
         help_text="Why this person needs this access for the uses you name.",
@@ -137,6 +142,7 @@ class PreviewForm(forms.Form):
     system = forms.ModelChoiceField(queryset=SurveillanceSystem.objects.all())
     action = forms.ChoiceField(choices=AccessRequest.Action.choices)
     role = forms.ChoiceField(choices=Grant.Role.choices)
+    ends_on = forms.DateField(required=False)
 
     def __init__(self, *args, departments, people, **kwargs):
         super().__init__(*args, **kwargs)

@@ -10,7 +10,7 @@ import hashlib
 import os
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import filetype
 from django.conf import settings
@@ -184,6 +184,33 @@ def _sod_check(request_like, *, exclude_pk: int | None = None) -> str | None:
     )
 
 
+# --- Temporary access (Definitions) -------------------------------------------------------------
+
+# "Temporary" is less than thirty days (Definitions): the longest temporary access is 29 days.
+TEMPORARY_MAX_DAYS = 29
+
+
+def temporary_end_problem(*, action: str, ends_on: date | None, today: date | None = None) -> str | None:
+    """What is wrong with a request's end date, in the user's words, or None. Access ends at 00:00,
+    city time, on `ends_on`; its length is counted in days from today (Def.T)."""
+    if ends_on is None:
+        return None
+    if action != AccessRequest.Action.ADD:
+        return ("Only a request to add access can carry an end date. Leave “Temporary access ends” empty, "
+                "or file a removal when the access should end.")
+    today = today or timezone.localdate()
+    days = (ends_on - today).days
+    if days < 1:
+        return (f"Temporary access must end after today: {ends_on:%-d %B %Y} is "
+                f"{'today' if days == 0 else 'in the past'}.")
+    if days > TEMPORARY_MAX_DAYS:
+        latest = today + timedelta(days=TEMPORARY_MAX_DAYS)
+        return (f"Temporary access is less than 30 days (Definitions, “Temporary”): {ends_on:%-d %B %Y} is {days} "
+                f"days away. Choose {latest:%-d %B %Y} or earlier, or leave the end date empty for access "
+                "without an end date.")
+    return None
+
+
 @dataclass
 class Draft:
     """What the form has so far; used to preview the rules before filing."""
@@ -197,9 +224,12 @@ class Draft:
 
 
 def access_request_preview(*, department: Department, person: User, system: SurveillanceSystem, action: str,
-                           role: str) -> list[str]:
+                           role: str, ends_on: date | None = None) -> list[str]:
     """The problems filing would meet right now, in the user's words (inline form feedback)."""
     problems = []
+    ending = temporary_end_problem(action=action, ends_on=ends_on)
+    if ending:
+        problems.append(ending)
     grant = _live_grant(person=person, system=system)
     if action in (AccessRequest.Action.ADD, AccessRequest.Action.CHANGE) and not department_is_authorized(
         department=department, system=system
@@ -245,8 +275,12 @@ def access_request_submit(
     by: User,
     grant: Grant | None = None,
     documents=(),
+    ends_on: date | None = None,
 ) -> AccessRequest:
-    """File a written end-user access request. Only authorized requesters may file (S3.3)."""
+    """File a written end-user access request. Only authorized requesters may file (S3.3).
+
+    `ends_on` makes an added access temporary (Def.T): it ends at 00:00, city time, on that day,
+    less than 30 days from now."""
     if not is_authorized_requester(person=by, department=department):
         audit_refusal(actor=by, action="access_request.submit", target=department)
         raise NotAllowed(
@@ -257,6 +291,9 @@ def access_request_submit(
         raise RuleViolation("Choose whether to add, change, remove or suspend access.", field="action")
     if role not in Grant.Role.values:
         raise RuleViolation("Choose a role.", field="role")
+    ending = temporary_end_problem(action=action, ends_on=ends_on)
+    if ending:
+        raise RuleViolation(ending, field="ends_on")
     if person.department_id != department.pk:
         raise RuleViolation(f"{person} does not work for {department}.", field="person")
     justification = _clean_text(justification, field="justification", label="justification")
@@ -318,7 +355,7 @@ def access_request_submit(
     head_files_for_other = department.head_id == by.pk and person.pk != by.pk
     request = AccessRequest(
         department=department, person=person, system=system, action=action,
-        role=role, justification=justification, grant=grant, requested_by=by, submitted_at=now,
+        role=role, justification=justification, grant=grant, requested_by=by, submitted_at=now, ends_on=ends_on,
         status=AccessRequest.Status.WITH_ITSA if head_files_for_other else AccessRequest.Status.AWAITING_HEAD,
         approved_by=by if head_files_for_other else None, approved_at=now if head_files_for_other else None,
     )
@@ -453,12 +490,20 @@ def access_request_provision(*, request: AccessRequest, by: User, account_name: 
         raise RuleViolation("The account name is too long (150 characters at most).", field="account_name")
     uses = list(request.permissible_uses.all())
     try:
+        if request.action == AccessRequest.Action.ADD and request.ends_on is not None and (
+            request.ends_on <= timezone.localdate()
+        ):
+            raise RuleViolation(
+                f"The temporary access asked for ended at 00:00 on {request.ends_on:%-d %B %Y}, so no account can be "
+                "created for it. Return the request to the department, which can file a new one (Definitions, "
+                "“Temporary”)."
+            )
         if request.action == AccessRequest.Action.ADD:
             if not account_name:
                 raise RuleViolation("Enter the account name created on the system.", field="account_name")
             grant = grant_open(
                 person=request.person, system=request.system, department=request.department, role=request.role,
-                account_name=account_name, permissible_uses=uses, by=by,
+                account_name=account_name, permissible_uses=uses, by=by, ends_on=request.ends_on,
             )
         elif request.action == AccessRequest.Action.CHANGE:
             grant = grant_change(grant=request.grant, role=request.role, permissible_uses=uses,

@@ -86,13 +86,13 @@ def _form_error_message(form) -> str:
 
 # --- Dashboard ----------------------------------------------------------------------------------
 
-@login_required
-@require_GET
-def dashboard(request):
+def dashboard_context(request) -> dict:
+    """The dashboard's lifecycle panels. The home page (audits.oversight_views.home, at the top of
+    the apps) adds what waits for a decision under Sections 3.6, 3.7, 3.11 and 5."""
     user = request.user
     roles = user.roles
     visible = access_requests_visible_to(user)
-    context = {"no_role": not (roles.works_for_a_department or roles.is_itsa or roles.is_designee)}
+    context = {"no_role": not (roles.works_for_a_department or roles.is_itsa or roles.is_designee or roles.is_director)}
 
     if roles.works_for_a_department:
         departments = list(departments_for(user))
@@ -138,7 +138,7 @@ def dashboard(request):
             ),
             pending_access_count=pending.count(),
         )
-    return render(request, "requests/dashboard.html", context)
+    return context
 
 
 # --- Access requests ----------------------------------------------------------------------------
@@ -176,6 +176,7 @@ def new(request):
                     department=data["department"], person=data["person"], system=data["system"],
                     action=data["action"], role=data["role"], permissible_uses=data["permissible_uses"],
                     justification=data["justification"], documents=data["documents"], by=user,
+                    ends_on=data.get("ends_on"),
                 )
             except RuleViolation as refusal:
                 form.add_error(form.error_field(refusal.field), refusal.message)
@@ -202,7 +203,8 @@ def preview(request):
     user = request.user
     form = PreviewForm(request.POST, departments=user.roles.requester_departments, people=people_visible_to(user))
     problems = services.access_request_preview(**form.cleaned_data) if form.is_valid() else None
-    return render(request, "requests/_preview.html", {"problems": problems})
+    ends_on = form.cleaned_data.get("ends_on") if problems is not None else None
+    return render(request, "requests/_preview.html", {"problems": problems, "ends_on": ends_on})
 
 
 @login_required

@@ -29,3 +29,21 @@ def scan_sod() -> tuple[int, int]:
     """Each night: keep every separation-of-duties violation among existing accounts as an open
     finding, and resolve those that are gone (3.2). Returns (opened, resolved)."""
     return sod_findings_scan()
+
+
+@shared_task
+def temporary_grants_daily() -> dict[str, int]:
+    """Temporary access (Definitions: under 30 days): warn a week and a day before its end, and at
+    00:00, city time, on its end date remove the grant and ask ITSA to close the account."""
+    from .expiry import temporary_grants_daily as run
+
+    return run().counts()
+
+
+@shared_task
+def agreements_daily() -> int:
+    """At 00:00, city time, on its end date, an information sharing agreement ends and every grant
+    under it is removed, with notice (S3.7). Returns how many agreements ended."""
+    from .agreements import agreements_daily as run
+
+    return run()

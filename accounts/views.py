@@ -93,11 +93,15 @@ def person(request, pk):
 @require_GET
 def grant(request, pk):
     grant = _get_grant_for(request.user, pk)
+    today = timezone.localdate()
     return render(request, "accounts/grant.html", {
         "grant": grant,
         "access_requests": department_rows_visible_to(request.user, grant.requests.all()).select_related(
             "requested_by", "approved_by", "processed_by"),
         "uses": grant.permissible_uses.select_related("intended_use"),
+        # Waivers (5.1) in force on this grant, through the reverse relation: accounts never imports audits.
+        "waivers_in_force": grant.waivers.filter(status="granted", starts_on__lte=today, ends_on__gt=today)
+        .select_related("intended_use").order_by("ends_on", "pk"),
         "timeline": timeline(grant),
     })
 

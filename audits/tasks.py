@@ -27,3 +27,19 @@ def refresh_signed_off_validations() -> int:
     for validation in Validation.objects.filter(status=Validation.Status.SIGNED_OFF):
         done += services.validation_refresh(validation=validation).status == Validation.Status.COMPLETE
     return done
+
+
+@shared_task
+def retention_daily() -> dict:
+    """Retention extensions (S3.11): end those whose end date has come, send the due review notices."""
+    from .retention import retention_daily as run
+
+    return run()
+
+
+@shared_task
+def waivers_daily() -> int:
+    """Waivers (S5.1): end those whose end date has come (00:00, city time). Returns how many ended."""
+    from .waivers import waivers_daily as run
+
+    return run()

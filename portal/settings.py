@@ -259,6 +259,16 @@ CELERY_BEAT_SCHEDULE = {
     "grant-hygiene": {"task": "accounts.tasks.grant_hygiene", "schedule": crontab(minute=0, hour=2)},
     # Separation-of-duties findings among existing accounts, for the reports (accounts.sod).
     "scan-sod": {"task": "accounts.tasks.scan_sod", "schedule": crontab(minute=30, hour=2)},
+    # What ends on a date (Sections 3.6, 3.7, 3.11, 5.1 and temporary access): each ends at 00:00, city
+    # time, on its end date. Every hour, five minutes past, so a worker that was down at midnight catches
+    # up within the hour; each run is idempotent.
+    "temporary-grants": {"task": "accounts.tasks.temporary_grants_daily", "schedule": crontab(minute=5)},
+    "sharing-agreements": {"task": "accounts.tasks.agreements_daily", "schedule": crontab(minute=5)},
+    "external-connections": {
+        "task": "access_requests.tasks.external_connections_daily", "schedule": crontab(minute=5),
+    },
+    "waivers": {"task": "audits.tasks.waivers_daily", "schedule": crontab(minute=5)},
+    "retention-extensions": {"task": "audits.tasks.retention_daily", "schedule": crontab(minute=5)},
 }
 
 # Validations (3.4): opened this many days before the anniversary, due this many days after

@@ -2,13 +2,13 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from access_requests.views import dashboard
+from audits.oversight_views import home
 from security.views import SignInView
 
 from . import views
 
 urlpatterns = [
-    path("", dashboard, name="home"),
+    path("", home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/", include("security.urls")),

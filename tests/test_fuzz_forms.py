@@ -16,6 +16,7 @@ off the site, and a submission that is refused must leave the database exactly a
 """
 
 import time
+from datetime import timedelta
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import import_module
@@ -45,6 +46,18 @@ from portal.models import IntendedUse
 from access_requests import forms as requests_forms
 from access_requests.models import AccessRequest, DepartmentAccess, StatusChange, SupportingDocument
 from security import forms as security_forms
+from access_requests import external_forms
+from access_requests.external import external_connection_request
+from access_requests.models import ExternalConnection
+from accounts import agreement_forms
+from accounts.agreements import agreement_decide, agreement_request
+from accounts.models import SharingAgreement
+from audits import incident_forms, retention_forms, waiver_forms
+from audits.incidents import incident_report
+from audits.models import Incident, RetentionExtension, Waiver
+from audits.retention import retention_extension_decide, retention_extension_request
+from audits.waivers import waiver_decide, waiver_request
+from conftest import make_directors
 from security.services import PASSWORD_AT
 
 HOSTILE = {
@@ -91,14 +104,17 @@ def _module_forms():
     for config in apps.get_app_configs():
         if Path(config.path).parent != Path(settings.BASE_DIR):
             continue  # Django's and other packages' forms are theirs to test
-        try:
-            module = import_module(f"{config.name}.forms")
-        except ModuleNotFoundError as missing:
-            if missing.name != f"{config.name}.forms":
-                raise
-            continue
-        found |= {value for value in vars(module).values() if isinstance(value, type)
-                  and issubclass(value, forms.BaseForm) and value.__module__ == module.__name__}
+        names = [f"{config.name}.forms"] + [f"{config.name}.{path.stem}"
+                                              for path in sorted(Path(config.path).glob("*_forms.py"))]
+        for name in names:
+            try:
+                module = import_module(name)
+            except ModuleNotFoundError as missing:
+                if missing.name != name:
+                    raise
+                continue
+            found |= {value for value in vars(module).values() if isinstance(value, type)
+                      and issubclass(value, forms.BaseForm) and value.__module__ == module.__name__}
     return found
 
 
@@ -166,12 +182,114 @@ def _forms():
         s.EnrolForm: [Target("security:setup", "officer", {"code": "000000"}, extra={"next": "/"})],
         s.PasswordForm: [Target("security:confirm_password", "officer", {"password": PASSWORD},
                                 extra={"next": "/"})],
+        **_rest_of_the_order_forms(),
     }
+
+
+def _in_days(days):
+    return lambda w: (timezone.localdate() + timedelta(days=days)).isoformat()
+
+
+def _rest_of_the_order_forms():
+    """The forms of Sections 3.6, 3.7, 3.11 and 5 (external systems, agreements, retention, waivers,
+    incidents), sent to the objects `_rest_of_the_order_world` adds to the world."""
+    e, g, i, r, wv = external_forms, agreement_forms, incident_forms, retention_forms, waiver_forms
+    return {
+        e.ExternalConnectionForm: [Target("external:new", "head", {
+            "department": lambda w: w.city.police.pk, "name": "Stadium cameras", "owner": "Stadium Authority",
+            "owner_contact": "", "systems": lambda w: [w.city.vms.pk],
+            "permissible_uses": lambda w: [w.city.crime_detection.pk], "business_reasons": "Crowd safety.",
+            "method": "secure_network", "connection_detail": "", "starts_on": _today, "ends_on": _in_days(30),
+            "renews": ""})],
+        e.ExternalDecideForm: [Target("external:decide", "designee", {"decision": "approve", "reason": "Crime detection."},
+                                      kwargs=lambda w: {"pk": w.order.connection.pk})],
+        g.AgreementFilterForm: [Target("agreements:list", "head", {"q": "", "status": "", "category": ""},
+                                       method="get", quiet=True)],
+        g.AgreementForm: [Target("agreements:new", "head", {
+            "department": lambda w: w.city.police.pk, "third_party": "State Patrol", "category": "law_enforcement",
+            "shared": "Video.", "conditions": "Investigations.", "excludes_biometric": "on",
+            "systems": lambda w: [w.city.vms.pk], "starts_on": _today, "ends_on": _in_days(30)})],
+        g.AgreementDecideForm: [Target("agreements:decide", "designee", {
+            "decision": "approve", "reason": "Signed.", "mayor_approved_on": _today},
+            kwargs=lambda w: {"pk": w.order.pending_agreement.pk})],
+        g.AgreementEndForm: [Target("agreements:end", "designee", {"reason": "Task force dissolved."},
+                                    kwargs=lambda w: {"pk": w.order.agreement.pk})],
+        g.ThirdPartyPersonForm: [Target("agreements:add_person", "itsa", {
+            "full_name": "Sam Sergeant", "email": "sergeant@sheriff.example", "system": lambda w: w.city.vms.pk,
+            "permissible_uses": lambda w: [w.city.crime_detection.pk], "account_name": "sheriff-ssergeant"},
+            kwargs=lambda w: {"pk": w.order.agreement.pk})],
+        i.IncidentReportForm: [Target("incidents:new", "requester", {
+            "nature": "abuse", "description": "Watched a neighbour's home.", "occurred_on": "",
+            "person": lambda w: w.city.officer.pk, "system": lambda w: w.city.vms.pk, "anonymous": "on"})],
+        i.IncidentSuspendForm: [Target("incidents:suspend", "designee", {"reason": "Good-faith complaint."},
+                                       kwargs=lambda w: {"pk": w.order.incident.pk})],
+        i.IncidentCloseForm: [Target("incidents:close", "designee", {"corrective_action": "Written warning.",
+                                                                     "reinstate": ""},
+                                     kwargs=lambda w: {"pk": w.order.incident.pk})],
+        r.RetentionExtensionForm: [Target("retention:new", "head", {
+            "systems": lambda w: [w.city.vms.pk], "area": "", "condition": "b",
+            "justification": "Recurring thefts.", "retention_days": "90", "starts_on": _today,
+            "ends_on": _in_days(30), "review_on": _in_days(10)})],
+        r.RetentionDecideForm: [Target("retention:decide", "safety_director", {"decision": "grant", "reason": "High crime."},
+                                       kwargs=lambda w: {"pk": w.order.extension.pk})],
+        r.RetentionEndForm: [Target("retention:end", "safety_director", {"reason": "No longer needed."},
+                                    kwargs=lambda w: {"pk": w.order.granted_extension.pk})],
+        wv.WaiverDepartmentForm: [Target("waivers:new", "safety_director", {"department": lambda w: w.city.police.pk},
+                                         method="get", quiet=True)],
+        wv.WaiverRequestForm: [Target("waivers:new", "head", {
+            "department": lambda w: w.city.police.pk,
+            "intended_use": lambda w: w.city.crime_detection.intended_use_id,
+            "permissible_use": lambda w: w.city.crime_detection.pk, "deviation": "Wider area.", "basis": "safety",
+            "justification": "A credible threat.", "grants": lambda w: [w.grant.pk], "starts_on": _today,
+            "days": "3"})],
+        wv.WaiverDecideForm: [Target("waivers:decide", "operations_director", {"decision": "grant", "reason": "Safety."},
+                                     kwargs=lambda w: {"pk": w.order.waiver.pk})],
+        wv.WaiverMayorForm: [Target("waivers:mayor", "designee", {"decision": "approve", "decided_on": _today,
+                                                                   "note": ""},
+                                    kwargs=lambda w: {"pk": w.order.long_waiver.pk})],
+        wv.WaiverRevokeForm: [Target("waivers:revoke", "safety_director", {"reason": "The threat has passed."},
+                                     kwargs=lambda w: {"pk": w.order.granted_waiver.pk})],
+    }
+
+
+class _OrderWorld:
+    """One open record of each workflow for the forms above to act on."""
+
+    def __init__(self, w):
+        city, today = w.city, timezone.localdate()
+        directors = make_directors()
+        city.safety_director, city.operations_director = directors.safety, directors.operations
+        self.connection = external_connection_request(
+            department=city.police, name="Transit cameras", owner="Transit Authority", systems=[city.vms],
+            permissible_uses=[city.crime_detection], business_reasons="Station safety.", method="secure_api",
+            starts_on=today, ends_on=today + timedelta(days=60), by=city.head)
+        agreement = dict(department=city.police, category="law_enforcement", shared="Video.",
+                         conditions="Investigations.", excludes_biometric=True, systems=[city.vms], starts_on=today,
+                         ends_on=today + timedelta(days=60), by=city.head)
+        self.pending_agreement = agreement_request(third_party="State Patrol", **agreement)
+        self.agreement = agreement_decide(agreement=agreement_request(third_party="County Sheriff", **agreement),
+                                          approve=True, reason="Signed.", mayor_approved_on=today, by=city.designee)
+        self.incident = incident_report(nature="abuse", description="Looked up a neighbour.", person=city.officer,
+                                        system=city.vms, by=city.requester)
+        extension = dict(systems=[city.vms], condition="a", justification="High crime.", starts_on=today,
+                         ends_on=today + timedelta(days=60), review_on=today + timedelta(days=30), by=city.head)
+        self.extension = retention_extension_request(**extension)
+        self.granted_extension = retention_extension_decide(
+            extension=retention_extension_request(**extension), grant=True, reason="High crime.",
+            by=directors.safety)
+        waiver = dict(department=city.police, intended_use=city.crime_detection.intended_use,
+                      permissible_use=city.crime_detection, deviation="Wider area.", basis="safety",
+                      justification="A credible threat.", grants=[w.grant], starts_on=today, by=city.head)
+        self.waiver = waiver_request(days=3, **waiver)
+        self.long_waiver = waiver_decide(waiver=waiver_request(days=45, **waiver), grant=True, reason="Safety.",
+                                         by=directors.operations)
+        self.granted_waiver = waiver_decide(waiver=waiver_request(days=5, **waiver), grant=True, reason="Safety.",
+                                            by=directors.safety)
 
 
 FORMS = _forms()
 # Bases that give their subclasses the design system's classes; they have no fields to fuzz.
-BASES = {accounts_forms.PageForm, requests_forms.PortalForm}
+BASES = {accounts_forms.PageForm, requests_forms.PortalForm, agreement_forms._AgreementPageForm}
 
 
 def _kind(form_field) -> str:
@@ -285,6 +403,13 @@ def snapshot():
         "status changes": rows(StatusChange),
         "validations": rows(Validation),
         "items": rows(ValidationItem),
+        "external connections": rows(ExternalConnection),
+        "agreements": rows(SharingAgreement),
+        "incidents": rows(Incident),
+        "incident grants": rows(Incident.suspended_grants.through),
+        "retention extensions": rows(RetentionExtension),
+        "waivers": rows(Waiver),
+        "waiver grants": rows(Waiver.grants.through),
         "authenticators": sorted(TOTPDevice.objects.values_list("pk", "key", "confirmed")),
         "recovery codes": sorted(StaticToken.objects.values_list("token", flat=True)),
     }
@@ -307,6 +432,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
             with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
                                    STORAGES=storage):
                 w = World(build_city())
+                w.order = _OrderWorld(w)
                 w.superuser = User.objects.create_superuser(email="root@city.example", password=PASSWORD,
                                                             full_name="Root Admin")
             yield w
@@ -389,7 +515,8 @@ def test_hostile_input_gets_a_clear_error_or_a_safe_echo(form_class, target, mod
 
 # The lists, whose search box and pages are read from the query string (some without a form class).
 SEARCH_PAGES = ["requests:list", "requests:queue", "requests:department_access_list", "audits:list",
-                "accounts:people", "accounts:requesters", "audit_log"]
+                "accounts:people", "accounts:requesters", "audit_log", "external:list", "agreements:list",
+                "waivers:list", "incidents:list", "retention:list"]
 
 
 @pytest.mark.parametrize("value", HOSTILE.values(), ids=HOSTILE.keys())

@@ -53,3 +53,32 @@ def test_the_demo_accounts_that_need_a_second_factor_have_the_printed_authentica
     call_command("seed_demo", "--code", stdout=code)
     device = TOTPDevice.objects.get(user=needing[0])
     assert device.verify_token(code.getvalue().strip())
+
+
+def test_the_demo_city_has_an_example_of_each_workflow_of_sections_3_6_3_7_3_11_and_5(db):
+    """S3.6a S3.7 S3.11 S5.1a S5.2 Def.T: the demo shows every workflow, decided by somebody other than
+    the asker, and loading it twice adds none."""
+    from access_requests.models import ExternalConnection
+    from accounts.models import SharingAgreement
+    from audits.models import Incident, RetentionExtension, Waiver
+
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())
+
+    connection = ExternalConnection.objects.get()
+    assert connection.status == "approved" and connection.decided_by_id != connection.requested_by_id
+    agreement = SharingAgreement.objects.get()
+    assert agreement.is_in_force() and agreement.decided_by_id != agreement.requested_by_id
+    [third_party_grant] = agreement.grants.all()
+    assert third_party_grant.view_only and third_party_grant.person.is_third_party
+    extension = RetentionExtension.objects.get()
+    assert extension.status == "granted" and extension.decided_by.roles.is_safety_director
+    waiver = Waiver.objects.get()
+    assert waiver.is_in_force() and waiver.decided_by.roles.is_director
+    assert waiver.decided_by_id != waiver.requested_by_id and waiver.grants.exists()
+    incident = Incident.objects.get()
+    assert incident.status == "open" and incident.suspended_grants.exists()
+    temporary = Grant.objects.get(person__email="officer.diaz@city.example")
+    assert temporary.ends_on is not None and temporary.agreement is None
+    for login in ("safety.director@city.example", "operations.director@city.example"):
+        assert User.objects.get(email=login).roles.is_director

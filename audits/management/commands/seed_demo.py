@@ -17,8 +17,22 @@ from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, Department, SurveillanceSystem, User
+from accounts.models import (
+    DESIGNEE_GROUP,
+    ITSA_GROUP,
+    OPERATIONS_DIRECTOR_GROUP,
+    SAFETY_DIRECTOR_GROUP,
+    Department,
+    SurveillanceSystem,
+    User,
+)
+from access_requests.external import seed_demo_external
+from accounts.agreements import seed_demo_agreements
+from accounts.models import Grant
 from accounts.services import authorized_requester_add, department_set_head, role_group
+from audits.incidents import seed_demo_incidents
+from audits.retention import seed_demo_retention
+from audits.waivers import seed_demo_waivers
 from audits.services import open_due_validations
 from portal.models import IntendedUse, PermissibleUse, PolicyVersion
 from portal.policy import policy_change_add, policy_version_publish, policy_version_save
@@ -57,12 +71,15 @@ PEOPLE = [
     ("itsa", "Irene Castillo", "ITSA administrator", None),
     ("itsa2", "Marcus Bell", "ITSA administrator", None),
     ("designee", "Grace Whitfield", "Chief Technology Officer, Mayor's designee", None),
+    ("safety.director", "Renee Carter", "Director of Public Safety", None),
+    ("operations.director", "Tomas Alvarez", "City Operations Director", None),
     ("police.head", "Daniel Okafor", "Commissioner of Police", "police"),
     ("police.requester", "Teresa Lindqvist", "Police IT liaison", "police"),
     ("officer.ramos", "Luis Ramos", "Detective", "police"),
     ("officer.chen", "May Chen", "Crime analyst", "police"),
     ("officer.wright", "Sam Wright", "Sergeant", "police"),
     ("officer.novak", "Eva Novak", "Video systems administrator", "police"),
+    ("officer.diaz", "Ana Diaz", "Visiting detective", "police"),
     ("streets.head", "Priya Raman", "Director of Streets", "streets"),
     ("traffic.engineer", "Owen Fields", "Traffic engineer", "streets"),
     ("health.head", "Helen Moore", "Director of Health", "health"),
@@ -132,13 +149,15 @@ class Command(BaseCommand):
     def _print_logins(self):
         self.stdout.write("\nDemo logins (password for all: %s)" % DEMO_PASSWORD)
         self.stdout.write(
-            "ITSA, the designee and the heads also enter a code: add the key "
+            "ITSA, the designee, the directors and the heads also enter a code: add the key "
             f"{DEMO_AUTHENTICATOR_KEY} to an authenticator app, or print the current code with "
             "`python manage.py seed_demo --code`.")
         rows = [
             ("ITSA administrator", email("itsa")),
             ("ITSA administrator (second)", email("itsa2")),
             ("Mayor's designee", email("designee")),
+            ("Director of Public Safety", email("safety.director")),
+            ("City Operations Director", email("operations.director")),
             ("Department head, Police", email("police.head")),
             ("Authorized requester, Police", email("police.requester")),
             ("Department head, Streets", email("streets.head")),
@@ -162,6 +181,8 @@ class Command(BaseCommand):
         itsa.groups.add(role_group(ITSA_GROUP))
         itsa2.groups.add(role_group(ITSA_GROUP))
         designee.groups.add(role_group(DESIGNEE_GROUP))
+        people["safety.director"].groups.add(role_group(SAFETY_DIRECTOR_GROUP))
+        people["operations.director"].groups.add(role_group(OPERATIONS_DIRECTOR_GROUP))
         itsa.is_staff = itsa.is_superuser = True
         itsa.save(update_fields=["is_staff", "is_superuser"])
 
@@ -250,6 +271,28 @@ class Command(BaseCommand):
         rq.access_request_withdraw(request=file("officer.chen", "vms", action="change",
                                                 use_list=(crime, investigations), why="Joining investigations."),
                                    by=requester)
+
+        # Temporary access (Definitions: under 30 days): a visiting detective for two weeks.
+        temporary = rq.access_request_submit(
+            department=police, person=people["officer.diaz"], system=systems["vms"], action="add", role="end_user",
+            permissible_uses=[investigations], justification="Joins a two-week joint investigation.", by=requester,
+            ends_on=timezone.localdate() + timedelta(days=14),
+        )
+        rq.access_request_approve(request=temporary, by=head)
+        rq.access_request_provision(request=temporary, by=itsa, account_name="adiaz_temp")
+        self._rest_of_the_order(people, departments, systems, crime)
+
+    def _rest_of_the_order(self, people, departments, systems, crime):
+        """One example of each workflow of Sections 3.6, 3.7, 3.11 and 5, through their services."""
+        police, vms = departments["police"], systems["vms"]
+        seed_demo_external(department=police, systems=[vms], permissible_uses=[crime], designee=people["designee"])
+        seed_demo_agreements(department=police, system=vms, designee=people["designee"], itsa=people["itsa"])
+        seed_demo_retention(asked_by=people["police.head"], decided_by=people["safety.director"], systems=[vms],
+                            area="District 3: the Main Street corridor cameras")
+        ramos_vms = Grant.objects.get(person=people["officer.ramos"], system=vms, status=Grant.Status.ACTIVE)
+        seed_demo_waivers(grant=ramos_vms, asker=people["police.head"], director=people["safety.director"])
+        seed_demo_incidents(reporter=people["officer.wright"], person=people["officer.chen"], system=vms,
+                            itsa=people["itsa"])
 
     def _policy(self):
         """Version 1.0 of the policy, published by the designee with its change log (2.4), once."""

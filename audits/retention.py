@@ -1,0 +1,411 @@
+"""Retention extensions (S3.11) and the biometric flag (S3.12): services and selectors.
+
+Surveillance data is kept 30 days. The Director of Public Safety may extend that to at most 90 days
+for named systems (all their devices, or those of an area), citing one of the three conditions of
+3.11. Somebody else asks: a department head whose department holds department access to each named
+system, or ITSA. An extension runs from `starts_on` until 00:00, city time, on `ends_on`, and comes
+up for review on `review_on`. Biometric data (3.12) is kept only for the minimum period of its use:
+an extension may name a biometric system, but it covers that system's surveillance data only.
+
+Every function: lock the row, check who may act, return early when it is already in the target
+state, check the rule, write the change (history records it) and the audit event, and send mail
+only after commit. Refused attempts are recorded with `audit_refusal`.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import ITSA_GROUP, SAFETY_DIRECTOR_GROUP, SurveillanceSystem, User
+from access_requests.models import DepartmentAccess
+from access_requests.services import _clean_text, department_is_authorized
+from portal.audit import audit_record, audit_refusal, service_transaction
+from portal.emails import email_send
+from portal.errors import NotAllowed, RuleViolation
+
+from .models import RetentionExtension
+
+Status = RetentionExtension.Status
+Condition = RetentionExtension.Condition
+
+DEFAULT_DAYS = RetentionExtension.DEFAULT_DAYS
+EXTENDED_DAYS = RetentionExtension.EXTENDED_DAYS
+# An extension lasts at most a year; the Director reviews it before it ends.
+MAX_LENGTH_DAYS = 365
+
+# The conditions of 3.11, in the order's words.
+CONDITION_TEXT = {
+    Condition.HIGH_CRIME: "The data covers an area where there is a high rate of crime.",
+    Condition.SAME_CRIMES: "The data covers an area where the same crime/s continuously occur.",
+    Condition.SAME_PERPETRATORS: "The data covers an area where there is a reasonable suspicion that crimes are "
+                                 "being committed by the same perpetrator/s.",
+}
+
+BIOMETRIC_FLAG = "Biometric data (3.12): kept only for the minimum period of its use; no extension covers it."
+
+
+def biometric_exclusion(systems) -> str:
+    """The plain words an extension's page, mails and audit record carry when it names a biometric
+    system: the extension covers that system's surveillance data, never its biometric data (S3.12)."""
+    names = sorted(str(system) for system in systems if system.uses_biometrics)
+    if not names:
+        return ""
+    listed = ", ".join(names)
+    return (f"This extension does not cover the biometric data of {listed}: under Section 3.12 biometric data "
+            f"is kept only for the minimum period of time its intended or permissible use needs. "
+            f"It covers only the surveillance data of {'that system' if len(names) == 1 else 'those systems'}.")
+
+
+def _midnight(day: date) -> datetime:
+    """00:00, city time, on `day`."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _safety_directors() -> list[User]:
+    return list(User.objects.filter(groups__name=SAFETY_DIRECTOR_GROUP, is_active=True).distinct())
+
+
+def _itsa() -> list[User]:
+    return list(User.objects.filter(groups__name=ITSA_GROUP, is_active=True).distinct())
+
+
+def _emails(*groups, leave_out: User | None = None) -> list[str]:
+    return [person.email for group in groups for person in group if leave_out is None or person.pk != leave_out.pk]
+
+
+# --- Who may do what ------------------------------------------------------------------------------
+
+def retention_systems_for(user: User) -> QuerySet[SurveillanceSystem]:
+    """The systems the person may name in a request: every system for ITSA; for a department head,
+    those their department holds department access to."""
+    if not user.is_authenticated:
+        return SurveillanceSystem.objects.none()
+    if user.roles.is_itsa:
+        return SurveillanceSystem.objects.all()
+    if user.roles.is_head:
+        return SurveillanceSystem.objects.filter(pk__in=DepartmentAccess.objects.filter(
+            department__in=user.roles.headed_departments, status=DepartmentAccess.Status.GRANTED,
+        ).values("system"))
+    return SurveillanceSystem.objects.none()
+
+
+def may_request(user: User) -> bool:
+    """A department head or ITSA asks for an extension (S3.11)."""
+    return user.is_authenticated and (user.roles.is_itsa or user.roles.is_head)
+
+
+def may_decide(*, extension: RetentionExtension, user: User) -> bool:
+    """Only the Director of Public Safety decides (S3.11), never on a request they made."""
+    return (extension.status == Status.REQUESTED and user.is_authenticated and user.roles.is_safety_director
+            and extension.requested_by_id != user.pk)
+
+
+def may_end(*, extension: RetentionExtension, user: User) -> bool:
+    """The Director of Public Safety ends a granted extension early, unless they asked for it."""
+    return (extension.status == Status.GRANTED and user.is_authenticated and user.roles.is_safety_director
+            and extension.requested_by_id != user.pk)
+
+
+def retention_extensions_visible_to(user: User) -> QuerySet[RetentionExtension]:
+    """The two directors, the Mayor's designees and ITSA see every extension; a department head sees
+    the ones they asked for; nobody else sees any."""
+    if not user.is_authenticated:
+        return RetentionExtension.objects.none()
+    roles = user.roles
+    if roles.is_safety_director or roles.is_operations_director or roles.is_designee or roles.is_itsa:
+        return RetentionExtension.objects.all()
+    if roles.is_head:
+        return RetentionExtension.objects.filter(requested_by=user)
+    return RetentionExtension.objects.none()
+
+
+def may_see_retention(user: User) -> bool:
+    """Whether the retention pages exist for the person at all."""
+    if not user.is_authenticated:
+        return False
+    roles = user.roles
+    return (roles.is_safety_director or roles.is_operations_director or roles.is_designee or roles.is_itsa
+            or roles.is_head)
+
+
+# --- Asking ---------------------------------------------------------------------------------------
+
+def _check_dates(*, starts_on, ends_on, review_on, today: date) -> None:
+    if not isinstance(starts_on, date):
+        raise RuleViolation("Give the day the extension starts.", field="starts_on")
+    if not isinstance(ends_on, date):
+        raise RuleViolation("Give the day the extension ends.", field="ends_on")
+    if not isinstance(review_on, date):
+        raise RuleViolation("Give the day the Director of Public Safety reviews the extension.", field="review_on")
+    if starts_on < today:
+        raise RuleViolation("An extension cannot start in the past: data older than 30 days is already gone.",
+                            field="starts_on")
+    if ends_on <= starts_on:
+        raise RuleViolation("The end date must come after the start date.", field="ends_on")
+    if (ends_on - starts_on).days > MAX_LENGTH_DAYS:
+        raise RuleViolation(f"An extension lasts at most {MAX_LENGTH_DAYS} days: ask again when it ends.",
+                            field="ends_on")
+    if review_on < starts_on or review_on >= ends_on:
+        raise RuleViolation("The review date must fall on or after the start date and before the end date.",
+                            field="review_on")
+
+
+@service_transaction
+def retention_extension_request(
+    *, systems, condition: str, justification: str, starts_on: date, ends_on: date, review_on: date, by: User,
+    area: str = "", retention_days: int = EXTENDED_DAYS, today: date | None = None,
+) -> RetentionExtension:
+    """A department head or ITSA asks the Director of Public Safety to keep the data of named
+    systems (or an area of them) longer than 30 days, citing a condition of 3.11 (S3.11)."""
+    today = today or timezone.localdate()
+    if not may_request(by):
+        audit_refusal(actor=by, action="retention_extension.request", target="retention extension")
+        raise NotAllowed("Only a department head or ITSA can ask for a retention extension.")
+    systems = list(systems or [])
+    if not systems:
+        raise RuleViolation("Name at least one surveillance system.", field="systems")
+    if not by.roles.is_itsa:
+        departments = by.roles.headed_departments
+        for system in systems:
+            if not any(department_is_authorized(department=d, system=system) for d in departments):
+                audit_refusal(actor=by, action="retention_extension.request", target=system)
+                raise NotAllowed(f"Your department holds no department access to {system}: only ITSA or the head "
+                                 f"of a department that uses it can ask for its retention to be extended.",
+                                 field="systems")
+    if condition not in Condition.values:
+        raise RuleViolation("Cite the condition of Section 3.11 the extension rests on: (a), (b) or (c).",
+                            field="condition")
+    justification = _clean_text(justification, field="justification", label="justification")
+    area = _clean_text(area, field="area", label="area", required=False)
+    try:
+        retention_days = int(retention_days)
+    except (TypeError, ValueError):
+        raise RuleViolation("Give the retention in days.", field="retention_days") from None
+    if not DEFAULT_DAYS < retention_days <= EXTENDED_DAYS:
+        raise RuleViolation(f"An extension keeps data longer than {DEFAULT_DAYS} days and at most {EXTENDED_DAYS} "
+                            f"days (Section 3.11).", field="retention_days")
+    _check_dates(starts_on=starts_on, ends_on=ends_on, review_on=review_on, today=today)
+
+    extension = RetentionExtension(
+        condition=condition, justification=justification, area=area, retention_days=retention_days,
+        starts_on=starts_on, ends_on=ends_on, review_on=review_on, requested_by=by,
+    )
+    extension._change_reason = "Asked for"
+    extension.save()
+    extension._change_reason = "Systems named"
+    extension.systems.set(systems)
+    audit_record(actor=by, action="retention_extension.request", target=extension, detail=_detail(extension, systems))
+    email_send("retention-requested", to=_emails(_safety_directors(), leave_out=by),
+               context=_mail_context(extension, systems))
+    return extension
+
+
+def _detail(extension: RetentionExtension, systems, *extra: str) -> str:
+    parts = [
+        f"condition ({extension.condition}); {extension.retention_days} days; "
+        f"{extension.starts_on:%Y-%m-%d} to {extension.ends_on:%Y-%m-%d}; review {extension.review_on:%Y-%m-%d}; "
+        f"systems: {', '.join(sorted(str(s) for s in systems))}",
+        *extra,
+    ]
+    biometric = [str(s) for s in systems if s.uses_biometrics]
+    if biometric:
+        parts.append(f"S3.12: does not cover the biometric data of {', '.join(sorted(biometric))}")
+    return "; ".join(part for part in parts if part)
+
+
+def _mail_context(extension: RetentionExtension, systems=None) -> dict:
+    systems = list(extension.systems.all()) if systems is None else list(systems)
+    return {
+        "extension": extension,
+        "systems": ", ".join(sorted(str(s) for s in systems)),
+        "condition_text": CONDITION_TEXT[extension.condition],
+        "biometric_note": biometric_exclusion(systems),
+    }
+
+
+# --- Deciding and ending ---------------------------------------------------------------------------
+
+def _refuse_unless_director(extension: RetentionExtension, by: User, action: str, what: str) -> None:
+    if not by.roles.is_safety_director:
+        audit_refusal(actor=by, action=action, target=extension)
+        raise NotAllowed(f"Only the Director of Public Safety can {what} a retention extension (Section 3.11).")
+    if extension.requested_by_id == by.pk:
+        audit_refusal(actor=by, action=action, target=extension, detail="own request")
+        raise NotAllowed(f"You asked for this extension, so another Director of Public Safety must {what} it.")
+
+
+@service_transaction
+def retention_extension_decide(
+    *, extension: RetentionExtension, grant: bool, reason: str, by: User, today: date | None = None,
+) -> RetentionExtension:
+    """The Director of Public Safety grants or denies an extension, with a reason (S3.11)."""
+    today = today or timezone.localdate()
+    extension = RetentionExtension.objects.select_for_update().get(pk=extension.pk)
+    target = Status.GRANTED if grant else Status.DENIED
+    if extension.status == target and extension.decided_by_id == by.pk:
+        return extension
+    _refuse_unless_director(extension, by, "retention_extension.decide", "grant or deny")
+    if extension.status != Status.REQUESTED:
+        raise RuleViolation(f"This extension was already decided: {extension.get_status_display().lower()}.")
+    reason = _clean_text(reason, field="reason", label="reason for the decision")
+    if grant and extension.ends_on <= today:
+        raise RuleViolation("The extension's end date has passed: it can only be denied. Ask for a new one.")
+    extension.status = target
+    extension.decision_reason = reason
+    extension.decided_by = by
+    extension.decided_at = timezone.now()
+    extension._change_reason = "Granted" if grant else "Denied"
+    extension.save()
+    systems = list(extension.systems.all())
+    audit_record(actor=by, action=f"retention_extension.{target}", target=extension,
+                 detail=_detail(extension, systems))
+    # ITSA sets the retention on the systems: they hear of a grant too.
+    to = [extension.requested_by.email] + (_emails(_itsa()) if grant else [])
+    email_send("retention-decided", to=to, context=_mail_context(extension, systems))
+    return extension
+
+
+@service_transaction
+def retention_extension_end(*, extension: RetentionExtension, reason: str, by: User) -> RetentionExtension:
+    """The Director of Public Safety ends a granted extension before its end date, with a reason:
+    the systems go back to 30 days (S3.11)."""
+    extension = RetentionExtension.objects.select_for_update().get(pk=extension.pk)
+    _refuse_unless_director(extension, by, "retention_extension.end", "end")
+    if extension.status == Status.EXPIRED:
+        return extension
+    if extension.status != Status.GRANTED:
+        raise RuleViolation("Only a granted extension can be ended.")
+    reason = _clean_text(reason, field="reason", label="reason for ending the extension")
+    now = timezone.now()
+    extension.status = Status.EXPIRED
+    extension.ended_at = now
+    # The model keeps one reason: the ending's is added to the decision's, so both stay on the record.
+    extension.decision_reason = (
+        f"{extension.decision_reason}\n\nEnded early by {by} on {timezone.localtime(now):%B %-d, %Y}: {reason}"
+    ).strip()
+    extension._change_reason = "Ended early"
+    extension.save()
+    systems = list(extension.systems.all())
+    audit_record(actor=by, action="retention_extension.end", target=extension,
+                 detail=_detail(extension, systems, f"reason: {reason}"))
+    email_send("retention-ended", to=_ended_recipients(extension),
+               context={**_mail_context(extension, systems), "early": True, "reason": reason, "ended_by": by})
+    return extension
+
+
+def _ended_recipients(extension: RetentionExtension) -> list[str]:
+    return [extension.requested_by.email] + _emails(_safety_directors(), _itsa())
+
+
+# --- The daily run --------------------------------------------------------------------------------
+
+@service_transaction
+def _retention_expire(*, pk: int, today: date) -> bool:
+    extension = RetentionExtension.objects.select_for_update().get(pk=pk)
+    if extension.status != Status.GRANTED or extension.ends_on > today:
+        return False
+    extension.status = Status.EXPIRED
+    extension.ended_at = _midnight(extension.ends_on)
+    extension._change_reason = "Ended on its end date"
+    extension.save()
+    systems = list(extension.systems.all())
+    audit_record(actor=None, action="retention_extension.expire", target=extension, detail=_detail(extension, systems))
+    email_send("retention-ended", to=_ended_recipients(extension),
+               context={**_mail_context(extension, systems), "early": False})
+    return True
+
+
+@service_transaction
+def _retention_review_notice(*, pk: int, today: date) -> bool:
+    extension = RetentionExtension.objects.select_for_update().get(pk=pk)
+    if (extension.status != Status.GRANTED or extension.review_notice_sent_at is not None
+            or extension.review_on > today or extension.ends_on <= today):
+        return False
+    extension.review_notice_sent_at = timezone.now()
+    # The notice's time is not part of the record's history (the model leaves it out).
+    extension.save_without_historical_record(update_fields=["review_notice_sent_at"])
+    audit_record(actor=None, action="retention_extension.review_due", target=extension)
+    email_send("retention-review-due", to=_emails(_safety_directors()), context=_mail_context(extension))
+    return True
+
+
+def retention_daily(*, today: date | None = None) -> dict:
+    """Run hourly, idempotent: granted extensions whose end date has come end by themselves (at 00:00,
+    city time, on `ends_on`), and the Director of Public Safety hears once, on `review_on`, that a
+    granted extension is due for review. Returns how many of each."""
+    today = today or timezone.localdate()
+    due = RetentionExtension.objects.filter(status=Status.GRANTED, ends_on__lte=today).order_by("pk")
+    ended = sum(_retention_expire(pk=pk, today=today) for pk in due.values_list("pk", flat=True))
+    to_review = RetentionExtension.objects.filter(
+        status=Status.GRANTED, review_on__lte=today, ends_on__gt=today, review_notice_sent_at__isnull=True,
+    ).order_by("pk")
+    noticed = sum(_retention_review_notice(pk=pk, today=today) for pk in to_review.values_list("pk", flat=True))
+    return {"ended": ended, "review_notices": noticed}
+
+
+# --- The retention in force ------------------------------------------------------------------------
+
+def in_force(today: date | None = None) -> Q:
+    """Granted extensions whose days have begun and not ended (00:00, city time, on `ends_on`)."""
+    today = today or timezone.localdate()
+    return Q(status=Status.GRANTED, starts_on__lte=today, ends_on__gt=today)
+
+
+@dataclass
+class SystemRetention:
+    system: SurveillanceSystem
+    days: int
+    extension: RetentionExtension | None
+    biometric_flag: str
+
+    @property
+    def is_extended(self) -> bool:
+        return self.extension is not None
+
+
+def retention_by_system(*, today: date | None = None) -> list[SystemRetention]:
+    """For every surveillance system, the retention in force: 30 days, or the longest extension in
+    force (S3.11); a biometric system carries the flag of 3.12."""
+    today = today or timezone.localdate()
+    best: dict[int, RetentionExtension] = {}
+    for extension in RetentionExtension.objects.filter(in_force(today)).prefetch_related("systems"):
+        for system in extension.systems.all():
+            held = best.get(system.pk)
+            if held is None or (extension.retention_days, extension.ends_on) > (held.retention_days, held.ends_on):
+                best[system.pk] = extension
+    rows = []
+    for system in SurveillanceSystem.objects.order_by("name"):
+        extension = best.get(system.pk)
+        rows.append(SystemRetention(
+            system=system, days=extension.retention_days if extension else DEFAULT_DAYS, extension=extension,
+            biometric_flag=BIOMETRIC_FLAG if system.uses_biometrics else "",
+        ))
+    return rows
+
+
+# --- Demo -----------------------------------------------------------------------------------------
+
+def seed_demo_retention(
+    *, asked_by: User, decided_by: User, systems, area: str, today: date | None = None,
+) -> RetentionExtension:
+    """One granted extension for the demo: condition (b), 90 days, from today for six months, reviewed
+    in three. `asked_by` is a department head whose department uses every system named (or ITSA),
+    `decided_by` the Director of Public Safety. Safe to run twice: an extension already granted for
+    the same area is returned as it is."""
+    today = today or timezone.localdate()
+    existing = RetentionExtension.objects.filter(area=area, status=Status.GRANTED, requested_by=asked_by).first()
+    if existing is not None:
+        return existing
+    extension = retention_extension_request(
+        systems=systems, condition=Condition.SAME_CRIMES, area=area, retention_days=EXTENDED_DAYS,
+        justification="Car break-ins keep recurring along the same corridor; investigations need footage older "
+                      "than 30 days to link the incidents.",
+        starts_on=today, ends_on=today + timedelta(days=182), review_on=today + timedelta(days=91), by=asked_by,
+        today=today,
+    )
+    return retention_extension_decide(
+        extension=extension, grant=True, by=decided_by, today=today,
+        reason="Condition (b) is met: the district's incident reports show the same crimes recurring.",
+    )

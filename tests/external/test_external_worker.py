@@ -1,0 +1,50 @@
+"""The daily task of external connections runs on a real Celery worker over Redis (S3.6a): the worker
+ends an approved connection on its end date, and ITSA is told to close it.
+
+Needs Redis (REDIS_URL): skipped without it on a workstation, failed in CI."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from access_requests.models import ExternalConnection
+from access_requests.tasks import external_connections_daily
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+WAIT_SECONDS = 20
+
+
+def _eventually(check, seconds: float = WAIT_SECONDS):
+    """Poll until `check()` returns something truthy, for at most `seconds`; return its last answer."""
+    deadline = time.monotonic() + seconds
+    while True:
+        answer = check()
+        if answer or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.1)
+
+
+def test_the_worker_ends_a_connection_on_its_end_date(worker_on_redis, city):
+    """S3.6a: approved connections have an end date; the task run by the worker ends it."""
+    today = timezone.localdate()
+    # Approved 90 days ago for 90 days: today, at 00:00 city time, it ended.
+    connection = ExternalConnection.objects.create(
+        name="Transit station cameras", owner="Regional Transit Authority", department=city.police,
+        business_reasons="Detect crime at transit stations.", method=ExternalConnection.Method.SECURE_API,
+        starts_on=today - timedelta(days=90), ends_on=today, requested_by=city.head,
+        status=ExternalConnection.Status.APPROVED, decided_by=city.designee, decided_at=timezone.now(),
+        decision_reason="Crime detection.",
+    )
+    connection.systems.set([city.vms])
+    connection.permissible_uses.set([city.crime_detection])
+
+    external_connections_daily.delay()
+
+    assert _eventually(lambda: ExternalConnection.objects.filter(
+        pk=connection.pk, status=ExternalConnection.Status.EXPIRED).exists()), "the worker did not end it"
+    closing = _eventually(lambda: [m for m in mail.outbox if m.subject.startswith("Close the connection")])
+    assert [sorted(m.to) for m in closing] == [sorted([city.itsa.email, city.itsa2.email])]

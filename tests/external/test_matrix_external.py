@@ -1,0 +1,175 @@
+"""External system connections (S3.6a): every URL × every role, as in tests/test_permission_matrix.py.
+
+"ok": the page, or the change is made; "404": the object or page does not exist for them; "login":
+anonymous, sent to sign in; "refused": they see it but the service refuses, and nothing changes.
+"""
+
+from datetime import timedelta
+
+import pytest
+from conftest import make_directors, signed_in_client
+from django.urls import reverse
+from django.utils import timezone
+
+from access_requests.external import external_connection_decide, external_connection_request
+from access_requests.models import ExternalConnection
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["anonymous", "head", "requester", "officer", "outsider", "itsa", "designee", "safety_director",
+         "operations_director"]
+
+
+def _ask(*, department, systems, uses, by, name, owner):
+    # Written out here, not imported from a sibling module: the URL coverage test of
+    # tests/test_permission_matrix.py loads this file by path, with only tests/ on sys.path.
+    today = timezone.localdate()
+    return external_connection_request(
+        department=department, name=name, owner=owner, systems=systems, permissible_uses=uses,
+        business_reasons="Detect crime at transit stations.", method="secure_api", starts_on=today,
+        ends_on=today + timedelta(days=90), by=by,
+    )
+
+
+class World:
+    """A pending and an approved connection of the police (the head asked), and a pending one of
+    the streets department (the outsider asked)."""
+
+    def __init__(self, city):
+        self.city = city
+        self.directors = make_directors()
+        police = {"department": city.police, "systems": [city.vms], "uses": [city.crime_detection], "by": city.head}
+        self.police_pending = _ask(**police, name="Transit station cameras", owner="Regional Transit Authority")
+        self.police_approved = external_connection_decide(
+            connection=_ask(**police, name="Airport cameras", owner="Airport Authority"), approve=True,
+            reason="Crime detection.", by=city.designee)
+        self.streets_pending = _ask(department=city.streets, systems=[city.traffic], uses=[city.traffic_monitoring],
+                                    by=city.outsider, name="Signal vendor", owner="Signals Inc.")
+
+
+def snapshot():
+    return (
+        sorted(ExternalConnection.objects.values_list("pk", "status", "decided_by", "renews")),
+        sorted(ExternalConnection.systems.through.objects.values_list("pk", flat=True)),
+        sorted(ExternalConnection.permissible_uses.through.objects.values_list("pk", flat=True)),
+    )
+
+
+def _case(name, method, kwargs, expect, data=None):
+    return {"name": name, "method": method, "kwargs": kwargs, "expect": expect, "data": data}
+
+
+def _new_data(w):
+    c = w.city
+    today = timezone.localdate()
+    return {"department": c.police.pk, "name": "Stadium cameras", "owner": "Stadium Authority",
+            "systems": [c.vms.pk], "permissible_uses": [c.crime_detection.pk], "business_reasons": "Crowd safety.",
+            "method": "secure_network", "starts_on": today.isoformat(),
+            "ends_on": (today + timedelta(days=30)).isoformat()}
+
+
+ALL_LOGGED_IN = {role: "ok" for role in ROLES if role != "anonymous"}
+NOBODY = {role: "404" for role in ROLES if role != "anonymous"}
+POLICE = {**NOBODY, "head": "ok", "requester": "ok", "itsa": "ok", "designee": "ok"}
+STREETS = {**NOBODY, "outsider": "ok", "itsa": "ok", "designee": "ok"}
+
+CASES = [
+    _case("external:list", "get", lambda w: {}, ALL_LOGGED_IN),
+    _case("external:new", "get", lambda w: {}, {**NOBODY, "head": "ok", "outsider": "ok"}),
+    _case("external:new", "post", lambda w: {}, {**NOBODY, "head": "ok", "outsider": "refused"}, data=_new_data),
+    _case("external:detail", "get", lambda w: {"pk": w.police_pending.pk}, POLICE),
+    _case("external:detail", "get", lambda w: {"pk": w.police_approved.pk}, POLICE),
+    _case("external:detail", "get", lambda w: {"pk": w.streets_pending.pk}, STREETS),
+    # The designee decides; the head who asked, the requester and ITSA see the request but are refused.
+    _case("external:decide", "post", lambda w: {"pk": w.police_pending.pk},
+          {**POLICE, "head": "refused", "requester": "refused", "itsa": "refused"},
+          data=lambda w: {"decision": "approve", "reason": "Crime detection."}),
+    _case("external:decide", "post", lambda w: {"pk": w.police_approved.pk},
+          {**POLICE, "head": "refused", "requester": "refused", "itsa": "refused", "designee": "refused"},
+          data=lambda w: {"decision": "deny", "reason": "Changed my mind."}),
+    _case("external:withdraw", "post", lambda w: {"pk": w.police_pending.pk},
+          {**POLICE, "requester": "refused", "itsa": "refused", "designee": "refused"}),
+    _case("external:withdraw", "post", lambda w: {"pk": w.streets_pending.pk},
+          {**STREETS, "itsa": "refused", "designee": "refused"}),
+]
+
+
+def _person(world, role):
+    if role in ("safety_director", "operations_director"):
+        return getattr(world.directors, role.split("_")[0])
+    return getattr(world.city, role)
+
+
+def _login(client, world, role):
+    if role != "anonymous":
+        client.force_login(_person(world, role))
+
+
+CELLS = [
+    pytest.param(case, role, id=f"{case['method'].upper()} {case['name']} #{index} as {role}")
+    for index, case in enumerate(CASES)
+    for role in ROLES
+]
+
+
+@pytest.mark.parametrize(("case", "role"), CELLS)
+def test_each_role_gets_exactly_what_the_matrix_says(case, role, city):
+    world = World(city)
+    client = signed_in_client()
+    _login(client, world, role)
+    url = reverse(case["name"], kwargs=case["kwargs"](world))
+    expected = case["expect"].get(role, "login")
+    before = snapshot()
+    if case["method"] == "get":
+        response = client.get(url)
+    else:
+        response = client.post(url, case["data"](world) if case["data"] else {})
+    after = snapshot()
+
+    if expected == "login":
+        assert response.status_code == 302 and reverse("login") in response["Location"]
+        assert after == before
+    elif expected == "404":
+        assert response.status_code == 404
+        assert after == before
+    elif expected == "refused":
+        assert response.status_code in (200, 302)
+        assert after == before, "a refused change must leave the database as it was"
+    else:
+        assert response.status_code in (200, 302), response.status_code
+        if case["method"] == "post":
+            assert after != before, "the permitted change must take effect"
+
+
+FORM_PAGES = {c["name"] for c in CASES if c["method"] == "get"}
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["method"] == "post" and c["name"] not in FORM_PAGES],
+                         ids=lambda c: c["name"])
+def test_state_changing_urls_answer_get_with_405(case, city):
+    world = World(city)
+    client = signed_in_client()
+    _login(client, world, "designee")
+    response = client.get(reverse(case["name"], kwargs=case["kwargs"](world)))
+    assert response.status_code == 405
+
+
+@pytest.mark.parametrize("name", ["external:detail", "external:decide", "external:withdraw"])
+def test_unknown_ids_answer_404(name, city):
+    client = signed_in_client()
+    client.force_login(city.designee)
+    url = reverse(name, kwargs={"pk": 987654})
+    response = client.get(url) if name == "external:detail" else client.post(url, {"decision": "approve",
+                                                                                   "reason": "Fine."})
+    assert response.status_code == 404
+
+
+def test_state_changes_need_a_csrf_token(city):
+    world = World(city)
+    client = signed_in_client(enforce_csrf_checks=True)
+    client.force_login(city.designee)
+    before = snapshot()
+    response = client.post(reverse("external:decide", kwargs={"pk": world.police_pending.pk}),
+                           {"decision": "approve", "reason": "Fine."})
+    assert response.status_code == 403
+    assert snapshot() == before

@@ -1,0 +1,195 @@
+"""Every URL of the waiver pages (Section 5.1) × every role.
+
+Each cell says what the role gets: "ok" (the page, or the change is made), "404" (the waiver or the
+page does not exist for them), "login" (anonymous: sent to sign in), "refused" (they see the waiver
+but the service refuses the change: nothing in the database changes). The department's head and
+authorized requester, ITSA, the Mayor's designee and the two directors see the police's waivers;
+only the directors decide and revoke (S5.1a), only the designee records the Mayor's decision
+(S5.1b), and nobody decides a waiver they asked for.
+"""
+
+from functools import cached_property
+
+import pytest
+from conftest import make_directors, provisioned, signed_in_client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Grant
+from audits import waivers
+from audits.models import Waiver
+from portal.models import IntendedUse
+
+ROLES = ["anonymous", "head", "requester", "officer", "outsider", "itsa", "designee", "safety_director",
+         "operations_director"]
+
+
+class World:
+    """The police's waivers, each made only when a case asks for it, and one of the streets
+    department (the outsider's own)."""
+
+    def __init__(self, city):
+        self.city = city
+        self.directors = make_directors()
+
+    @cached_property
+    def public_safety(self):
+        return IntendedUse.objects.get(code="public-safety")
+
+    @cached_property
+    def grant(self):
+        return provisioned(self.city).grant  # the officer's end-user grant on the VMS
+
+    def _ask(self, *, days=3, deviation="Wider coverage around the stadium."):
+        return waivers.waiver_request(
+            department=self.city.police, intended_use=self.public_safety, deviation=deviation, basis="safety",
+            justification="A crowd of 60,000.", grants=[self.grant], starts_on=timezone.localdate(), days=days,
+            by=self.city.head,
+        )
+
+    @cached_property
+    def requested(self):
+        return self._ask()
+
+    @cached_property
+    def awaiting_mayor(self):
+        return waivers.waiver_decide(waiver=self._ask(days=45, deviation="Road works."), grant=True,
+                                     reason="Long works.", by=self.directors.safety)
+
+    @cached_property
+    def granted(self):
+        return waivers.waiver_decide(waiver=self._ask(deviation="Parade."), grant=True, reason="Parade.",
+                                     by=self.directors.safety)
+
+    @cached_property
+    def streets_waiver(self):
+        city = self.city
+        grant = Grant.objects.create(
+            person=city.streets_worker, system=city.traffic, department=city.streets, role="end_user",
+            account_name="wworker", provisioned_at=timezone.now(), provisioned_by=city.itsa)
+        return waivers.waiver_request(
+            department=city.streets, intended_use=IntendedUse.objects.get(code="traffic-management"),
+            deviation="Watch the marathon route.", basis="life", justification="Runners' safety.", grants=[grant],
+            starts_on=timezone.localdate(), days=1, by=city.outsider,
+        )
+
+
+def snapshot():
+    return (
+        sorted(Waiver.objects.values_list("pk", "status", "decided_by", "mayor_recorded_by", "ended_by",
+                                          "substantive_change")),
+        Waiver.grants.through.objects.count(),
+    )
+
+
+def _case(name, method, kwargs, expect, data=None):
+    return {"name": name, "method": method, "kwargs": kwargs, "expect": expect, "data": data}
+
+
+def _new_waiver_data(w):
+    return {"department": w.city.police.pk, "intended_use": w.public_safety.pk, "permissible_use": "",
+            "deviation": "Cameras at the fair.", "basis": "safety", "justification": "Crowds.",
+            "grants": [w.grant.pk], "starts_on": timezone.localdate().isoformat(), "days": "2"}
+
+
+LOGGED_IN = {role: "ok" for role in ROLES if role != "anonymous"}
+DIRECTORS = {"safety_director": "ok", "operations_director": "ok"}
+ASKERS = {**DIRECTORS, "head": "ok", "outsider": "ok", "requester": "404", "officer": "404", "itsa": "404",
+          "designee": "404"}
+POLICE_WAIVER = {**DIRECTORS, "head": "ok", "requester": "ok", "itsa": "ok", "designee": "ok", "officer": "404",
+                 "outsider": "404"}
+STREETS_WAIVER = {**DIRECTORS, "outsider": "ok", "itsa": "ok", "designee": "ok", "head": "404", "requester": "404",
+                  "officer": "404"}
+DIRECTORS_DECIDE = {**POLICE_WAIVER, "head": "refused", "requester": "refused", "itsa": "refused",
+                    "designee": "refused"}
+DESIGNEE_RECORDS = {**POLICE_WAIVER, "head": "refused", "requester": "refused", "itsa": "refused",
+                    "safety_director": "refused", "operations_director": "refused"}
+
+CASES = [
+    _case("waivers:list", "get", lambda w: {}, LOGGED_IN),
+    _case("waivers:new", "get", lambda w: {}, ASKERS),
+    _case("waivers:new", "post", lambda w: {}, {**ASKERS, "outsider": "refused"}, data=_new_waiver_data),
+    _case("waivers:detail", "get", lambda w: {"pk": w.requested.pk}, POLICE_WAIVER),
+    _case("waivers:detail", "get", lambda w: {"pk": w.streets_waiver.pk}, STREETS_WAIVER),
+    _case("waivers:decide", "post", lambda w: {"pk": w.requested.pk}, DIRECTORS_DECIDE,
+          data=lambda w: {"decision": "grant", "reason": "For the event."}),
+    _case("waivers:mayor", "post", lambda w: {"pk": w.awaiting_mayor.pk}, DESIGNEE_RECORDS,
+          data=lambda w: {"decision": "approve", "decided_on": timezone.localdate().isoformat()}),
+    _case("waivers:revoke", "post", lambda w: {"pk": w.granted.pk}, {**DIRECTORS_DECIDE},
+          data=lambda w: {"reason": "Event cancelled."}),
+]
+
+
+def _login(client, world, role):
+    if role == "anonymous":
+        return
+    person = {"safety_director": world.directors.safety, "operations_director": world.directors.operations}.get(role)
+    client.force_login(person or getattr(world.city, role))
+
+
+CELLS = [
+    pytest.param(case, role, id=f"{case['method'].upper()} {case['name']} #{index} as {role}")
+    for index, case in enumerate(CASES)
+    for role in ROLES
+]
+
+
+@pytest.mark.parametrize(("case", "role"), CELLS)
+def test_each_role_gets_exactly_what_the_waiver_matrix_says(case, role, city):
+    world = World(city)
+    client = signed_in_client()
+    _login(client, world, role)
+    url = reverse(case["name"], kwargs=case["kwargs"](world))
+    data = case["data"](world) if case["data"] else {}
+    expected = case["expect"].get(role, "login")
+    before = snapshot()
+    response = client.get(url) if case["method"] == "get" else client.post(url, data)
+    after = snapshot()
+
+    if expected == "login":
+        assert response.status_code == 302 and reverse("login") in response["Location"]
+        assert after == before
+    elif expected == "404":
+        assert response.status_code == 404
+        assert after == before
+    elif expected == "refused":
+        assert response.status_code in (200, 302)
+        assert after == before, "a refused change must leave the database as it was"
+    else:
+        assert response.status_code in (200, 302), response.status_code
+        if case["method"] == "post":
+            assert after != before, "the permitted change must take effect"
+
+
+FORM_PAGES = {c["name"] for c in CASES if c["method"] == "get"}
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["method"] == "post" and c["name"] not in FORM_PAGES],
+                         ids=lambda c: c["name"])
+def test_waiver_changes_answer_get_with_405(case, city):
+    world = World(city)
+    client = signed_in_client()
+    _login(client, world, "designee" if case["name"] == "waivers:mayor" else "operations_director")
+    response = client.get(reverse(case["name"], kwargs=case["kwargs"](world)))
+    assert response.status_code == 405
+
+
+@pytest.mark.parametrize("name", ["waivers:detail", "waivers:decide", "waivers:mayor", "waivers:revoke"])
+def test_unknown_waivers_answer_404(name, city):
+    world = World(city)
+    client = signed_in_client()
+    _login(client, world, "designee" if name == "waivers:mayor" else "safety_director")
+    url = reverse(name, kwargs={"pk": 987654})
+    response = client.get(url) if name == "waivers:detail" else client.post(url, {"reason": "x"})
+    assert response.status_code == 404
+
+
+def test_waiver_decisions_need_a_csrf_token(city):
+    world = World(city)
+    client = signed_in_client(enforce_csrf_checks=True)
+    _login(client, world, "safety_director")
+    url = reverse("waivers:decide", kwargs={"pk": world.requested.pk})
+    before = snapshot()
+    response = client.post(url, {"decision": "grant", "reason": "Ok."})
+    assert response.status_code == 403
+    assert snapshot() == before
