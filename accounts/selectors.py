@@ -104,7 +104,10 @@ def get_or_404_logged(queryset: QuerySet, *, user: User, pk, what: str):
     """Return the object if the user may see it; otherwise answer 404 and record the attempt."""
     try:
         return queryset.get(pk=pk)
-    except (queryset.model.DoesNotExist, ValueError, TypeError):
+    except (ValueError, TypeError):
+        # Not an id at all (a query-string value such as "abc"): nothing to look up or record.
+        raise Http404(f"No {what} here.") from None
+    except queryset.model.DoesNotExist:
         if queryset.model._default_manager.filter(pk=pk).exists():
             audit_record(actor=user, action=f"{what}.view", target=f"{what} {pk}", outcome="denied")
-        raise Http404(f"No {what} here.")
+        raise Http404(f"No {what} here.") from None

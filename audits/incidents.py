@@ -25,7 +25,6 @@ from django.utils.crypto import salted_hmac
 
 from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, Grant, SurveillanceSystem, User
 from accounts.services import grant_set_status
-from portal import audit as portal_audit
 from portal.audit import audit_record, audit_refusal, service_transaction
 from portal.emails import email_send
 from portal.errors import NotAllowed, RuleViolation
@@ -88,17 +87,6 @@ def _save_numbered(incident: Incident, *, by: User, attempts: int = 5) -> None:
                 raise
 
 
-class _NoClientAddress:
-    """While recording an anonymous report, the audit trail keeps no client address either: an
-    address names a reporter as surely as a name does."""
-
-    def __enter__(self):
-        self._token = portal_audit._client_ip.set(None)
-
-    def __exit__(self, *exc):
-        portal_audit._client_ip.reset(self._token)
-
-
 def _designee_emails() -> list[str]:
     return list(User.objects.filter(groups__name=DESIGNEE_GROUP, is_active=True).values_list("email", flat=True))
 
@@ -151,8 +139,8 @@ def incident_report(
     _save_numbered(incident, by=by)
     incident.__dict__.pop("_history_user", None)  # later saves name their decider again
     if anonymous:
-        with _NoClientAddress():
-            audit_record(actor=None, action="incident.report", target=incident, detail="anonymous report")
+        audit_record(actor=None, action="incident.report", target=incident, detail="anonymous report",
+                     anonymous=True)
     else:
         audit_record(actor=by, action="incident.report", target=incident)
     email_send("incident-reported", to=_designee_emails(), context={"incident": incident})

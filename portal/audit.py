@@ -116,15 +116,17 @@ def lock_audit_chain() -> None:
 
 
 def audit_record(*, actor, action: str, target: object = "", outcome: str = AuditEvent.Outcome.SUCCESS,
-                 detail: str = "") -> AuditEvent:
-    if actor is not None and not getattr(actor, "is_authenticated", False):
+                 detail: str = "", anonymous: bool = False) -> AuditEvent:
+    """Append one entry. `anonymous` keeps neither actor nor client address (an anonymous incident
+    report, 5.2): an address names a reporter as surely as a name does."""
+    if anonymous or (actor is not None and not getattr(actor, "is_authenticated", False)):
         actor = None
     event = AuditEvent(
         actor=actor,
         action=_clean_text(action),
         outcome=outcome,
         target=_clean_text(str(target))[:200],
-        ip_address=_clean_ip(_client_ip.get()),
+        ip_address=None if anonymous else _clean_ip(_client_ip.get()),
         detail=_clean_text(detail),
     )
     # The chain head's row lock puts appends in one order: each entry gets the next number and the
