@@ -24,9 +24,10 @@ from portal.audit import audit_record, audit_refusal, lock_audit_chain, service_
 from portal.emails import email_send
 from portal.errors import NotAllowed, RuleViolation
 from portal.models import PermissibleUse
+from portal.text import clean_text
 
 from .models import ExternalConnection
-from .services import MAX_TEXT, authorized_uses, department_is_authorized
+from .services import authorized_uses, department_is_authorized
 
 # An approved connection lasts at most this many days, (ends_on - starts_on).days, then is renewed.
 MAX_DAYS = 365
@@ -38,15 +39,6 @@ EMAIL_LIMIT = 254
 Status = ExternalConnection.Status
 # A connection already renewed (or being renewed) by one of these is not renewed a second time.
 RENEWAL_STATUSES = (Status.PENDING, Status.APPROVED)
-
-
-def _text(value: str, *, field: str, label: str, required: bool = True, limit: int = MAX_TEXT) -> str:
-    value = (value or "").replace("\x00", "").strip()
-    if required and not value:
-        raise RuleViolation(f"Write the {label}.", field=field)
-    if len(value) > limit:
-        raise RuleViolation(f"The {label} is too long: keep it under {limit} characters.", field=field)
-    return value
 
 
 def _emails(group: str) -> list[str]:
@@ -131,9 +123,9 @@ def external_connection_request(
     if not may_request(department=department, user=by):
         audit_refusal(actor=by, action="external_connection.request", target=department)
         raise NotAllowed(f"Only the head of {department} can ask to connect an external system for it.")
-    name = _text(name, field="name", label="name of the external system", limit=NAME_LIMIT)
-    owner = _text(owner, field="owner", label="owner of the external system", limit=NAME_LIMIT)
-    owner_contact = _text(owner_contact, field="owner_contact", label="owner's contact", required=False,
+    name = clean_text(name, field="name", label="name of the external system", limit=NAME_LIMIT)
+    owner = clean_text(owner, field="owner", label="owner of the external system", limit=NAME_LIMIT)
+    owner_contact = clean_text(owner_contact, field="owner_contact", label="owner's contact", required=False,
                           limit=EMAIL_LIMIT)
     if owner_contact:
         try:
@@ -146,9 +138,9 @@ def external_connection_request(
             "An external system connects only over a secure web service or API, or a secure network connection "
             "(Section 3.6). Choose one of them.", field="method",
         )
-    connection_detail = _text(connection_detail, field="connection_detail", label="connection details",
+    connection_detail = clean_text(connection_detail, field="connection_detail", label="connection details",
                               required=False)
-    business_reasons = _text(business_reasons, field="business_reasons",
+    business_reasons = clean_text(business_reasons, field="business_reasons",
                              label="business reasons, tied to the permissible uses you name")
     systems, uses = list(systems), list(permissible_uses)
     _check_scope(department=department, systems=systems, uses=uses)
@@ -221,7 +213,7 @@ def external_connection_decide(*, connection: ExternalConnection, approve: bool,
         raise NotAllowed(problem)
     if connection.status != Status.PENDING:
         raise RuleViolation(f"This request was already decided: {connection.get_status_display().lower()}.")
-    reason = _text(reason, field="reason", label="reason for the decision")
+    reason = clean_text(reason, field="reason", label="reason for the decision")
     if approve:
         if connection.ends_on <= today:
             raise RuleViolation(f"This connection would have ended on {_day(connection.ends_on)}. "

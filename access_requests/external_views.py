@@ -17,6 +17,7 @@ from accounts.selectors import get_or_404_logged
 from portal.audit import audit_record
 from portal.errors import RuleViolation
 from portal.history import timeline
+from portal.pages import carry_out
 from security.decorators import password_recently_entered
 
 from . import external
@@ -31,21 +32,6 @@ def _get_connection_for(user, pk) -> ExternalConnection:
         "department", "requested_by", "decided_by", "renews"
     )
     return get_or_404_logged(queryset, user=user, pk=pk, what="external connection")
-
-
-def _carry_out(request, connection, change, *, done: str):
-    """One service call: a refusal becomes an error message, a repeated submission an information message."""
-    before = connection.status
-    try:
-        after = change()
-    except RuleViolation as refusal:
-        messages.error(request, refusal.message)
-    else:
-        if after.status == before:
-            messages.info(request, f"Nothing changed: this is already “{after.get_status_display()}”.")
-        else:
-            messages.success(request, done)
-    return redirect(connection)
 
 
 @login_required
@@ -153,7 +139,7 @@ def decide(request, pk):
         messages.error(request, "Choose to approve or deny, and write the reason for the decision.")
         return redirect(connection)
     approved = form.cleaned_data["decision"] == "approve"
-    return _carry_out(
+    return carry_out(
         request, connection,
         lambda: external.external_connection_decide(connection=connection, approve=approved,
                                                     reason=form.cleaned_data["reason"], by=user),
@@ -165,7 +151,7 @@ def decide(request, pk):
 @require_POST
 def withdraw(request, pk):
     connection = _get_connection_for(request.user, pk)
-    return _carry_out(
+    return carry_out(
         request, connection,
         lambda: external.external_connection_withdraw(connection=connection, by=request.user),
         done=f"The request to connect {connection.name} is withdrawn.",

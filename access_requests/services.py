@@ -28,10 +28,10 @@ from portal.emails import email_send
 from portal.errors import NotAllowed, RuleViolation
 from portal.models import IntendedUse, PermissibleUse
 from portal.pdf import render_document
+from portal.text import clean_text
 
 from .models import AccessRequest, DepartmentAccess, StatusChange, SupportingDocument, WrittenRequest
 
-MAX_TEXT = 5000
 ALLOWED_DOCUMENT_TYPES = {
     "application/pdf": "PDF",
     "image/png": "PNG image",
@@ -60,15 +60,6 @@ def authorized_uses(*, department: Department, system: SurveillanceSystem) -> Qu
     ).select_related("intended_use")
 
 
-def _clean_text(value: str, *, field: str, label: str, required: bool = True) -> str:
-    value = (value or "").replace("\x00", "").strip()
-    if required and not value:
-        raise RuleViolation(f"Write the {label}.", field=field)
-    if len(value) > MAX_TEXT:
-        raise RuleViolation(f"The {label} is too long: keep it under {MAX_TEXT} characters.", field=field)
-    return value
-
-
 @service_transaction
 def department_access_request(
     *, department: Department, system: SurveillanceSystem, intended_uses, business_need: str, by: User
@@ -77,7 +68,7 @@ def department_access_request(
     if department.head_id != by.pk:
         audit_refusal(actor=by, action="department_access.request", target=department)
         raise NotAllowed(f"Only the head of {department} can ask for department access.")
-    business_need = _clean_text(business_need, field="business_need", label="business need")
+    business_need = clean_text(business_need, field="business_need", label="business need")
     intended_uses = list(intended_uses)
     if not intended_uses:
         raise RuleViolation("Choose at least one intended use from Table 1.", field="intended_uses")
@@ -120,7 +111,7 @@ def department_access_decide(*, access: DepartmentAccess, grant: bool, reason: s
     if not access.is_pending:
         raise RuleViolation(f"This request was already decided: {access.get_status_display().lower()}.")
     access.status = target
-    access.decision_reason = _clean_text(reason, field="reason", label="reason for the decision")
+    access.decision_reason = clean_text(reason, field="reason", label="reason for the decision")
     access.decided_by = by
     access.decided_at = timezone.now()
     access.save()
@@ -296,7 +287,7 @@ def access_request_submit(
         raise RuleViolation(ending, field="ends_on")
     if person.department_id != department.pk:
         raise RuleViolation(f"{person} does not work for {department}.", field="person")
-    justification = _clean_text(justification, field="justification", label="justification")
+    justification = clean_text(justification, field="justification", label="justification")
     uses = list(permissible_uses)
     lock_person(person)
 
@@ -434,7 +425,7 @@ def access_request_decline(*, request: AccessRequest, reason: str, by: User) -> 
         return request
     if not request.is_awaiting_head:
         raise RuleViolation(f"This request is {request.get_status_display().lower()} and cannot be declined.")
-    request.head_reason = _clean_text(reason, field="reason", label="reason")
+    request.head_reason = clean_text(reason, field="reason", label="reason")
     request.status = AccessRequest.Status.DECLINED
     request.approved_by = by
     request.approved_at = timezone.now()
@@ -546,7 +537,7 @@ def access_request_return(*, request: AccessRequest, reason: str, by: User) -> A
         return request
     if not request.is_with_itsa:
         raise RuleViolation(f"This request is {request.get_status_display().lower()} and cannot be returned.")
-    request.return_reason = _clean_text(reason, field="reason", label="reason")
+    request.return_reason = clean_text(reason, field="reason", label="reason")
     request.status = AccessRequest.Status.RETURNED
     request.processed_by = by
     request.processed_at = timezone.now()
@@ -652,7 +643,7 @@ def status_change_report(
         raise NotAllowed("Only the head of the person's department can report a status change.")
     if kind not in StatusChange.Kind.values:
         raise RuleViolation("Choose what changed.", field="kind")
-    note = _clean_text(note, field="note", label="note", required=False)
+    note = clean_text(note, field="note", label="note", required=False)
     repeated = StatusChange.objects.filter(person=person, kind=kind, effective_date=effective_date).first()
     if repeated is not None and person.employment_status == kind:
         return repeated

@@ -16,6 +16,7 @@ from accounts.selectors import departments_for, get_or_404_logged, people_visibl
 from portal.audit import audit_record
 from portal.errors import RuleViolation
 from portal.history import combined_timeline, timeline
+from portal.pages import carry_out, form_error_message
 from security.decorators import password_recently_entered
 
 from . import services
@@ -62,26 +63,6 @@ def _list_filters(request, statuses) -> tuple[str, str, str]:
 
 def _chosen(objects, pk):
     return next((obj for obj in objects if str(obj.pk) == str(pk)), None)
-
-
-def _carry_out(request, obj, change, *, done: str):
-    """Run one service call. A refusal becomes an error message; a repeated submission, which the
-    service answers without a change, an information message."""
-    before = obj.status
-    try:
-        after = change()
-    except RuleViolation as refusal:
-        messages.error(request, refusal.message)
-    else:
-        if after.status == before:
-            messages.info(request, f"Nothing changed: this is already “{after.get_status_display()}”.")
-        else:
-            messages.success(request, done)
-    return redirect(obj)
-
-
-def _form_error_message(form) -> str:
-    return " ".join(str(error) for errors in form.errors.values() for error in errors)
 
 
 # --- Dashboard ----------------------------------------------------------------------------------
@@ -268,7 +249,7 @@ def written(request, pk):
 @password_recently_entered
 def approve(request, pk):
     access_request = _get_request_for(request.user, pk)
-    return _carry_out(
+    return carry_out(
         request, access_request,
         lambda: services.access_request_approve(request=access_request, by=request.user),
         done=f"You approved {access_request.reference}. It is now with ITSA.",
@@ -283,7 +264,7 @@ def decline(request, pk):
     if not form.is_valid():
         messages.error(request, "Write the reason for declining, so the requester knows what to do next.")
         return redirect(access_request)
-    return _carry_out(
+    return carry_out(
         request, access_request,
         lambda: services.access_request_decline(request=access_request, reason=form.cleaned_data["reason"],
                                                 by=request.user),
@@ -295,7 +276,7 @@ def decline(request, pk):
 @require_POST
 def withdraw(request, pk):
     access_request = _get_request_for(request.user, pk)
-    return _carry_out(
+    return carry_out(
         request, access_request,
         lambda: services.access_request_withdraw(request=access_request, by=request.user),
         done=f"{access_request.reference} is withdrawn.",
@@ -309,9 +290,9 @@ def provision(request, pk):
     access_request = _get_request_for(request.user, pk)
     form = ProvisionForm(request.POST, access_request=access_request)
     if not form.is_valid():
-        messages.error(request, _form_error_message(form))
+        messages.error(request, form_error_message(form))
         return redirect(access_request)
-    return _carry_out(
+    return carry_out(
         request, access_request,
         lambda: services.access_request_provision(request=access_request, by=request.user,
                                                   account_name=form.cleaned_data["account_name"]),
@@ -327,7 +308,7 @@ def return_to_department(request, pk):
     if not form.is_valid():
         messages.error(request, "Write the reason for returning the request, so the department knows what to fix.")
         return redirect(access_request)
-    return _carry_out(
+    return carry_out(
         request, access_request,
         lambda: services.access_request_return(request=access_request, reason=form.cleaned_data["reason"],
                                                by=request.user),
@@ -493,7 +474,7 @@ def department_access_decide(request, pk):
         messages.error(request, "Choose to grant or deny, and write the reason for the decision.")
         return redirect(access)
     granted = form.cleaned_data["decision"] == "grant"
-    return _carry_out(
+    return carry_out(
         request, access,
         lambda: services.department_access_decide(access=access, grant=granted, reason=form.cleaned_data["reason"],
                                                   by=user),

@@ -26,25 +26,16 @@ from portal.emails import email_send
 from portal.errors import NotAllowed, RuleViolation
 from portal.models import PermissibleUse
 from portal.table2 import TABLE_2, Category
+from portal.text import clean_text
 
 from .models import DESIGNEE_GROUP, ITSA_GROUP, Department, Grant, SharingAgreement, SurveillanceSystem, User
 from .selectors import department_ids_for
 from .services import grant_open, grant_set_status
 
-MAX_TEXT = 5000
 MAX_NAME = 150
 # Section 3.7: "As it relates to public safety": the only intended use of Table 1 a third party's
 # view-only grant may serve.
 PUBLIC_SAFETY = "public-safety"
-
-
-def _clean_text(value: str, *, field: str, label: str, limit: int = MAX_TEXT) -> str:
-    value = (value or "").replace("\x00", "").strip()
-    if not value:
-        raise RuleViolation(f"Write the {label}.", field=field)
-    if len(value) > limit:
-        raise RuleViolation(f"The {label} is too long: keep it under {limit} characters.", field=field)
-    return value
 
 
 def _emails(group: str) -> list[str]:
@@ -125,7 +116,7 @@ def agreement_request(
     if department.head_id != by.pk:
         audit_refusal(actor=by, action="agreement.request", target=department)
         raise NotAllowed(f"Only the head of {department} can ask for an information sharing agreement.")
-    third_party = _clean_text(third_party, field="third_party", label="name of the third party", limit=MAX_NAME)
+    third_party = clean_text(third_party, field="third_party", label="name of the third party", limit=MAX_NAME)
     row = table_2_row(category)
     if row is None:
         raise RuleViolation("Choose the third party's category from Table 2.", field="category")
@@ -134,8 +125,8 @@ def agreement_request(
             f"Table 2 shares nothing with {Category(category).label.lower()}, unless a warrant or subpoena "
             "requires it: that is not an information sharing agreement.", field="category",
         )
-    shared = _clean_text(shared, field="shared", label="description of what is shared")
-    conditions = _clean_text(conditions, field="conditions", label="conditions")
+    shared = clean_text(shared, field="shared", label="description of what is shared")
+    conditions = clean_text(conditions, field="conditions", label="conditions")
     if row.excludes_biometric:
         excludes_biometric = True
     systems = list(systems)
@@ -197,7 +188,7 @@ def agreement_decide(
         raise NotAllowed("You asked for this agreement, so somebody else must record the decision.")
     if agreement.status != SharingAgreement.Status.PENDING:
         raise RuleViolation(f"This agreement was already decided: {agreement.get_status_display().lower()}.")
-    reason = _clean_text(reason, field="reason", label="reason for the decision")
+    reason = clean_text(reason, field="reason", label="reason for the decision")
     if approve:
         if mayor_approved_on is None:
             raise RuleViolation("Give the date of the Mayor's approval (Section 3.7).", field="mayor_approved_on")
@@ -262,14 +253,14 @@ def third_party_access_add(
             f"The agreement with {agreement.third_party} is not in force "
             f"({agreement.get_status_display().lower()}, {_day(agreement.starts_on)} until {_day(agreement.ends_on)}): "
             "its people cannot be given access.")
-    full_name = _clean_text(full_name, field="full_name", label="person's full name", limit=MAX_NAME)
+    full_name = clean_text(full_name, field="full_name", label="person's full name", limit=MAX_NAME)
     try:
         validate_email(email)
     except ValidationError:
         raise RuleViolation("Enter the person's e-mail address.", field="email") from None
     if len(email) > 254:
         raise RuleViolation("The e-mail address is too long.", field="email")
-    account_name = _clean_text(account_name, field="account_name", label="account name on the system",
+    account_name = clean_text(account_name, field="account_name", label="account name on the system",
                                limit=MAX_NAME)
     named = agreement.systems.filter(pk=system.pk).first() if system is not None else None
     if named is None:
@@ -341,7 +332,7 @@ def agreement_end(*, agreement: SharingAgreement, reason: str, by: User) -> Shar
     if agreement.status != SharingAgreement.Status.APPROVED:
         raise RuleViolation(f"Only an approved agreement can be ended; this one is "
                             f"{agreement.get_status_display().lower()}.")
-    reason = _clean_text(reason, field="reason", label="reason for ending the agreement")
+    reason = clean_text(reason, field="reason", label="reason for ending the agreement")
     _close(agreement, by=by, reason=reason)
     return agreement
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.selectors import get_or_404_logged
 from portal.errors import RuleViolation
 from portal.history import timeline
+from portal.pages import form_error_message
 from security.decorators import password_recently_entered
 
 from . import incidents
@@ -25,10 +26,6 @@ def _get_incident_for(user, pk) -> Incident:
         "person__department", "system", "reported_by", "suspended_by", "closed_by"
     )
     return get_or_404_logged(queryset, user=user, pk=pk, what="incident")
-
-
-def _form_error_message(form) -> str:
-    return " ".join(str(error) for errors in form.errors.values() for error in errors)
 
 
 def _incident_timeline(incident: Incident):
@@ -126,7 +123,7 @@ def incident_suspend(request, pk):
     incident = _get_incident_for(user, pk)
     form = IncidentSuspendForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _form_error_message(form))
+        messages.error(request, form_error_message(form))
         return redirect(incident)
     before = incident.suspended_at
     try:
@@ -151,7 +148,7 @@ def incident_close(request, pk):
     incident = _get_incident_for(user, pk)
     form = IncidentCloseForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _form_error_message(form))
+        messages.error(request, form_error_message(form))
         return redirect(incident)
     before = incident.status
     try:

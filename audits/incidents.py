@@ -28,21 +28,12 @@ from accounts.services import grant_set_status
 from portal.audit import audit_record, audit_refusal, service_transaction
 from portal.emails import email_send
 from portal.errors import NotAllowed, RuleViolation
+from portal.text import clean_text
 
 from .models import Incident
 
-MAX_TEXT = 5000
 DIGEST_SALT = "incident-reporter"
 ANONYMOUS_REPORTER = "Anonymous reporter"
-
-
-def _clean_text(value: str, *, field: str, label: str, required: bool = True) -> str:
-    value = (value or "").replace("\x00", "").strip()
-    if required and not value:
-        raise RuleViolation(f"Write the {label}.", field=field)
-    if len(value) > MAX_TEXT:
-        raise RuleViolation(f"The {label} is too long: keep it under {MAX_TEXT} characters.", field=field)
-    return value
 
 
 # --- The reporter, known only by a keyed digest ------------------------------------------------
@@ -118,7 +109,7 @@ def incident_report(
         raise NotAllowed("Sign in to report an incident.")
     if nature not in Incident.Nature.values:
         raise RuleViolation("Choose whether this is unauthorized access or abuse.", field="nature")
-    description = _clean_text(description, field="description", label="description of what happened")
+    description = clean_text(description, field="description", label="description of what happened")
     if occurred_on is not None and occurred_on > timezone.localdate():
         raise RuleViolation("The day it happened cannot be in the future.", field="occurred_on")
     if person is not None and person.pk == by.pk:
@@ -211,7 +202,7 @@ def incident_suspend(*, incident: Incident, by: User, reason: str = "") -> Incid
         raise RuleViolation("This incident is closed: nothing can be suspended under it any more.")
     if incident.person_id is None:
         raise RuleViolation("This report names nobody: there is no access to suspend.")
-    reason = _clean_text(reason, field="reason", label="reason", required=False)
+    reason = clean_text(reason, field="reason", label="reason", required=False)
     grants = list(_live_active_grants(incident.person))
     if not grants:
         raise RuleViolation(f"{incident.person} holds no active access to suspend.")
@@ -256,7 +247,7 @@ def incident_close(*, incident: Incident, corrective_action: str, reinstate: boo
     _refuse_if_party(incident=incident, by=by, action="incident.close")
     if incident.status == Incident.Status.CLOSED:
         return incident
-    corrective_action = _clean_text(corrective_action, field="corrective_action", label="corrective action taken")
+    corrective_action = clean_text(corrective_action, field="corrective_action", label="corrective action taken")
     reinstated = []
     if reinstate:
         for grant in incident.suspended_grants.select_related("person", "system").order_by("pk"):

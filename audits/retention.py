@@ -20,10 +20,11 @@ from django.utils import timezone
 
 from accounts.models import ITSA_GROUP, SAFETY_DIRECTOR_GROUP, SurveillanceSystem, User
 from access_requests.models import DepartmentAccess
-from access_requests.services import _clean_text, department_is_authorized
+from access_requests.services import department_is_authorized
 from portal.audit import audit_record, audit_refusal, service_transaction
 from portal.emails import email_send
 from portal.errors import NotAllowed, RuleViolation
+from portal.text import clean_text
 
 from .models import RetentionExtension
 
@@ -177,8 +178,8 @@ def retention_extension_request(
     if condition not in Condition.values:
         raise RuleViolation("Cite the condition of Section 3.11 the extension rests on: (a), (b) or (c).",
                             field="condition")
-    justification = _clean_text(justification, field="justification", label="justification")
-    area = _clean_text(area, field="area", label="area", required=False)
+    justification = clean_text(justification, field="justification", label="justification")
+    area = clean_text(area, field="area", label="area", required=False)
     try:
         retention_days = int(retention_days)
     except (TypeError, ValueError):
@@ -249,7 +250,7 @@ def retention_extension_decide(
     _refuse_unless_director(extension, by, "retention_extension.decide", "grant or deny")
     if extension.status != Status.REQUESTED:
         raise RuleViolation(f"This extension was already decided: {extension.get_status_display().lower()}.")
-    reason = _clean_text(reason, field="reason", label="reason for the decision")
+    reason = clean_text(reason, field="reason", label="reason for the decision")
     if grant and extension.ends_on <= today:
         raise RuleViolation("The extension's end date has passed: it can only be denied. Ask for a new one.")
     extension.status = target
@@ -277,7 +278,7 @@ def retention_extension_end(*, extension: RetentionExtension, reason: str, by: U
         return extension
     if extension.status != Status.GRANTED:
         raise RuleViolation("Only a granted extension can be ended.")
-    reason = _clean_text(reason, field="reason", label="reason for ending the extension")
+    reason = clean_text(reason, field="reason", label="reason for ending the extension")
     now = timezone.now()
     extension.status = Status.EXPIRED
     extension.ended_at = now

@@ -14,6 +14,7 @@ from accounts.selectors import get_or_404_logged
 from portal.audit import audit_record
 from portal.errors import RuleViolation
 from portal.history import timeline
+from portal.pages import carry_out
 from security.decorators import password_recently_entered
 
 from . import retention as services
@@ -26,22 +27,6 @@ Status = RetentionExtension.Status
 def _get_extension_for(user, pk) -> RetentionExtension:
     queryset = services.retention_extensions_visible_to(user).select_related("requested_by", "decided_by")
     return get_or_404_logged(queryset, user=user, pk=pk, what="retention extension")
-
-
-def _carry_out(request, extension, change, *, done: str):
-    """Run one service call. A refusal becomes an error message; a repeated submission, which the
-    service answers without a change, an information message."""
-    before = extension.status
-    try:
-        after = change()
-    except RuleViolation as refusal:
-        messages.error(request, refusal.message)
-    else:
-        if after.status == before:
-            messages.info(request, f"Nothing changed: this extension is already “{after.get_status_display()}”.")
-        else:
-            messages.success(request, done)
-    return redirect(extension)
 
 
 @login_required
@@ -136,7 +121,7 @@ def retention_decide(request, pk):
         messages.error(request, "Choose to grant or deny, and write the reason for the decision.")
         return redirect(extension)
     granted = form.cleaned_data["decision"] == "grant"
-    return _carry_out(
+    return carry_out(
         request, extension,
         lambda: services.retention_extension_decide(extension=extension, grant=granted,
                                                     reason=form.cleaned_data["reason"], by=user),
@@ -154,7 +139,7 @@ def retention_end(request, pk):
     if not form.is_valid():
         messages.error(request, "Write the reason for ending the extension.")
         return redirect(extension)
-    return _carry_out(
+    return carry_out(
         request, extension,
         lambda: services.retention_extension_end(extension=extension, reason=form.cleaned_data["reason"], by=user),
         done="The retention extension has ended: its systems are back to 30 days.",

@@ -17,6 +17,7 @@ from accounts.selectors import get_or_404_logged
 from portal.audit import audit_record
 from portal.errors import RuleViolation
 from portal.history import timeline
+from portal.pages import form_error_message
 from access_requests.forms import TEXT_LIMIT
 from access_requests.selectors import access_requests_visible_to
 
@@ -43,10 +44,6 @@ def _get_item_for(user, validation: Validation, item_pk) -> ValidationItem:
 def _follows_validations(user) -> bool:
     roles = user.roles
     return roles.works_for_a_department or roles.is_itsa or roles.is_designee
-
-
-def _form_error_message(form) -> str:
-    return " ".join(str(error) for errors in form.errors.values() for error in errors)
 
 
 # --- Dashboard ----------------------------------------------------------------------------------
@@ -179,7 +176,7 @@ def decide(request, pk, item_pk):
     back = _validation_page_url(review, request.POST)
     form = ItemDecisionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _form_error_message(form))
+        messages.error(request, form_error_message(form))
         return redirect(back)
     data = form.cleaned_data
     before = item.decision

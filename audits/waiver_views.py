@@ -15,6 +15,7 @@ from accounts.selectors import get_or_404_logged, grants_visible_to
 from portal.audit import audit_record
 from portal.errors import RuleViolation
 from portal.history import timeline
+from portal.pages import carry_out, form_error_message
 from security.decorators import password_recently_entered
 
 from . import waivers as services
@@ -28,26 +29,6 @@ def _get_waiver_for(user, pk) -> Waiver:
         "mayor_recorded_by", "ended_by",
     )
     return get_or_404_logged(queryset, user=user, pk=pk, what="waiver")
-
-
-def _carry_out(request, waiver, change, *, done):
-    """Run one service call. A refusal becomes an error message; a repeated submission, which the
-    service answers without a change, an information message."""
-    before = waiver.status
-    try:
-        after = change()
-    except RuleViolation as refusal:
-        messages.error(request, refusal.message)
-    else:
-        if after.status == before:
-            messages.info(request, f"Nothing changed: this waiver is already “{after.get_status_display()}”.")
-        else:
-            messages.success(request, done(after))
-    return redirect(waiver)
-
-
-def _form_error_message(form) -> str:
-    return " ".join(str(error) for errors in form.errors.values() for error in errors)
 
 
 @login_required
@@ -150,7 +131,7 @@ def waiver_decide(request, pk):
             return "You approved the waiver. It lasts more than 30 days: it now waits for the Mayor's approval."
         return f"The waiver is {after.get_status_display().lower()}."
 
-    return _carry_out(
+    return carry_out(
         request, waiver,
         lambda: services.waiver_decide(waiver=waiver, grant=granted, reason=form.cleaned_data["reason"], by=user),
         done=done,
@@ -165,11 +146,11 @@ def waiver_mayor(request, pk):
     waiver = _get_waiver_for(user, pk)
     form = WaiverMayorForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"The Mayor's decision was not recorded. {_form_error_message(form)}")
+        messages.error(request, f"The Mayor's decision was not recorded. {form_error_message(form)}")
         return redirect(waiver)
     data = form.cleaned_data
     approved = data["decision"] == "approve"
-    return _carry_out(
+    return carry_out(
         request, waiver,
         lambda: services.waiver_record_mayor_decision(waiver=waiver, approved=approved, decided_on=data["decided_on"],
                                                       note=data["note"], by=user),
@@ -188,7 +169,7 @@ def waiver_revoke(request, pk):
     if not form.is_valid():
         messages.error(request, "Write the reason for revoking the waiver.")
         return redirect(waiver)
-    return _carry_out(
+    return carry_out(
         request, waiver,
         lambda: services.waiver_revoke(waiver=waiver, reason=form.cleaned_data["reason"], by=user),
         done=lambda after: "The waiver is revoked: it no longer applies.",

@@ -27,10 +27,10 @@ from portal.audit import audit_record, audit_refusal, service_transaction
 from portal.emails import email_send
 from portal.errors import NotAllowed, RuleViolation
 from portal.models import IntendedUse, PermissibleUse
+from portal.text import clean_text
 
 from .models import Waiver
 
-MAX_TEXT = 5000
 # A waiver is temporary: beyond a year it is a change of the policy, not an exception to it.
 MAX_DAYS = 365
 
@@ -38,15 +38,6 @@ Status = Waiver.Status
 OPEN_STATUSES = (Status.REQUESTED, Status.AWAITING_MAYOR)
 # What runs out by itself on its end date: a granted waiver, and one still waiting for a decision.
 ENDS_BY_ITSELF = (Status.REQUESTED, Status.AWAITING_MAYOR, Status.GRANTED)
-
-
-def _clean_text(value: str, *, field: str, label: str, required: bool = True) -> str:
-    value = (value or "").replace("\x00", "").strip()
-    if required and not value:
-        raise RuleViolation(f"Write the {label}.", field=field)
-    if len(value) > MAX_TEXT:
-        raise RuleViolation(f"The {label} is too long: keep it under {MAX_TEXT} characters.", field=field)
-    return value
 
 
 def _emails(users) -> list[str]:
@@ -166,11 +157,11 @@ def waiver_request(
     if permissible_use is not None and permissible_use.intended_use_id != intended_use.pk:
         raise RuleViolation(f"“{permissible_use.name}” is not a permissible use of {intended_use}.",
                             field="permissible_use")
-    deviation = _clean_text(deviation, field="deviation", label="deviation from Table 1")
+    deviation = clean_text(deviation, field="deviation", label="deviation from Table 1")
     if basis not in Waiver.Basis.values:
         raise RuleViolation("Choose what justifies the waiver: life, safety or asset protection (Section 5.1).",
                             field="basis")
-    justification = _clean_text(justification, field="justification", label="justification")
+    justification = clean_text(justification, field="justification", label="justification")
     if starts_on is None or starts_on < today:
         raise RuleViolation("A waiver cannot start in the past: choose today or a later day.", field="starts_on")
     if days is None or not 1 <= days <= MAX_DAYS:
@@ -230,7 +221,7 @@ def waiver_decide(*, waiver: Waiver, grant: bool, reason: str, by: User, today: 
         raise NotAllowed("You asked for this waiver, so the other director must decide it.")
     if waiver.status != Status.REQUESTED:
         raise RuleViolation(f"This waiver was already decided: {waiver.get_status_display().lower()}.")
-    reason = _clean_text(reason, field="reason", label="reason for the decision")
+    reason = clean_text(reason, field="reason", label="reason for the decision")
     if grant and waiver.ends_on <= today:
         raise RuleViolation("This waiver would already have ended: ask for a new one.")
 
@@ -281,7 +272,7 @@ def waiver_record_mayor_decision(
         raise RuleViolation("The date of the Mayor's decision cannot be in the future.", field="decided_on")
     if decided_on < timezone.localtime(waiver.requested_at).date():
         raise RuleViolation("The Mayor decided before the waiver was asked for: check the date.", field="decided_on")
-    note = _clean_text(note, field="note", label="note", required=not approved)
+    note = clean_text(note, field="note", label="note", required=not approved)
     if approved and waiver.ends_on <= today:
         raise RuleViolation("This waiver would already have ended: ask for a new one.")
 
@@ -320,7 +311,7 @@ def waiver_revoke(*, waiver: Waiver, reason: str, by: User) -> Waiver:
         raise NotAllowed("Only the Director of Public Safety or the City Operations Director can revoke a waiver.")
     if waiver.status != Status.GRANTED:
         raise RuleViolation(f"Only a granted waiver can be revoked; this one is {waiver.get_status_display().lower()}.")
-    reason = _clean_text(reason, field="reason", label="reason for revoking the waiver")
+    reason = clean_text(reason, field="reason", label="reason for revoking the waiver")
     waiver.status = Status.REVOKED
     waiver.ended_at = timezone.now()
     waiver.ended_by = by

@@ -1,0 +1,29 @@
+"""What the pages of every app do the same way around a service call."""
+
+from django.contrib import messages
+from django.shortcuts import redirect
+
+from .errors import RuleViolation
+
+
+def carry_out(request, obj, change, *, done):
+    """Run one service call that changes `obj`'s status, and go back to `obj`'s page. A refusal
+    becomes an error message; a repeated submission, which the service answers without a change,
+    an information message. `done` is the success message, or a function of the changed object
+    that returns it."""
+    before = obj.status
+    try:
+        after = change()
+    except RuleViolation as refusal:
+        messages.error(request, refusal.message)
+    else:
+        if after.status == before:
+            messages.info(request, f"Nothing changed: this is already “{after.get_status_display()}”.")
+        else:
+            messages.success(request, done(after) if callable(done) else done)
+    return redirect(obj)
+
+
+def form_error_message(form) -> str:
+    """Every error of a form, in one line, for a message above the page."""
+    return " ".join(str(error) for errors in form.errors.values() for error in errors)
