@@ -1,0 +1,56 @@
+"""The registers of Sections 3.6, 3.7 and 3.11 in Chromium, with the dashboard's decisions panel
+and the Oversight menu: each page as its decider sees it, scanned with axe-core (S3.6a S3.7 S3.11)."""
+
+from datetime import timedelta
+
+import pytest
+from conftest import PASSWORD, build_city, make_directors
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from access_requests.external import external_connection_request
+from accounts.agreements import agreement_request
+from audits.retention import retention_extension_request
+
+from browser_helpers import assert_accessible, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def city(transactional_db):
+    return build_city()
+
+
+def test_each_register_and_its_record_pass_the_scan_as_their_decider_sees_them(page, city):
+    directors = make_directors()
+    today = timezone.localdate()
+    connection = external_connection_request(
+        department=city.police, name="Transit cameras", owner="Transit Authority", systems=[city.vms],
+        permissible_uses=[city.crime_detection], business_reasons="Station safety.", method="secure_api",
+        starts_on=today, ends_on=today + timedelta(days=60), by=city.head)
+    agreement = agreement_request(
+        department=city.police, third_party="County Sheriff", category="law_enforcement", shared="Video.",
+        conditions="Investigations.", excludes_biometric=True, systems=[city.vms], starts_on=today,
+        ends_on=today + timedelta(days=60), by=city.head)
+    extension = retention_extension_request(
+        systems=[city.vms], condition="b", justification="Recurring thefts.", starts_on=today,
+        ends_on=today + timedelta(days=60), review_on=today + timedelta(days=30), by=city.head)
+
+    sign_in(page, city.designee, PASSWORD)
+    expect(page.get_by_role("heading", name="Waiting for your decision", exact=True)).to_be_visible()
+    assert_accessible(page, "the designee's dashboard")
+    page.get_by_role("button", name="Oversight").click()
+    expect(page.get_by_role("link", name="Sharing agreements", exact=True)).to_be_visible()
+    assert_accessible(page, "the dashboard with the Oversight menu open")
+    for url, what in (("/external-systems/", "the external connections"), (connection.get_absolute_url(),
+                      "an external connection"), ("/agreements/", "the agreements register"),
+                      (agreement.get_absolute_url(), "an agreement")):
+        page.goto(url)
+        assert_accessible(page, what)
+
+    sign_in(page, directors.safety, PASSWORD)
+    for url, what in (("/retention/", "the retention register"), (extension.get_absolute_url(),
+                      "a retention extension")):
+        page.goto(url)
+        assert_accessible(page, what)
