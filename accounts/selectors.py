@@ -31,7 +31,13 @@ def people_visible_to(user: User) -> QuerySet[User]:
         return User.objects.none()
     if user.roles.is_itsa:
         return User.objects.all()
-    return User.objects.filter(department__in=department_ids_for(user))
+    departments = department_ids_for(user)
+    # A third party's people work for no department: the sponsoring department's head and requesters
+    # see those who hold, or held, a grant under its sharing agreements (3.7).
+    return User.objects.filter(
+        Q(department__in=departments)
+        | Q(pk__in=Grant.objects.filter(agreement__department__in=departments).values("person"))
+    )
 
 
 def grants_visible_to(user: User) -> QuerySet[Grant]:
