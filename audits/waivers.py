@@ -27,6 +27,7 @@ from portal.audit import audit_record, audit_refusal, service_transaction
 from portal.emails import email_send
 from portal.errors import NotAllowed, RuleViolation
 from portal.models import IntendedUse, PermissibleUse
+from portal.policy import policy_substantive_change_propose
 from portal.text import clean_text
 
 from .models import Waiver
@@ -281,6 +282,13 @@ def waiver_record_mayor_decision(
         waiver.status = Status.GRANTED
         waiver.mayor_approved_on = decided_on
         waiver._change_reason = f"The Mayor's approval recorded by {by}"[:100]
+        # Longer than 30 days, the deviation becomes part of the policy as a substantive change (5.1).
+        policy_substantive_change_propose(
+            section="5.1", by=by,
+            description=f"Waiver {waiver.pk} ({waiver.department}, {waiver.intended_use}): {waiver.deviation} "
+                        f"From {waiver.starts_on:%d %B %Y} to {waiver.ends_on:%d %B %Y}; approved by the Mayor on "
+                        f"{decided_on:%d %B %Y}.",
+        )
     else:
         waiver.status = Status.DENIED
         # The director's reason stays as written; the Mayor's refusal follows it.

@@ -81,6 +81,40 @@ def policy_change_add(*, version: PolicyVersion, section: str, description: str,
     return change
 
 
+def _next_number() -> str:
+    """"1.0" for the first version; then the number after the newest version's ("1.0" → "1.1"), or
+    today's date when that is not of the form major.minor."""
+    numbers = set(PolicyVersion.objects.values_list("number", flat=True))
+    newest = PolicyVersion.objects.order_by("-pk").values_list("number", flat=True).first()
+    if newest is None:
+        return "1.0"
+    major, _, minor = newest.partition(".")
+    candidate = f"{major}.{int(minor) + 1}" if major.isdigit() and minor.isdigit() else f"{timezone.localdate():%Y.%m.%d}"
+    while candidate in numbers:
+        head, _, tail = candidate.rpartition(".")
+        candidate = f"{head}.{int(tail) + 1}"
+    return candidate
+
+
+@service_transaction
+def policy_substantive_change_propose(*, section: str, description: str, by) -> PolicyChange:
+    """Enter a substantive change the Mayor has approved outside a version, such as a waiver longer
+    than 30 days (5.1: "incorporated into this policy as a material substantive change"), in the
+    change log of the newest draft, drafting the next version when there is none. The designee
+    publishes it as any other version, once the Board of Aldermen has been notified."""
+    draft = PolicyVersion.objects.select_for_update().filter(status=PolicyVersion.Status.DRAFT).order_by("-pk").first()
+    if draft is None:
+        current = current_policy_version()
+        draft = policy_version_save(version=PolicyVersion(
+            number=_next_number(),
+            title=current.title if current else "Executive order on the use of surveillance systems",
+            summary="Substantive changes the Mayor approved since the last version, among them waivers longer "
+                    "than 30 days (Section 5.1).",
+            effective_on=timezone.localdate(),
+        ), by=by)
+    return policy_change_add(version=draft, section=section, description=description, substantive=True, by=by)
+
+
 @service_transaction
 def policy_change_remove(*, change: PolicyChange, by) -> None:
     """Take an entry out of a draft's change log."""
