@@ -19,7 +19,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, Department, SurveillanceSystem, User
-from accounts.selectors import department_ids_for
+from accounts.selectors import department_ids_for, emails_of
 from portal.audit import audit_record, audit_refusal, lock_audit_chain, service_transaction
 from portal.emails import email_send
 from portal.errors import NotAllowed, RuleViolation
@@ -39,10 +39,6 @@ EMAIL_LIMIT = 254
 Status = ExternalConnection.Status
 # A connection already renewed (or being renewed) by one of these is not renewed a second time.
 RENEWAL_STATUSES = (Status.PENDING, Status.APPROVED)
-
-
-def _emails(group: str) -> list[str]:
-    return list(User.objects.filter(groups__name=group, is_active=True).values_list("email", flat=True))
 
 
 def _day(value: date) -> str:
@@ -180,7 +176,7 @@ def external_connection_request(
     connection.permissible_uses.set(uses)
     audit_record(actor=by, action="external_connection.request", target=connection,
                  detail=f"renews {renews.pk}" if renews else "")
-    email_send("external-requested", to=_emails(DESIGNEE_GROUP), context={"c": connection})
+    email_send("external-requested", to=emails_of(DESIGNEE_GROUP), context={"c": connection})
     return connection
 
 
@@ -313,7 +309,7 @@ def _expire(*, pk: int, today: date) -> bool:
                      detail=f"ended {connection.ends_on.isoformat()}")
         # With an approved renewal, ITSA keeps the connection open on the renewal's terms.
         renewal = connection.renewals.filter(status=Status.APPROVED).first()
-        email_send("external-ended", to=_emails(ITSA_GROUP), context={"c": connection, "renewal": renewal})
+        email_send("external-ended", to=emails_of(ITSA_GROUP), context={"c": connection, "renewal": renewal})
     return True
 
 
@@ -328,7 +324,7 @@ def _renewal_notice(*, pk: int, today: date) -> bool:
         ExternalConnection.objects.filter(pk=pk).update(renewal_notice_sent_at=timezone.now())
         audit_record(actor=None, action="external_connection.renewal_notice", target=connection,
                      detail=f"ends {connection.ends_on.isoformat()}")
-        email_send("external-renewal-due", to=[_head_email(connection), *_emails(DESIGNEE_GROUP)],
+        email_send("external-renewal-due", to=[_head_email(connection), *emails_of(DESIGNEE_GROUP)],
                    context={"c": connection, "days_left": (connection.ends_on - today).days})
     return True
 

@@ -1,11 +1,11 @@
 """The shape of the input on the request pages. Rules stay in access_requests.services."""
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.urls import reverse
 
 from accounts.forms import ModelChoicesField
 from accounts.models import Department, Grant, SurveillanceSystem, User
+from portal.forms import RefusalErrors
 from portal.models import IntendedUse, PermissibleUse
 
 from .models import AccessRequest, StatusChange
@@ -37,7 +37,7 @@ class PersonChoiceField(forms.ModelChoiceField):
         return f"{person.full_name} ({person.email})"
 
 
-class PortalForm(forms.Form):
+class PortalForm(RefusalErrors, forms.Form):
     """Gives every widget its USWDS class; Django adds aria-invalid and aria-describedby."""
 
     css = {
@@ -55,22 +55,6 @@ class PortalForm(forms.Form):
             css = next((c for kind, c in self.css.items() if isinstance(widget, kind)), "usa-input")
             if not widget.is_hidden:
                 widget.attrs.setdefault("class", css)
-
-    def add_error(self, field, error):
-        super().add_error(field, error)
-        for name in self._errors:
-            widget = self.fields[name].widget if name in self.fields else None
-            css = widget.attrs.get("class", "") if widget is not None else ""
-            if css.startswith(("usa-input", "usa-select", "usa-textarea")) and "usa-input--error" not in css:
-                widget.attrs["class"] = f"{css} usa-input--error"
-
-    @property
-    def has_field_errors(self) -> bool:
-        return any(name != NON_FIELD_ERRORS for name in self.errors)
-
-    def error_field(self, name: str | None) -> str | None:
-        """Where a service's refusal goes: the named field when the form shows it, else the form."""
-        return name if name in self.fields and not self.fields[name].widget.is_hidden else None
 
 
 class AccessRequestForm(PortalForm):

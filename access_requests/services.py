@@ -21,6 +21,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, Department, Grant, SodFinding, SurveillanceSystem, User
+from accounts.selectors import emails_of
 from accounts.services import grant_change, grant_open, grant_set_status, is_authorized_requester, lock_person
 from accounts.sod import sod_conflict, sod_finding_record
 from portal.audit import audit_record, audit_refusal, service_transaction
@@ -249,10 +250,6 @@ def _written_text(request: AccessRequest, uses: list[PermissibleUse]) -> str:
     return render_to_string("requests/written_request.txt", {"r": request, "uses": uses})
 
 
-def _itsa_emails() -> list[str]:
-    return list(User.objects.filter(groups__name=ITSA_GROUP, is_active=True).values_list("email", flat=True))
-
-
 @service_transaction
 def access_request_submit(
     *,
@@ -358,7 +355,7 @@ def access_request_submit(
     audit_record(actor=by, action="access_request.submit", target=request)
     if request.is_with_itsa:
         audit_record(actor=by, action="access_request.approve", target=request, detail="filed by the head")
-        email_send("request-with-itsa", to=_itsa_emails(), context={"r": request})
+        email_send("request-with-itsa", to=emails_of(ITSA_GROUP), context={"r": request})
     else:
         email_send("request-awaiting-head", to=[u.email for u in _approvers_for(request)], context={"r": request})
     return request
@@ -411,7 +408,7 @@ def access_request_approve(*, request: AccessRequest, by: User) -> AccessRequest
     request.approved_at = timezone.now()
     request.save(update_fields=["status", "approved_by", "approved_at"])
     audit_record(actor=by, action="access_request.approve", target=request)
-    email_send("request-with-itsa", to=_itsa_emails(), context={"r": request})
+    email_send("request-with-itsa", to=emails_of(ITSA_GROUP), context={"r": request})
     return request
 
 
@@ -661,7 +658,7 @@ def status_change_report(
         access_request_queue_for_itsa(grant=grant, action=action, role=grant.role, by=by,
                                       justification=justification, status_change=change)
     audit_record(actor=by, action="status_change.report", target=change)
-    email_send("status-change", to=_itsa_emails(), context={"change": change})
+    email_send("status-change", to=emails_of(ITSA_GROUP), context={"change": change})
     return change
 
 

@@ -1,8 +1,8 @@
 """The shape of the input on the information sharing agreement pages. Rules stay in accounts.agreements."""
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS
 
+from portal.forms import RefusalErrors
 from portal.table2 import Category
 
 from .agreements import public_safety_uses
@@ -13,24 +13,8 @@ TEXT_LIMIT = 5000
 CHECKBOXES = {"class": "usa-checkbox__input"}
 
 
-class _AgreementPageForm(PageForm):
-    """PageForm with the refusal helpers of the request pages."""
-
-    def add_error(self, field, error):
-        super().add_error(field, error)
-        for name in self._errors:
-            widget = self.fields[name].widget if name in self.fields else None
-            css = widget.attrs.get("class", "") if widget is not None else ""
-            if css.startswith(("usa-input", "usa-select", "usa-textarea")) and "usa-input--error" not in css:
-                widget.attrs["class"] = f"{css} usa-input--error"
-
-    @property
-    def has_field_errors(self) -> bool:
-        return any(name != NON_FIELD_ERRORS for name in self.errors)
-
-    def error_field(self, name: str | None) -> str | None:
-        """Where a service's refusal goes: the named field when the form shows it, else the form."""
-        return name if name in self.fields and not self.fields[name].widget.is_hidden else None
+class _AgreementPageForm(RefusalErrors, PageForm):
+    """PageForm with the refusal helpers the request pages' forms have."""
 
 
 class AgreementFilterForm(PageForm):

@@ -29,17 +29,13 @@ from portal.table2 import TABLE_2, Category
 from portal.text import clean_text
 
 from .models import DESIGNEE_GROUP, ITSA_GROUP, Department, Grant, SharingAgreement, SurveillanceSystem, User
-from .selectors import department_ids_for
+from .selectors import department_ids_for, emails_of
 from .services import grant_open, grant_set_status
 
 MAX_NAME = 150
 # Section 3.7: "As it relates to public safety": the only intended use of Table 1 a third party's
 # view-only grant may serve.
 PUBLIC_SAFETY = "public-safety"
-
-
-def _emails(group: str) -> list[str]:
-    return list(User.objects.filter(groups__name=group, is_active=True).values_list("email", flat=True))
 
 
 def _day(value: date) -> str:
@@ -165,7 +161,7 @@ def agreement_request(
     agreement.systems.set(systems)
     audit_record(actor=by, action="agreement.request", target=agreement,
                  detail=f"{Category(category).label}; systems: {', '.join(s.name for s in systems)}")
-    email_send("agreement-requested", to=_emails(DESIGNEE_GROUP), context={"agreement": agreement})
+    email_send("agreement-requested", to=emails_of(DESIGNEE_GROUP), context={"agreement": agreement})
     return agreement
 
 
@@ -209,7 +205,7 @@ def agreement_decide(
     if agreement.department.head_id:
         recipients.append(agreement.department.head.email)
     if approve:
-        recipients += _emails(ITSA_GROUP)
+        recipients += emails_of(ITSA_GROUP)
     email_send("agreement-decided", to=recipients, context={"agreement": agreement})
     return agreement
 
@@ -315,7 +311,7 @@ def _end_notice(agreement: SharingAgreement, removed: list[Grant]) -> None:
     head = agreement.department.head
     email_send("agreement-ended", to=[head.email] if head else [], context=context)
     if removed:
-        email_send("agreement-ended-itsa", to=_emails(ITSA_GROUP), context=context)
+        email_send("agreement-ended-itsa", to=emails_of(ITSA_GROUP), context=context)
         email_send("agreement-ended-third-party", to=sorted({grant.person.email for grant in removed}),
                    context=context)
 

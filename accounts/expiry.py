@@ -23,7 +23,8 @@ from django.utils import timezone
 from portal.audit import audit_record, service_transaction
 from portal.emails import email_send
 
-from .models import ITSA_GROUP, Grant, User
+from .models import ITSA_GROUP, Grant
+from .selectors import emails_of
 from .services import grant_set_status
 
 logger = logging.getLogger(__name__)
@@ -121,6 +122,5 @@ def _remove(grant: Grant, *, now: datetime) -> str:
     audit_record(actor=None, action="grant.temporary_ended", target=grant,
                  detail=f"grant {grant.pk}: temporary access ended at 00:00 on {grant.ends_on:%Y-%m-%d}; "
                         f"ITSA asked to close account {grant.account_name} on {grant.system}")
-    itsa = User.objects.filter(groups__name=ITSA_GROUP, is_active=True).values_list("email", flat=True)
-    email_send("temporary-ended", to=list(itsa), context={"grant": grant})
+    email_send("temporary-ended", to=emails_of(ITSA_GROUP), context={"grant": grant})
     return "removed"

@@ -26,6 +26,11 @@ def department_ids_for(user: User) -> list[int]:
     return list(departments_for(user).values_list("pk", flat=True))
 
 
+def emails_of(group: str) -> list[str]:
+    """The e-mail addresses of the active members of a city-wide role group (ITSA, the designees…)."""
+    return list(User.objects.filter(groups__name=group, is_active=True).values_list("email", flat=True))
+
+
 def people_visible_to(user: User) -> QuerySet[User]:
     if not user.is_authenticated:
         return User.objects.none()

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, Grant, SurveillanceSystem, User
+from accounts.selectors import emails_of
 from accounts.services import grant_set_status
 from portal.audit import audit_record, audit_refusal, service_transaction
 from portal.emails import email_send
@@ -78,14 +79,6 @@ def _save_numbered(incident: Incident, *, by: User, attempts: int = 5) -> None:
                 raise
 
 
-def _designee_emails() -> list[str]:
-    return list(User.objects.filter(groups__name=DESIGNEE_GROUP, is_active=True).values_list("email", flat=True))
-
-
-def _itsa_emails() -> list[str]:
-    return list(User.objects.filter(groups__name=ITSA_GROUP, is_active=True).values_list("email", flat=True))
-
-
 def _head_emails(incident: Incident) -> list[str]:
     """The department head of the person concerned, unless the head is that person."""
     person = incident.person
@@ -134,7 +127,7 @@ def incident_report(
                      anonymous=True)
     else:
         audit_record(actor=by, action="incident.report", target=incident)
-    email_send("incident-reported", to=_designee_emails(), context={"incident": incident})
+    email_send("incident-reported", to=emails_of(DESIGNEE_GROUP), context={"incident": incident})
     return incident
 
 
@@ -216,7 +209,7 @@ def incident_suspend(*, incident: Incident, by: User, reason: str = "") -> Incid
     audit_record(actor=by, action="incident.suspend", target=incident,
                  detail=f"{detail}: {reason}" if reason else detail)
     context = {"incident": incident, "grants": suspended, "reason": reason, "by": by}
-    email_send("incident-suspended", to=_itsa_emails(), context=context)
+    email_send("incident-suspended", to=emails_of(ITSA_GROUP), context=context)
     email_send("incident-suspended-head", to=_head_emails(incident), context=context)
     return incident
 
@@ -273,7 +266,7 @@ def incident_close(*, incident: Incident, corrective_action: str, reinstate: boo
     if suspended:
         context = {"incident": incident, "grants": suspended, "reinstated": reinstated, "reinstate": reinstate,
                    "by": by}
-        email_send("incident-closed", to=_itsa_emails() + _head_emails(incident), context=context)
+        email_send("incident-closed", to=emails_of(ITSA_GROUP) + _head_emails(incident), context=context)
     return incident
 
 

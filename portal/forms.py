@@ -2,8 +2,30 @@
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS
 
 from .models import AuditEvent
+
+class RefusalErrors:
+    """For the forms of pages that call a service: a service's refusal lands on the field it names
+    (when the form shows it), and a field in error gets the design system's error class."""
+
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        for name in self._errors:
+            widget = self.fields[name].widget if name in self.fields else None
+            css = widget.attrs.get("class", "") if widget is not None else ""
+            if css.startswith(("usa-input", "usa-select", "usa-textarea")) and "usa-input--error" not in css:
+                widget.attrs["class"] = f"{css} usa-input--error"
+
+    @property
+    def has_field_errors(self) -> bool:
+        return any(name != NON_FIELD_ERRORS for name in self.errors)
+
+    def error_field(self, name: str | None) -> str | None:
+        """Where a service's refusal goes: the named field when the form shows it, else the form."""
+        return name if name in self.fields and not self.fields[name].widget.is_hidden else None
+
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date", "class": "usa-input"}, format="%Y-%m-%d")
 
