@@ -105,6 +105,11 @@ class ValidationItem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["validation", "grant"], name="one_item_per_grant"),
         ]
+        indexes = [
+            # The items table's order (audits.selectors.validation_items): without it PostgreSQL
+            # walked the primary key of every validation's items to find one validation's first 25.
+            models.Index(fields=["validation", "id"], name="validation_item_order"),
+        ]
 
     def __str__(self):
         return f"{self.grant}: {self.get_decision_display()}"

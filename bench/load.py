@@ -78,6 +78,8 @@ TARGET_SHARE = 0.25
 OPENING_REFERENCE_SECONDS = 10.0
 ATTESTATION_REFERENCE_SECONDS = 5.0
 BASELINE_PATH = "/bench/baseline"
+# The layout of a signed-in page with no data of its own: what every signed-in page pays at least.
+FLOOR_PATH = "/bench/signed-in"
 CLIENT_TIMEOUT = 60.0  # seconds a client waits for an answer before counting an error (gunicorn's timeout too)
 HOST = "127.0.0.1"
 # Behind the city's proxy the portal sees HTTPS; without this header production redirects to it.
@@ -734,7 +736,7 @@ def verdicts(pages: list[Page], baseline: dict, compared: dict | None) -> None:
         page.figures["misses"] = misses
 
 
-def print_table(pages: list[Page], baseline: dict, compared: dict | None) -> None:
+def print_table(pages: list[Page], baseline: dict, compared: dict | None, floor: dict | None = None) -> None:
     header = (f"{'page':<26} {'req/s':>7} {'median':>7} {'p99':>7} {'errors':>6} {'queries':>9} "
               f"{'worker CPU':>10} {'PG CPU':>7} {'share':>6}  verdict")
     print(header)
@@ -743,6 +745,12 @@ def print_table(pages: list[Page], baseline: dict, compared: dict | None) -> Non
           f"{_ms(baseline['p99_ms']):>7} {baseline['errors']:>6} {1:>9} "
           f"{_ms(baseline['worker_cpu_ms_per_request']):>10} {_ms(baseline['postgres_cpu_ms_per_request']):>7} "
           f"{'100%':>6}  ceiling")
+    if floor is not None:
+        share = floor["requests_per_second"] / baseline["requests_per_second"]
+        print(f"{'signed-in floor (layout)':<26} {floor['requests_per_second']:>7.1f} {_ms(floor['median_ms']):>7} "
+              f"{_ms(floor['p99_ms']):>7} {floor['errors']:>6} {floor['queries']:>9} "
+              f"{_ms(floor['worker_cpu_ms_per_request']):>10} {_ms(floor['postgres_cpu_ms_per_request']):>7} "
+              f"{share:>6.0%}  best a signed-in page can do")
     for page in pages:
         load, count = page.figures.get("load"), page.figures["count"]
         small = page.figures.get("small_count")
@@ -894,8 +902,13 @@ def main() -> int:
         pages = [page for page in pages if page.key in wanted]
     sessions = Sessions()
     server = None
+    floor = floor_count = None
+    # The floor is measured as the first signed-in person of the pages (the head, in a full run).
+    floor_who = next((page.who for page in pages if page.who is not None), None)
     try:
         count_queries(pages, sessions)
+        if floor_who is not None:
+            floor_count = _count(FLOOR_PATH, floor_who, sessions)
         compared = compare_elsewhere(args.compare_database_url, args) if args.compare_database_url else None
         report = {
             "database": database, "postgresql": f"{version // 10000}.{version % 100}", "cpus": cpus,
@@ -927,6 +940,11 @@ def main() -> int:
         load_before = load_average()
         say(f"Measuring the baseline {BASELINE_PATH}...", flush=True)
         baseline = measure_page(pool, server, postmaster, BASELINE_PATH, None, args)
+        if floor_who is not None:
+            say(f"Measuring the signed-in floor {FLOOR_PATH}...", flush=True)
+            floor = measure_page(pool, server, postmaster, FLOOR_PATH,
+                                 f"sessionid={sessions.key_for(floor_who)}", args)
+            floor["queries"] = floor_count["queries"]
         for page in pages:
             say(f"Measuring {page.title}...", flush=True)
             cookie = f"sessionid={sessions.key_for(page.who)}" if page.who is not None else None
@@ -951,13 +969,14 @@ def main() -> int:
 
     verdicts(pages, baseline, compared)
     say()
-    print_table(pages, baseline, compared)
+    print_table(pages, baseline, compared, floor)
     say(f"  req/s: answers 200 a second over {args.seconds:g} s at {args.clients} clients; median, p99: latency at "
         f"the client.\n  queries: SQL statements of one request, counted in this process with Django's test client "
         f"(small object\n  in brackets" + (", other city in square brackets" if compared else "") + "). worker CPU, "
         f"PG CPU: CPU time of the gunicorn workers and of\n  PostgreSQL per request. share: req/s as a share of the "
         f"baseline's. Load average before: {load_before}; after: {load_after}.")
-    for title, load in [("the baseline", baseline)] + [(page.title, page.figures["load"]) for page in pages]:
+    references = [("the baseline", baseline)] + ([("the signed-in floor", floor)] if floor else [])
+    for title, load in references + [(page.title, page.figures["load"]) for page in pages]:
         if load["other_processes_cpu_share"] > 0.10:
             say(f"  Warning: other processes took {load['other_processes_cpu_share']:.0%} of the machine during "
                 f"{title}; its figures are worse than on a quiet machine.")
@@ -1001,6 +1020,8 @@ def main() -> int:
             "warmup_seconds": args.warmup,
             "targets": {"p99_ms": TARGET_P99_MS, "share_of_baseline": TARGET_SHARE},
             "baseline": {"path": BASELINE_PATH, **baseline},
+            "signed_in_floor": floor and {"path": FLOOR_PATH, **floor,
+                                          "share": floor["requests_per_second"] / baseline["requests_per_second"]},
             "pages": [{"key": p.key, "title": p.title, "path": p.path, "about": p.about, "small_path": p.small_path,
                        "small_about": p.small_about, **p.figures, "met": not p.figures["misses"]} for p in pages],
             "compared_with": compared,

@@ -32,4 +32,7 @@ handler403 = "portal.views.permission_denied"
 if settings.OIDC_ENABLED:
     urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))
 if settings.BENCH_BASELINE:
-    urlpatterns.append(path("bench/baseline", views.bench_baseline, name="bench_baseline"))
+    urlpatterns += [
+        path("bench/baseline", views.bench_baseline, name="bench_baseline"),
+        path("bench/signed-in", views.bench_signed_in, name="bench_signed_in"),
+    ]

@@ -40,6 +40,15 @@ def bench_baseline(request):
     return HttpResponse("ok", content_type="text/plain")
 
 
+@login_required
+@require_GET
+def bench_signed_in(request):
+    """The floor of a signed-in page (bench/load.py): what every page of a signed-in person pays
+    before it reads any data of its own (the session, the person, their authenticator, their roles,
+    the navigation and the layout). Routed only when BENCH_BASELINE is set, never in a deployment."""
+    return render(request, "portal/bench_signed_in.html")
+
+
 def permission_denied(request, exception=None):
     """handler403: a refusal is a security event, on the audit trail like every other."""
     reason = str(exception or "").strip()

@@ -36,6 +36,15 @@ def test_the_queue_and_the_department_lists_have_indexes_in_their_order():
     assert "(department_id, submitted_at DESC, id DESC)" in definitions["request_department_newest"]
 
 
+def test_a_departments_people_and_a_validations_items_have_indexes_in_their_order():
+    """The dashboard's people (department, then name) and a validation's items table (validation, then
+    the order the items were made) read their first rows from an index, not a sort of thousands."""
+    require_postgres()
+
+    assert "(department_id, full_name, email)" in _index_definitions("accounts_user")["person_department_by_name"]
+    assert "(validation_id, id)" in _index_definitions("audits_validationitem")["validation_item_order"]
+
+
 def test_a_search_matches_a_reference_a_name_an_e_mail_and_a_system_as_before(city):
     """S3.4d: the written requests stay findable by what the head knows of them."""
     from conftest import file_request
