@@ -1,6 +1,9 @@
 """The request pages. Thin: a selector to find what the user may see, a form for the shape of the
 input, one service call, a message and a redirect. Every rule lives in access_requests.services."""
 
+import heapq
+from itertools import islice
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -85,10 +88,7 @@ def dashboard_context(request) -> dict:
                 )
             )[: DASHBOARD_ROWS + 1]
         )
-        in_flight = list(
-            visible.filter(department__in=departments, status__in=AccessRequest.OPEN_STATUSES)
-            .select_related(*REQUEST_RELATED)[: DASHBOARD_ROWS + 1]
-        )
+        in_flight = _newest_open_requests(visible.filter(department__in=departments).select_related(*REQUEST_RELATED))
         context.update(
             departments=departments,
             people=people[:DASHBOARD_ROWS], more_people=len(people) > DASHBOARD_ROWS,
@@ -120,6 +120,17 @@ def dashboard_context(request) -> dict:
             pending_access_count=pending.count(),
         )
     return context
+
+
+def _newest_open_requests(requests) -> list[AccessRequest]:
+    """The newest open requests (one more than the dashboard shows, to tell whether there are more),
+    one query per open status, merged newest first. Each query reads the (department, status, newest)
+    index; with `status IN (...)` the generic plan of the prepared statement walked every request of
+    the department newest first (10 ms for a department of 9,000 requests, at every visit)."""
+    by_status = [list(requests.filter(status=status).order_by("-submitted_at", "-pk")[: DASHBOARD_ROWS + 1])
+                 for status in AccessRequest.OPEN_STATUSES]
+    newest = heapq.merge(*by_status, key=lambda request: (request.submitted_at, request.pk), reverse=True)
+    return list(islice(newest, DASHBOARD_ROWS + 1))
 
 
 # --- Access requests ----------------------------------------------------------------------------

@@ -34,6 +34,7 @@ def test_the_queue_and_the_department_lists_have_indexes_in_their_order():
 
     assert "(status, approved_at, id)" in definitions["request_queue_order"]
     assert "(department_id, submitted_at DESC, id DESC)" in definitions["request_department_newest"]
+    assert "(department_id, status, submitted_at DESC, id DESC)" in definitions["request_department_status"]
 
 
 def test_a_departments_people_and_a_validations_items_have_indexes_in_their_order():

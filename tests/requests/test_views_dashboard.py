@@ -106,3 +106,46 @@ def test_the_dashboard_runs_the_same_number_of_queries_whatever_the_number_of_pe
 
     assert response.status_code == 200
     assert reverse("accounts:people") in response.content.decode()
+
+
+def _in_flight_section(page: str) -> str:
+    start = page.index('id="in-flight-heading"')
+    return page[start:page.index("</section>", start)]
+
+
+def test_requests_in_flight_are_newest_first_whatever_their_status(city, client):
+    """Each open status is read on its own (access_requests.views._newest_open_requests); the lists
+    are merged by submission time, not shown one status after the other."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from access_requests.models import AccessRequest
+    from access_requests.services import access_request_approve
+
+    oldest = file_request(city, person=city.officer)
+    middle = access_request_approve(request=file_request(city, person=city.analyst), by=city.head)
+    newest = file_request(city, person=city.head)
+    now = timezone.now()
+    for hours, request in ((3, oldest), (2, middle), (1, newest)):
+        AccessRequest.objects.filter(pk=request.pk).update(submitted_at=now - timedelta(hours=hours))
+    assert middle.status == AccessRequest.Status.WITH_ITSA and newest.is_awaiting_head
+
+    section = _in_flight_section(_dashboard(client, city.head))
+
+    positions = [section.index(request.get_absolute_url()) for request in (newest, middle, oldest)]
+    assert positions == sorted(positions)
+
+
+def test_requests_in_flight_show_a_screenful_and_say_there_are_more_across_statuses(city, client, monkeypatch):
+    from access_requests import views
+    from access_requests.services import access_request_approve
+
+    monkeypatch.setattr(views, "DASHBOARD_ROWS", 2)
+    file_request(city, person=city.officer)
+    access_request_approve(request=file_request(city, person=city.analyst), by=city.head)
+    file_request(city, person=city.head)
+
+    context = views.dashboard_context(type("Request", (), {"user": city.head})())
+
+    assert len(context["in_flight"]) == 2 and context["more_in_flight"] is True
