@@ -22,6 +22,16 @@ PASSWORD = "correct horse battery staple"
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def pytest_configure(config):
+    """WhiteNoise indexes every file under STATIC_ROOT each time its middleware is built (16,000 with
+    the front-end packages and their compressed copies, which bin/test collects), and the test client
+    builds the middleware again for every new client: about 0.7 s a test. In the tests it looks a
+    file up when one is asked for instead, as it does in development."""
+    from django.conf import settings
+
+    settings.WHITENOISE_AUTOREFRESH = True
+
+
 @dataclass
 class City:
     police: object
@@ -192,7 +202,9 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
+def _private_media(request, settings, tmp_path):
+    if "module_world" in request.fixturenames:
+        return  # the module's world keeps its files in the module's storage (module_world below)
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
@@ -200,6 +212,35 @@ def _private_media(settings, tmp_path):
             "OPTIONS": {"location": tmp_path / "private", "base_url": None},
         },
     }
+
+
+@pytest.fixture(scope="module")
+def module_world(request, django_db_setup, django_db_blocker, tmp_path_factory):
+    """One world for a whole test module, built by the module's `build_world()`, as Django's
+    TestCase.setUpTestData does: inside an atomic block rolled back after the module's last test,
+    while each test runs in its own savepoint within it (pytest-django's `db`), so every test meets
+    the same state. The permission matrices check hundreds of cells; building the city for each
+    took most of their time. Uploaded files stay in one storage for the whole module."""
+    from django.conf import settings
+    from django.db import transaction
+    from django.test import override_settings
+
+    from portal.celery import app
+
+    app.conf.task_always_eager = True
+    storage = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": tmp_path_factory.mktemp("private"), "base_url": None},
+    }}
+    with django_db_blocker.unblock(), override_settings(
+            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"], STORAGES=storage):
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield request.module.build_world()
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
 
 
 def file_request(city, *, person=None, system=None, role="end_user", action="add", by=None, uses=None,

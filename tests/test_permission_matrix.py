@@ -10,7 +10,7 @@ import hashlib
 from datetime import date
 
 import pytest
-from conftest import PASSWORD, file_request, provisioned, signed_in_client
+from conftest import PASSWORD, build_city, file_request, provisioned, signed_in_client
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -271,9 +271,23 @@ def _login(client, city, role):
         client.force_login(getattr(city, role))
 
 
+# One world for the module (conftest.module_world): each test runs in a savepoint of it.
+def build_world():
+    return World(build_city())
+
+
+@pytest.fixture
+def world(module_world, db):
+    return module_world
+
+
+@pytest.fixture
+def city(world):
+    return world.city
+
+
 @pytest.mark.parametrize(("case", "role"), CELLS)
-def test_each_role_gets_exactly_what_the_matrix_says(case, role, city, settings):
-    world = World(city)
+def test_each_role_gets_exactly_what_the_matrix_says(case, role, city, settings, world):
     client = signed_in_client()
     _login(client, city, role)
     url = reverse(case["name"], kwargs=case["kwargs"](world))
@@ -305,8 +319,7 @@ FORM_PAGES = {c["name"] for c in CASES if c["method"] == "get"}
 
 @pytest.mark.parametrize("case", [c for c in CASES if c["method"] == "post" and c["name"] not in FORM_PAGES],
                          ids=lambda c: c["name"])
-def test_state_changing_urls_answer_get_with_405(case, city):
-    world = World(city)
+def test_state_changing_urls_answer_get_with_405(case, city, world):
     client = signed_in_client()
     _login(client, city, "itsa" if case["expect"].get("itsa") == "ok" else "head")
     response = client.get(reverse(case["name"], kwargs=case["kwargs"](world)))
@@ -315,16 +328,14 @@ def test_state_changing_urls_answer_get_with_405(case, city):
 
 @pytest.mark.parametrize("case", [c for c in CASES if _takes_ids(c) and c["method"] == "get"],
                          ids=lambda c: c["name"])
-def test_unknown_ids_answer_404(case, city):
-    world = World(city)
+def test_unknown_ids_answer_404(case, city, world):
     client = signed_in_client()
     _login(client, city, "itsa" if case["expect"].get("itsa") == "ok" else "head")
     kwargs = {key: 987654 for key in case["kwargs"](world)}
     assert client.get(reverse(case["name"], kwargs=kwargs)).status_code == 404
 
 
-def test_state_changes_need_a_csrf_token(city):
-    world = World(city)
+def test_state_changes_need_a_csrf_token(city, world):
     client = signed_in_client(enforce_csrf_checks=True)
     _login(client, city, "head")
     before = snapshot()

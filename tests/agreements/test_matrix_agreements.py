@@ -7,7 +7,7 @@ service or the form refuses the change: nothing in the database changes)."""
 from datetime import timedelta
 
 import pytest
-from conftest import make_directors, signed_in_client
+from conftest import build_city, make_directors, signed_in_client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -101,10 +101,24 @@ def _client(world, role):
     return client
 
 
+# One world for the module (conftest.module_world): each test runs in a savepoint of it.
+def build_world():
+    return World(build_city())
+
+
+@pytest.fixture
+def world(module_world, db):
+    return module_world
+
+
+@pytest.fixture
+def city(world):
+    return world.city
+
+
 @pytest.mark.parametrize(("case", "role"), CELLS)
-def test_each_role_gets_exactly_what_the_matrix_says(case, role, city):
+def test_each_role_gets_exactly_what_the_matrix_says(case, role, city, world):
     """S3.7 S2.3: deny by default; only the designee decides and ends, only ITSA adds people."""
-    world = World(city)
     client = _client(world, role)
     url = reverse(case["name"], kwargs=case["kwargs"](world))
     expected = case["expect"].get(role, "login")
@@ -135,24 +149,21 @@ FORM_PAGES = {c["name"] for c in CASES if c["method"] == "get"}
 
 @pytest.mark.parametrize("case", [c for c in CASES if c["method"] == "post" and c["name"] not in FORM_PAGES],
                          ids=lambda c: c["name"])
-def test_state_changing_urls_answer_get_with_405(case, city):
-    world = World(city)
+def test_state_changing_urls_answer_get_with_405(case, city, world):
     client = _client(world, "itsa" if case["expect"].get("itsa") == "ok" else "designee")
     assert client.get(reverse(case["name"], kwargs=case["kwargs"](world))).status_code == 405
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c["name"] != "agreements:list" and c["name"] != "agreements:new"],
                          ids=lambda c: f"{c['method']} {c['name']}")
-def test_unknown_ids_answer_404(case, city):
-    world = World(city)
+def test_unknown_ids_answer_404(case, city, world):
     client = _client(world, "itsa" if case["expect"].get("itsa") == "ok" else "designee")
     url = reverse(case["name"], kwargs={key: 987654 for key in case["kwargs"](world)})
     response = client.get(url) if case["method"] == "get" else client.post(url, case["data"](world))
     assert response.status_code == 404
 
 
-def test_state_changes_need_a_csrf_token(city):
-    world = World(city)
+def test_state_changes_need_a_csrf_token(city, world):
     client = signed_in_client(enforce_csrf_checks=True)
     client.force_login(city.designee)
     before = snapshot()

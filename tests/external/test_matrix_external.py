@@ -7,7 +7,7 @@ anonymous, sent to sign in; "refused": they see it but the service refuses, and 
 from datetime import timedelta
 
 import pytest
-from conftest import make_directors, signed_in_client
+from conftest import build_city, make_directors, signed_in_client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -112,9 +112,23 @@ CELLS = [
 ]
 
 
+# One world for the module (conftest.module_world): each test runs in a savepoint of it.
+def build_world():
+    return World(build_city())
+
+
+@pytest.fixture
+def world(module_world, db):
+    return module_world
+
+
+@pytest.fixture
+def city(world):
+    return world.city
+
+
 @pytest.mark.parametrize(("case", "role"), CELLS)
-def test_each_role_gets_exactly_what_the_matrix_says(case, role, city):
-    world = World(city)
+def test_each_role_gets_exactly_what_the_matrix_says(case, role, city, world):
     client = signed_in_client()
     _login(client, world, role)
     url = reverse(case["name"], kwargs=case["kwargs"](world))
@@ -146,8 +160,7 @@ FORM_PAGES = {c["name"] for c in CASES if c["method"] == "get"}
 
 @pytest.mark.parametrize("case", [c for c in CASES if c["method"] == "post" and c["name"] not in FORM_PAGES],
                          ids=lambda c: c["name"])
-def test_state_changing_urls_answer_get_with_405(case, city):
-    world = World(city)
+def test_state_changing_urls_answer_get_with_405(case, city, world):
     client = signed_in_client()
     _login(client, world, "designee")
     response = client.get(reverse(case["name"], kwargs=case["kwargs"](world)))
@@ -164,8 +177,7 @@ def test_unknown_ids_answer_404(name, city):
     assert response.status_code == 404
 
 
-def test_state_changes_need_a_csrf_token(city):
-    world = World(city)
+def test_state_changes_need_a_csrf_token(city, world):
     client = signed_in_client(enforce_csrf_checks=True)
     client.force_login(city.designee)
     before = snapshot()

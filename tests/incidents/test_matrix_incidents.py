@@ -6,7 +6,7 @@ the person concerned, is a role here too: an incident about them does not exist 
 """
 
 import pytest
-from conftest import signed_in_client
+from conftest import build_city, signed_in_client
 from django.db import transaction
 from django.urls import reverse
 
@@ -92,10 +92,24 @@ def _login(client, city, role):
         client.force_login(getattr(city, role))
 
 
+# One world for the module (conftest.module_world): each test runs in a savepoint of it.
+def build_world():
+    return World(build_city())
+
+
+@pytest.fixture
+def world(module_world, db):
+    return module_world
+
+
+@pytest.fixture
+def city(world):
+    return world.city
+
+
 @pytest.mark.parametrize(("case", "role"), CELLS)
-def test_each_role_gets_exactly_what_the_incident_matrix_says(case, role, city):
+def test_each_role_gets_exactly_what_the_incident_matrix_says(case, role, city, world):
     """S5.2"""
-    world = World(city)
     client = signed_in_client()
     _login(client, city, role)
     url = reverse(case["name"], kwargs=case["kwargs"](world))
@@ -129,9 +143,8 @@ FORM_PAGES = {c["name"] for c in CASES if c["method"] == "get"}
     pytest.param(c, id=f"{c['name']} #{index}") for index, c in enumerate(CASES)
     if c["method"] == "post" and c["name"] not in FORM_PAGES
 ])
-def test_incident_decisions_answer_get_with_405(case, city):
+def test_incident_decisions_answer_get_with_405(case, city, world):
     """S5.2: state changes are POST only."""
-    world = World(city)
     client = signed_in_client()
     client.force_login(city.designee if case["expect"].get("designee") == "ok" else city.itsa)
     response = client.get(reverse(case["name"], kwargs=case["kwargs"](world)))
@@ -147,9 +160,8 @@ def test_unknown_incidents_answer_404(name, city):
     assert method(reverse(name, kwargs={"pk": 987654})).status_code == 404
 
 
-def test_incident_decisions_need_a_csrf_token(city):
+def test_incident_decisions_need_a_csrf_token(city, world):
     """S5.2"""
-    world = World(city)
     client = signed_in_client(enforce_csrf_checks=True)
     client.force_login(city.designee)
     before = snapshot()

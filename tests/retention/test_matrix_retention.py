@@ -9,7 +9,7 @@ tests/test_permission_matrix.py reads CASES: every URL name of audits/retention_
 from datetime import timedelta
 
 import pytest
-from conftest import signed_in_client
+from conftest import build_city, make_directors, signed_in_client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -101,10 +101,24 @@ def _login(client, world, role):
         client.force_login(world.person(role))
 
 
+# One world for the module (conftest.module_world): each test runs in a savepoint of it.
+def build_world():
+    return World(build_city(), make_directors())
+
+
+@pytest.fixture
+def world(module_world, db):
+    return module_world
+
+
+@pytest.fixture
+def city(world):
+    return world.city
+
+
 @pytest.mark.parametrize(("case", "role"), CELLS)
-def test_each_role_gets_exactly_what_the_retention_matrix_says(case, role, city, directors):
+def test_each_role_gets_exactly_what_the_retention_matrix_says(case, role, city, world):
     """S3.11: every decision names its decider, never the person who asked."""
-    world = World(city, directors)
     client = signed_in_client()
     _login(client, world, role)
     url = reverse(case["name"], kwargs=case["kwargs"](world))
@@ -136,9 +150,8 @@ FORM_PAGES = {c["name"] for c in CASES if c["method"] == "get"}
 
 @pytest.mark.parametrize("case", [c for c in CASES if c["method"] == "post" and c["name"] not in FORM_PAGES],
                          ids=lambda c: c["name"])
-def test_retention_state_changes_answer_get_with_405(case, city, directors):
+def test_retention_state_changes_answer_get_with_405(case, city, world):
     """S3.11"""
-    world = World(city, directors)
     client = signed_in_client()
     _login(client, world, "safety_director")
     before = snapshot()
@@ -157,9 +170,8 @@ class _AnyObject:
 
 @pytest.mark.parametrize("case", [c for c in CASES if c["kwargs"](_AnyObject())],
                          ids=lambda c: f"{c['method']} {c['name']}")
-def test_unknown_retention_ids_answer_404(case, city, directors):
+def test_unknown_retention_ids_answer_404(case, city, world):
     """S3.11"""
-    world = World(city, directors)
     client = signed_in_client()
     _login(client, world, "safety_director")
     url = reverse(case["name"], kwargs={key: 987654 for key in case["kwargs"](world)})
@@ -167,9 +179,8 @@ def test_unknown_retention_ids_answer_404(case, city, directors):
     assert response.status_code == 404
 
 
-def test_retention_state_changes_need_a_csrf_token(city, directors):
+def test_retention_state_changes_need_a_csrf_token(city, world):
     """S3.11"""
-    world = World(city, directors)
     client = signed_in_client(enforce_csrf_checks=True)
     _login(client, world, "safety_director")
     before = snapshot()

@@ -11,7 +11,7 @@ only the directors decide and revoke (S5.1a), only the designee records the Mayo
 from functools import cached_property
 
 import pytest
-from conftest import make_directors, provisioned, signed_in_client
+from conftest import build_city, make_directors, provisioned, signed_in_client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -25,8 +25,8 @@ ROLES = ["anonymous", "head", "requester", "officer", "outsider", "itsa", "desig
 
 
 class World:
-    """The police's waivers, each made only when a case asks for it, and one of the streets
-    department (the outsider's own)."""
+    """The police's waivers, one in each state, and one of the streets department (the outsider's
+    own). build_world() makes them all before the first test."""
 
     def __init__(self, city):
         self.city = city
@@ -134,9 +134,27 @@ CELLS = [
 ]
 
 
+# One world for the module (conftest.module_world): each test runs in a savepoint of it.
+def build_world():
+    world = World(build_city())
+    # Every waiver made now, once: a lazy one made inside a test would vanish with the test's savepoint.
+    for name in ("grant", "requested", "awaiting_mayor", "granted", "streets_waiver"):
+        getattr(world, name)
+    return world
+
+
+@pytest.fixture
+def world(module_world, db):
+    return module_world
+
+
+@pytest.fixture
+def city(world):
+    return world.city
+
+
 @pytest.mark.parametrize(("case", "role"), CELLS)
-def test_each_role_gets_exactly_what_the_waiver_matrix_says(case, role, city):
-    world = World(city)
+def test_each_role_gets_exactly_what_the_waiver_matrix_says(case, role, city, world):
     client = signed_in_client()
     _login(client, world, role)
     url = reverse(case["name"], kwargs=case["kwargs"](world))
@@ -166,8 +184,7 @@ FORM_PAGES = {c["name"] for c in CASES if c["method"] == "get"}
 
 @pytest.mark.parametrize("case", [c for c in CASES if c["method"] == "post" and c["name"] not in FORM_PAGES],
                          ids=lambda c: c["name"])
-def test_waiver_changes_answer_get_with_405(case, city):
-    world = World(city)
+def test_waiver_changes_answer_get_with_405(case, city, world):
     client = signed_in_client()
     _login(client, world, "designee" if case["name"] == "waivers:mayor" else "operations_director")
     response = client.get(reverse(case["name"], kwargs=case["kwargs"](world)))
@@ -175,8 +192,7 @@ def test_waiver_changes_answer_get_with_405(case, city):
 
 
 @pytest.mark.parametrize("name", ["waivers:detail", "waivers:decide", "waivers:mayor", "waivers:revoke"])
-def test_unknown_waivers_answer_404(name, city):
-    world = World(city)
+def test_unknown_waivers_answer_404(name, city, world):
     client = signed_in_client()
     _login(client, world, "designee" if name == "waivers:mayor" else "safety_director")
     url = reverse(name, kwargs={"pk": 987654})
@@ -184,8 +200,7 @@ def test_unknown_waivers_answer_404(name, city):
     assert response.status_code == 404
 
 
-def test_waiver_decisions_need_a_csrf_token(city):
-    world = World(city)
+def test_waiver_decisions_need_a_csrf_token(city, world):
     client = signed_in_client(enforce_csrf_checks=True)
     _login(client, world, "safety_director")
     url = reverse("waivers:decide", kwargs={"pk": world.requested.pk})
