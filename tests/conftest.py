@@ -115,7 +115,9 @@ def build_city():
 
 
 @pytest.fixture
-def city(db):
+def city(request, db):
+    if hasattr(request.module, "build_world"):
+        return request.getfixturevalue("world").city  # a module with one world (module_world) has its city
     return build_city()
 
 
@@ -241,6 +243,12 @@ def module_world(request, django_db_setup, django_db_blocker, tmp_path_factory):
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
+
+
+@pytest.fixture
+def world(module_world, db):
+    """The module's world (module_world), in the savepoint of the test that asks for it."""
+    return module_world
 
 
 def file_request(city, *, person=None, system=None, role="end_user", action="add", by=None, uses=None,
