@@ -22,7 +22,9 @@ from django.utils import timezone
 
 from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, Department, Grant, SodFinding, SurveillanceSystem, User
 from accounts.selectors import emails_of
-from accounts.services import grant_change, grant_open, grant_set_status, is_authorized_requester, lock_person
+from accounts.services import (
+    grant_change, grant_open, grant_set_status, is_authorized_requester, lock_person, third_party_access_problem,
+)
 from accounts.sod import sod_conflict, sod_finding_record
 from portal.audit import audit_record, audit_refusal, service_transaction
 from portal.emails import email_send
@@ -673,8 +675,9 @@ def access_request_queue_for_itsa(
     if in_flight is not None:
         return in_flight
     if action == AccessRequest.Action.CHANGE:
-        problem = sod_conflict(person=grant.person, system=grant.system, roles=[role], ignore_grant_ids=[grant.pk],
-                               also_arriving=_arriving_roles(person=grant.person, system=grant.system))
+        problem = third_party_access_problem(person=grant.person, agreement=grant.agreement, role=role) or sod_conflict(
+            person=grant.person, system=grant.system, roles=[role], ignore_grant_ids=[grant.pk],
+            also_arriving=_arriving_roles(person=grant.person, system=grant.system))
         if problem:
             raise RuleViolation(problem, field="new_role")
     now = timezone.now()

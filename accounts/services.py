@@ -118,6 +118,22 @@ def lock_person(person: User) -> User:
     return User.objects.select_for_update().get(pk=person.pk)
 
 
+def third_party_access_problem(*, person: User, agreement, role: str) -> str | None:
+    """Why `person` may not hold `role` (under `agreement`, or none), or None. A third party's person
+    holds only view-only end-user access under an information sharing agreement, and an agreement
+    gives access to nobody else (S2.3, S3.7). Checked when a grant is opened and when its role changes."""
+    if not person.is_third_party and agreement is None:
+        return None
+    if agreement is None:
+        return (f"{person} works for a third party ({person.organization}): they can only be given "
+                "view-only access under an information sharing agreement (Section 3.7).")
+    if not person.is_third_party:
+        return f"{person} is city staff: access under a sharing agreement is for the third party's people only."
+    if role != Grant.Role.END_USER:
+        return "A third party gets view-only end-user access, never a staff role (Section 3.7)."
+    return None
+
+
 def grant_open(
     *, person: User, system: SurveillanceSystem, department: Department, role: str, account_name: str,
     permissible_uses, by: User, ends_on: date | None = None, agreement=None,
@@ -128,15 +144,9 @@ def grant_open(
     third party's person gets only a view-only end-user grant under a sharing agreement (S2.3, S3.7),
     and a grant under an agreement is always view-only."""
     lock_person(person)
-    if person.is_third_party or agreement is not None:
-        if agreement is None:
-            raise RuleViolation(f"{person} works for a third party ({person.organization}): they can only be given "
-                                "view-only access under an information sharing agreement (Section 3.7).")
-        if not person.is_third_party:
-            raise RuleViolation(f"{person} is city staff: access under a sharing agreement is for the third "
-                                "party's people only.")
-        if role != Grant.Role.END_USER:
-            raise RuleViolation("A third party gets view-only end-user access, never a staff role (Section 3.7).")
+    problem = third_party_access_problem(person=person, agreement=agreement, role=role)
+    if problem:
+        raise RuleViolation(problem)
     if ends_on is not None and ends_on <= timezone.localdate():
         raise RuleViolation(f"The access would already have ended ({ends_on:%d %B %Y}).", field="ends_on")
     problem = sod_conflict(person=person, system=system, roles=[role])
@@ -161,7 +171,8 @@ def grant_change(*, grant: Grant, role: str, permissible_uses, account_name: str
     grant = Grant.objects.select_for_update().get(pk=grant.pk)
     if not grant.is_live:
         raise RuleViolation("This access has already been removed; file a new request to add it again.")
-    problem = sod_conflict(person=grant.person, system=grant.system, roles=[role], ignore_grant_ids=[grant.pk])
+    problem = third_party_access_problem(person=grant.person, agreement=grant.agreement, role=role) or sod_conflict(
+        person=grant.person, system=grant.system, roles=[role], ignore_grant_ids=[grant.pk])
     if problem:
         raise RuleViolation(problem)
     grant.role = role
