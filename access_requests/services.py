@@ -675,11 +675,17 @@ def access_request_queue_for_itsa(
     if in_flight is not None:
         return in_flight
     if action == AccessRequest.Action.CHANGE:
-        problem = third_party_access_problem(person=grant.person, agreement=grant.agreement, role=role) or sod_conflict(
-            person=grant.person, system=grant.system, roles=[role], ignore_grant_ids=[grant.pk],
-            also_arriving=_arriving_roles(person=grant.person, system=grant.system))
+        problem = third_party_access_problem(person=grant.person, agreement=grant.agreement, role=role)
         if problem:
             raise RuleViolation(problem, field="new_role")
+        conflict = sod_conflict(person=grant.person, system=grant.system, roles=[role], ignore_grant_ids=[grant.pk],
+                                also_arriving=_arriving_roles(person=grant.person, system=grant.system))
+        if conflict:
+            audit_refusal(actor=by, action="access_request.queue_for_itsa", target=grant, outcome="refused",
+                          detail=conflict)
+            sod_finding_record(person=grant.person, system=grant.system, stage=SodFinding.Stage.REVIEW,
+                               detail=conflict)
+            raise RuleViolation(conflict, field="new_role")
     now = timezone.now()
     request = AccessRequest(
         department=grant.department, person=grant.person, system=grant.system, action=action, role=role, grant=grant,

@@ -358,6 +358,7 @@ class SodFinding(models.Model):
         FILING = "filing", "Caught when the request was filed"
         APPROVAL = "approval", "Caught at approval"
         PROVISIONING = "provisioning", "Caught at provisioning"
+        REVIEW = "review", "Caught when a validation changed a role"
         SCAN = "scan", "Found in existing accounts by the nightly scan"
 
     class Resolution(models.TextChoices):

@@ -8,7 +8,7 @@ import pytest
 from conftest import provisioned
 from django.utils import timezone
 
-from accounts.models import Grant
+from accounts.models import Grant, SodFinding
 from accounts.services import department_set_head
 from accounts.sod import sod_conflict
 from audits.models import Validation, ValidationItem
@@ -179,6 +179,13 @@ def test_a_role_change_that_breaks_separation_of_duties_is_refused(city):
     item.refresh_from_db()
     assert item.is_pending and item.follow_up is None
     assert not AccessRequest.objects.filter(action=AccessRequest.Action.CHANGE).exists()
+    # Kept for the reports like a conflict refused at filing, approval or provisioning (S2.5b).
+    finding = SodFinding.objects.get()
+    assert (finding.person, finding.system, finding.department) == (city.officer, city.lpr, city.police)
+    assert (finding.stage, finding.resolution) == (SodFinding.Stage.REVIEW, SodFinding.Resolution.PREVENTED)
+    assert finding.detail == refusal.value.message
+    assert AuditEvent.objects.filter(action="access_request.queue_for_itsa", outcome="refused",
+                                     actor=city.head).count() == 1
 
 
 def test_deciding_a_decided_item_differently_is_refused(city, validation):
