@@ -41,7 +41,7 @@ class ValidationAdmin(ReadOnlyHistoryAdmin):
     list_select_related = ("department", "system", "signed_off_by")
     search_fields = ("department__name", "department__code", "system__name", "sign_off_statement")
     date_hierarchy = "period"
-    readonly_fields = ("opened_at",)
+    readonly_fields = ("opened_at", "attestation_sha256")
     inlines = [ValidationItemInline]
 
 

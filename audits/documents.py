@@ -2,10 +2,13 @@
 
 from collections import Counter
 
+from django.core.files.base import ContentFile
+from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from portal.pdf import Document, render_document
+from portal.audit import audit_record, lock_audit_chain
+from portal.pdf import Document, render_document, stored_file_matches
 
 from .models import Validation, ValidationItem
 from .selectors import validation_items
@@ -35,7 +38,8 @@ def _entry(item: ValidationItem, number: dict[int, int]) -> str:
 
 def attestation_document(*, validation: Validation) -> Document:
     """Department, period, each person and grant with the decision and who decided, and the head's
-    sign-off (S3.4e/f). Made from the records each time: decisions do not change once taken."""
+    sign-off (S3.4e/f), made from the records as they are now. A signed validation's attestation is
+    made once and kept (attestation_freeze); an open one prints the decisions so far."""
     items = list(validation_items(validation).select_related("grant__person", "grant__system"))
     counts = Counter(item.decision for item in items)
     tally = [(label, counts[value]) for value, label in ValidationItem.Decision.choices if counts[value]]
@@ -48,3 +52,42 @@ def attestation_document(*, validation: Validation) -> Document:
     return render_document("pdf/attestation.html", {
         "v": validation, "entries": entries, "uses": uses, "tally": tally, "generated_at": timezone.now(),
     })
+
+
+def attestation_freeze(*, validation_id: int) -> Validation:
+    """Make the attestation of a signed validation once and keep it with its SHA-256 (S3.4e/f): the
+    record then stays as it was signed, whatever later happens to the names, systems and requests it
+    shows, and a department of thousands of grants downloads it without waiting for the render. Runs
+    on a worker after the sign-off commits (audits.tasks.freeze_attestation), and nightly for any
+    signed validation still without one. An open validation is not frozen; a frozen one is left alone."""
+    validation = Validation.objects.select_related("department__head", "system", "opened_by",
+                                                   "signed_off_by").get(pk=validation_id)
+    if validation.status == Validation.Status.OPEN or validation.attestation_sha256:
+        return validation
+    # Rendered before the row is locked: a large department's takes seconds.
+    document = attestation_document(validation=validation)
+    with transaction.atomic():
+        lock_audit_chain()
+        validation = Validation.objects.select_for_update().get(pk=validation_id)
+        if validation.attestation_sha256:
+            return validation  # another run kept one first
+        validation.attestation_pdf.save("attestation.pdf", ContentFile(document.content), save=False)
+        validation.attestation_sha256 = document.sha256
+        validation._change_reason = "attestation kept"
+        validation.save(update_fields=["attestation_pdf", "attestation_sha256"])
+        audit_record(actor=None, action="validation.attestation_kept", target=validation,
+                     detail=f"SHA-256 {document.sha256}")
+    return validation
+
+
+def attestations_freeze_missing() -> int:
+    """Keep the attestation of every signed validation that has none (a task lost while the broker
+    was down, or a validation signed before attestations were kept). Returns how many were kept."""
+    missing = (Validation.objects.exclude(status=Validation.Status.OPEN).filter(attestation_sha256="")
+               .order_by("pk").values_list("pk", flat=True))
+    return sum(bool(attestation_freeze(validation_id=pk).attestation_sha256) for pk in missing)
+
+
+def kept_attestation_is_intact(validation: Validation) -> bool:
+    """The kept attestation still matches the SHA-256 taken when it was made."""
+    return stored_file_matches(validation.attestation_pdf, validation.attestation_sha256)

@@ -12,6 +12,11 @@ from portal.models import IntendedUse, PermissibleUse
 from portal.history import AppendOnlyHistoricalRecords, history_user
 
 
+def _attestation_path(instance, filename):
+    # Generated names only; the file is written once, after the sign-off.
+    return f"attestations/{instance.period:%Y}/{uuid.uuid4().hex}.pdf"
+
+
 class Validation(models.Model):
     """One review of a department's grants (or of one system's, for a user audit), item by item."""
 
@@ -46,6 +51,10 @@ class Validation(models.Model):
     signed_off_at = models.DateTimeField(null=True, blank=True)
     sign_off_statement = models.TextField(blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # The attestation as signed: rendered once after the sign-off and kept with its SHA-256, so the
+    # record does not change when a name or a system does later (audits.documents.attestation_freeze).
+    attestation_pdf = models.FileField(upload_to=_attestation_path, max_length=200, blank=True, editable=False)
+    attestation_sha256 = models.CharField(max_length=64, blank=True, editable=False)
 
     history = AppendOnlyHistoricalRecords(get_user=history_user)
 

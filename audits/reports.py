@@ -4,7 +4,6 @@ report for the public. Who may see, prepare and publish them, and the one functi
 A report is read live (its figures computed from the records now) until it is published; publishing
 freezes it: the PDF, its SHA-256 and its tables are stored and never change afterwards."""
 
-import hashlib
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
@@ -16,7 +15,7 @@ from accounts.models import DESIGNEE_GROUP, Department, User
 from portal.audit import audit_record, audit_refusal, service_transaction
 from portal.emails import email_send
 from portal.errors import NotAllowed, RuleViolation
-from portal.pdf import Document, render_document
+from portal.pdf import Document, render_document, stored_file_matches
 
 from .charts import bar_chart
 from .metrics import Figures, Period, city_figures, department_figures, public_tables, public_value
@@ -165,11 +164,4 @@ def report_publish(*, kind: str, period: Period, by: User, department: Departmen
 
 def report_is_intact(report: PublishedReport) -> bool:
     """The stored PDF still matches the SHA-256 taken when it was published."""
-    digest = hashlib.sha256()
-    try:
-        with report.pdf.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 16), b""):
-                digest.update(chunk)
-    except (FileNotFoundError, ValueError):
-        return False
-    return digest.hexdigest() == report.pdf_sha256
+    return stored_file_matches(report.pdf, report.pdf_sha256)

@@ -298,8 +298,19 @@ def validation_sign_off(*, validation: Validation, by: User, password: str) -> V
     validation.status = Validation.Status.SIGNED_OFF
     validation.save()
     audit_record(actor=by, action="validation.sign_off", target=validation)
+    _freeze_attestation_after_commit(validation.pk)
     # Nothing left with ITSA: complete at once (and hand back the row as it now stands).
     return validation_refresh(validation=validation)
+
+
+def _freeze_attestation_after_commit(validation_id: int) -> None:
+    """The signed attestation is made by a worker once the sign-off is committed (audits.documents)."""
+    def enqueue():
+        from .tasks import freeze_attestation
+
+        freeze_attestation.delay(validation_id)
+
+    transaction.on_commit(enqueue)
 
 
 def validation_refresh(*, validation: Validation) -> Validation:

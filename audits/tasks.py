@@ -22,6 +22,21 @@ def handle_validation_non_response() -> int:
 
 
 @shared_task
+def freeze_attestation(validation_id: int) -> bool:
+    """The attestation of a validation just signed, made once and kept (audits.documents)."""
+    from .documents import attestation_freeze
+
+    return bool(attestation_freeze(validation_id=validation_id).attestation_sha256)
+
+
+@shared_task
+def freeze_missing_attestations() -> int:
+    from .documents import attestations_freeze_missing
+
+    return attestations_freeze_missing()
+
+
+@shared_task
 def refresh_signed_off_validations() -> int:
     done = 0
     for validation in Validation.objects.filter(status=Validation.Status.SIGNED_OFF):

@@ -22,7 +22,7 @@ from access_requests.forms import TEXT_LIMIT
 from access_requests.selectors import access_requests_visible_to
 
 from . import services
-from .documents import attestation_document
+from .documents import attestation_document, kept_attestation_is_intact
 from .forms import ItemDecisionForm, KeepAllForm, SignOffForm, UserAuditForm
 from .models import Validation, ValidationItem
 from .selectors import (
@@ -155,13 +155,24 @@ def validation(request, pk):
 def attestation(request, pk):
     """The validation as a signed record: the PDF of every decision and the head's sign-off."""
     review = _get_validation_for(request.user, pk)
-    try:
-        document = attestation_document(validation=review)
-    except RuleViolation as error:
-        messages.error(request, str(error))
-        return redirect(review)
+    if review.attestation_sha256:
+        # Signed: the attestation kept at the sign-off, served only while it matches its fingerprint.
+        if not kept_attestation_is_intact(review):
+            audit_record(actor=request.user, action="validation.integrity_failed", target=review, outcome="denied",
+                         detail=f"kept attestation does not match SHA-256 {review.attestation_sha256}")
+            messages.error(request, "The kept attestation of this validation does not match its fingerprint, so it "
+                                    "was not sent. ITSA has been told through the audit log.")
+            return redirect(review)
+        with review.attestation_pdf.open("rb") as handle:
+            content = handle.read()
+    else:
+        try:
+            content = attestation_document(validation=review).content
+        except RuleViolation as error:
+            messages.error(request, str(error))
+            return redirect(review)
     audit_record(actor=request.user, action="validation.download", target=review, detail="attestation (PDF)")
-    response = HttpResponse(document.content, content_type="application/pdf")
+    response = HttpResponse(content, content_type="application/pdf")
     name = f"attestation-{review.department.code}-{review.period:%Y-%m-%d}-{review.pk}.pdf"
     response["Content-Disposition"] = content_disposition_header(True, name)
     return response

@@ -156,3 +156,18 @@ def render_document(template_name: str, context: dict, *, seconds: float | None 
     html = render_to_string(template_name, context)
     content = html_to_pdf(html, seconds=seconds)
     return Document(content=content, sha256=hashlib.sha256(content).hexdigest())
+
+
+def stored_file_matches(field_file, sha256: str) -> bool:
+    """A file written once and kept (a published report, a signed attestation) still has the SHA-256
+    taken when it was written."""
+    if not field_file or not sha256:
+        return False
+    digest = hashlib.sha256()
+    try:
+        with field_file.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 16), b""):
+                digest.update(chunk)
+    except (FileNotFoundError, ValueError):
+        return False
+    return digest.hexdigest() == sha256

@@ -256,6 +256,10 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-signed-off-validations": {
         "task": "audits.tasks.refresh_signed_off_validations", "schedule": crontab(minute="*/15"),
     },
+    # Signed attestations a lost task left without their kept PDF (audits.documents.attestation_freeze).
+    "freeze-missing-attestations": {
+        "task": "audits.tasks.freeze_missing_attestations", "schedule": crontab(minute=45, hour=2),
+    },
     "grant-hygiene": {"task": "accounts.tasks.grant_hygiene", "schedule": crontab(minute=0, hour=2)},
     # Separation-of-duties findings among existing accounts, for the reports (accounts.sod).
     "scan-sod": {"task": "accounts.tasks.scan_sod", "schedule": crontab(minute=30, hour=2)},
