@@ -241,11 +241,16 @@ class Waiver(models.Model):
         help_text="The Mayor's designee who recorded the Mayor's approval.",
     )
     mayor_approved_on = models.DateField("date of the Mayor's approval", null=True, blank=True)
+    mayor_refused_on = models.DateField("date of the Mayor's refusal", null=True, blank=True)
+    mayor_note = models.TextField(
+        "the Mayor's reason", blank=True, help_text="As the designee recorded it with the Mayor's decision.",
+    )
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
         help_text="Empty when it ran out on its end date.",
     )
+    end_reason = models.TextField(blank=True, help_text="Why the director revoked it.")
 
     history = AppendOnlyHistoricalRecords(get_user=history_user, m2m_fields=[grants])
 
@@ -368,6 +373,11 @@ class RetentionExtension(models.Model):
     decision_reason = models.TextField(blank=True)
     review_notice_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="The Director of Public Safety who ended it early; empty when it ran out on its end date.",
+    )
+    end_reason = models.TextField(blank=True, help_text="Why it was ended early.")
 
     history = AppendOnlyHistoricalRecords(get_user=history_user, m2m_fields=[systems],
                                           excluded_fields=["review_notice_sent_at"])

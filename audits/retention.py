@@ -281,11 +281,7 @@ def retention_extension_end(*, extension: RetentionExtension, reason: str, by: U
     reason = clean_text(reason, field="reason", label="reason for ending the extension")
     now = timezone.now()
     extension.status = Status.EXPIRED
-    extension.ended_at = now
-    # The model keeps one reason: the ending's is added to the decision's, so both stay on the record.
-    extension.decision_reason = (
-        f"{extension.decision_reason}\n\nEnded early by {by} on {timezone.localtime(now):%B %-d, %Y}: {reason}"
-    ).strip()
+    extension.ended_at, extension.ended_by, extension.end_reason = now, by, reason
     extension._change_reason = "Ended early"
     extension.save()
     systems = list(extension.systems.all())

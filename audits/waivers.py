@@ -278,6 +278,7 @@ def waiver_record_mayor_decision(
         raise RuleViolation("This waiver would already have ended: ask for a new one.")
 
     waiver.mayor_recorded_by = by
+    waiver.mayor_note = note
     if approved:
         waiver.status = Status.GRANTED
         waiver.mayor_approved_on = decided_on
@@ -291,9 +292,7 @@ def waiver_record_mayor_decision(
         )
     else:
         waiver.status = Status.DENIED
-        # The director's reason stays as written; the Mayor's refusal follows it.
-        waiver.decision_reason = (f"{waiver.decision_reason}\n\nThe Mayor refused the waiver on "
-                                  f"{decided_on:%d %B %Y} (recorded by {by}): {note}")
+        waiver.mayor_refused_on = decided_on
         waiver._change_reason = f"The Mayor's refusal recorded by {by}"[:100]
     waiver.save()
     audit_record(actor=by, action="waiver.mayor_approved" if approved else "waiver.mayor_refused", target=waiver,
@@ -323,7 +322,7 @@ def waiver_revoke(*, waiver: Waiver, reason: str, by: User) -> Waiver:
     waiver.status = Status.REVOKED
     waiver.ended_at = timezone.now()
     waiver.ended_by = by
-    waiver.decision_reason = f"{waiver.decision_reason}\n\nRevoked by {by}: {reason}"
+    waiver.end_reason = reason
     waiver._change_reason = f"Revoked by {by}"[:100]
     waiver.save()
     audit_record(actor=by, action="waiver.revoke", target=waiver, detail=reason)

@@ -48,7 +48,8 @@ class World:
 
 def snapshot():
     return (
-        sorted(RetentionExtension.objects.values_list("pk", "status", "decided_by", "decision_reason", "ended_at")),
+        sorted(RetentionExtension.objects.values_list("pk", "status", "decided_by", "decision_reason", "ended_at",
+                                                          "end_reason")),
         RetentionExtension.systems.through.objects.count(),
         OutgoingEmail.objects.count(),
     )
