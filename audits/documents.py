@@ -1,5 +1,6 @@
 """The printed records of this app: the validation attestation and the reports, as PDF (portal.pdf)."""
 
+import logging
 from collections import Counter
 
 from django.core.files.base import ContentFile
@@ -8,10 +9,13 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from portal.audit import audit_record, lock_audit_chain
+from portal.errors import RuleViolation
 from portal.pdf import Document, render_document, stored_file_matches
 
 from .models import Validation, ValidationItem
 from .selectors import validation_items
+
+logger = logging.getLogger(__name__)
 
 
 def _entry(item: ValidationItem, number: dict[int, int]) -> str:
@@ -85,7 +89,13 @@ def attestations_freeze_missing() -> int:
     was down, or a validation signed before attestations were kept). Returns how many were kept."""
     missing = (Validation.objects.exclude(status=Validation.Status.OPEN).filter(attestation_sha256="")
                .order_by("pk").values_list("pk", flat=True))
-    return sum(bool(attestation_freeze(validation_id=pk).attestation_sha256) for pk in missing)
+    kept = 0
+    for pk in missing:
+        try:
+            kept += bool(attestation_freeze(validation_id=pk).attestation_sha256)
+        except RuleViolation as refusal:  # one that cannot be made in time does not stop the others
+            logger.warning("attestation of validation %s not kept: %s", pk, refusal)
+    return kept
 
 
 def kept_attestation_is_intact(validation: Validation) -> bool:

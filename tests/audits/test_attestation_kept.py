@@ -141,3 +141,21 @@ def test_a_worker_keeps_the_attestation_after_the_sign_off(city, worker_on_redis
             break
         time.sleep(0.2)
     assert validation.attestation_sha256 == hashlib.sha256(_kept_bytes(validation)).hexdigest()
+
+
+@pytest.mark.django_db
+def test_attestations_that_cannot_be_made_in_time_wait_for_the_next_night(city, settings):
+    """A render stopped by PDF_RENDER_SECONDS is logged, the others are still tried, and the next
+    run keeps them all."""
+    first = _sign(city, _decided(city))
+    second = Validation.objects.create(kind=Validation.Kind.USER_AUDIT, department=city.police, period=first.period,
+                                       due_date=first.due_date, status=Validation.Status.COMPLETE)
+    settings.PDF_RENDER_SECONDS = 0.000001
+
+    assert attestations_freeze_missing() == 0
+
+    settings.PDF_RENDER_SECONDS = 60
+    assert attestations_freeze_missing() == 2
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.attestation_sha256 and second.attestation_sha256
