@@ -759,6 +759,10 @@ def print_table(pages: list[Page], baseline: dict, compared: dict | None, floor:
         if other is not None:
             queries += f" [{other['queries']}]"
         verdict = "met" if not page.figures["misses"] else "MISSED: " + "; ".join(page.figures["misses"])
+        if floor is not None and page.who is not None:
+            # How much of a signed-in page's cost is its own: its throughput against the floor's.
+            page.figures["share_of_floor"] = load["requests_per_second"] / floor["requests_per_second"]
+            verdict += f" ({page.figures['share_of_floor']:.0%} of the signed-in floor)"
         print(f"{page.title:<26} {load['requests_per_second']:>7.1f} {_ms(load['median_ms']):>7} "
               f"{_ms(load['p99_ms']):>7} {load['errors']:>6} {queries:>9} "
               f"{_ms(load['worker_cpu_ms_per_request']):>10} {_ms(load['postgres_cpu_ms_per_request']):>7} "
