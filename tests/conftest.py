@@ -221,8 +221,8 @@ def module_world(request, django_db_setup, django_db_blocker, tmp_path_factory):
     """One world for a whole test module, built by the module's `build_world()`, as Django's
     TestCase.setUpTestData does: inside an atomic block rolled back after the module's last test,
     while each test runs in its own savepoint within it (pytest-django's `db`), so every test meets
-    the same state. The permission matrices check hundreds of cells; building the city for each
-    took most of their time. Uploaded files stay in one storage for the whole module."""
+    the same state. The permission matrices and the form fuzzing check hundreds of cells each;
+    building the city for each took most of their time. Uploaded files stay in one storage for the whole module."""
     from django.conf import settings
     from django.db import transaction
     from django.test import override_settings

@@ -29,8 +29,7 @@ from django import forms
 from django.apps import apps
 from django.conf import settings
 from django.contrib.messages import ERROR, get_messages
-from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticToken
@@ -415,30 +414,14 @@ def snapshot():
     }
 
 
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker, tmp_path_factory):
-    """One world for the whole file, as Django's TestCase.setUpTestData does: built once inside an
-    atomic block that is rolled back at the end, while each test runs in its own savepoint within it
-    (pytest-django's `db`), so every submission meets the same state. Building it for each of the
-    several hundred submissions would take minutes."""
-    storage = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": tmp_path_factory.mktemp("private"), "base_url": None},
-    }}
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-                                   STORAGES=storage):
-                w = World(build_city())
-                w.order = _OrderWorld(w)
-                w.superuser = User.objects.create_superuser(email="root@city.example", password=PASSWORD,
-                                                            full_name="Root Admin")
-            yield w
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+def build_world():
+    """One world for the whole file (conftest.module_world): each submission runs in a savepoint of
+    it and meets the same state. Building it for each of the several hundred submissions would take
+    minutes."""
+    w = World(build_city())
+    w.order = _OrderWorld(w)
+    w.superuser = User.objects.create_superuser(email="root@city.example", password=PASSWORD, full_name="Root Admin")
+    return w
 
 
 def _client(world, role: str) -> Client:
