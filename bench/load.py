@@ -116,6 +116,7 @@ def production_environment(database_url: str) -> dict:
         "DJANGO_ENV": "production",
         "DJANGO_SECRET_KEY": key or secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": f"{HOST},localhost,testserver",
+        "PORTAL_BASE_URL": f"https://{HOST}",
         "DATABASE_URL": database_url,
         "EMAIL_URL": "memorymail://",
         "BENCH_BASELINE": "1",

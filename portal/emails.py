@@ -36,7 +36,7 @@ def email_send(name: str, *, to: list[str], context: dict) -> OutgoingEmail | No
     recipients = sorted({address for address in to if address})
     if not recipients:
         return None
-    context = {"site_url": settings.SITE_URL, **context}
+    context = {"site_url": settings.PORTAL_BASE_URL, **context}
     subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
     body = render_to_string(f"emails/{name}-body.txt", context)
     # The text body comes back marked safe; escape it here so nothing a user typed becomes markup.

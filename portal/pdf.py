@@ -10,13 +10,17 @@ and turned into a PDF here. Two guards apply to every render:
   `settings.PDF_RENDER_SECONDS`: a pathological document cannot hold a worker.
 """
 
+import contextlib
 import gc
 import hashlib
 import logging
 import mimetypes
-import multiprocessing
+import os
 import posixpath
+import select
+import signal
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -84,16 +88,23 @@ def _write_pdf(html: str) -> bytes:
     return weasyprint.HTML(string=html, base_url=STATIC_BASE, url_fetcher=StaticFilesOnly()).write_pdf()
 
 
-def _child(html: str, sender) -> None:
-    # The collector would walk every object inherited from the parent (a big heap in a web worker or a
-    # test run) and copy its pages: only what the render allocates is the child's to collect.
-    gc.freeze()
+def _child(html: str, write_fd: int) -> None:
+    """The forked render: writes b"OK" and the PDF, or b"ER" and the failure, then leaves at once."""
     try:
-        sender.send_bytes(_write_pdf(html))
-    except BaseException as exc:  # the parent turns any failure into RenderFailed
-        sender.send_bytes(b"ERROR:" + repr(exc)[:500].encode())
+        # The collector would walk every object inherited from the parent (a big heap in a web worker or
+        # a test run) and copy its pages: only what the render allocates is the child's to collect.
+        gc.freeze()
+        try:
+            payload = b"OK" + _write_pdf(html)
+        except BaseException as exc:  # the parent turns any failure into RenderFailed
+            payload = b"ER" + repr(exc)[:500].encode()
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(write_fd, view):]
     finally:
-        sender.close()
+        # Never return into the parent's code (a gunicorn or Celery loop, pytest): no atexit, no
+        # finalizers closing the parent's database connection.
+        os._exit(0)
 
 
 _warm_lock = threading.Lock()
@@ -114,33 +125,47 @@ def _warm_up() -> None:
 
 
 def html_to_pdf(html: str, *, seconds: float | None = None) -> bytes:
-    """Turn HTML into PDF bytes, within `seconds` (settings.PDF_RENDER_SECONDS by default)."""
+    """Turn HTML into PDF bytes, within `seconds` (settings.PDF_RENDER_SECONDS by default).
+
+    A plain fork, not multiprocessing: a Celery prefork child is a daemonic process, and
+    multiprocessing refuses to start children from one."""
     limit = settings.PDF_RENDER_SECONDS if seconds is None else seconds
     _warm_up()
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(html, sender), daemon=True)
-    process.start()
-    sender.close()
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_fd)
+        _child(html, write_fd)
+    os.close(write_fd)
+    chunks: list[bytes] = []
+    finished = False
     try:
-        if not receiver.poll(limit):
-            raise RenderFailed(
-                f"The document took longer than {limit:g} seconds to prepare and was stopped. "
-                "Try a shorter period, or ask ITSA to run the report from the command line."
-            )
-        try:
-            data = receiver.recv_bytes()
-        except EOFError:
-            raise RenderFailed("The document could not be prepared. Try again; if it keeps failing, tell ITSA.") from None
+        deadline = time.monotonic() + limit
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([read_fd], [], [], left)[0]:
+                break
+            chunk = os.read(read_fd, 1 << 20)
+            if not chunk:
+                finished = True
+                break
+            chunks.append(chunk)
     finally:
-        receiver.close()
-        if process.is_alive():
-            process.kill()
-        process.join(5)
-    if data.startswith(b"ERROR:"):
-        logger.error("PDF render failed: %s", data[6:].decode(errors="replace"))
+        os.close(read_fd)
+        if not finished:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    if not finished:
+        raise RenderFailed(
+            f"The document took longer than {limit:g} seconds to prepare and was stopped. "
+            "Try a shorter period, or ask ITSA to run the report from the command line."
+        )
+    data = b"".join(chunks)
+    if not data.startswith(b"OK"):
+        logger.error("PDF render failed: %s", data[2:].decode(errors="replace") or "the render process died")
         raise RenderFailed("The document could not be prepared. Try again; if it keeps failing, tell ITSA.")
-    return data
+    return data[2:]
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import hmac
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -206,7 +207,28 @@ FILE_UPLOAD_PERMISSIONS = 0o600
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Surveillance Access Portal <portal@city.example>")
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+
+def _base_url() -> str:
+    """The portal's public address, as people reach it (through the TLS proxy): every link in mail
+    starts with it. Required in production, where it must be https."""
+    value = env.str("PORTAL_BASE_URL", default="").strip()
+    if not value:
+        if PRODUCTION:
+            raise ImproperlyConfigured(
+                "Set PORTAL_BASE_URL to the portal's public address, e.g. https://portal.city.example: "
+                "every e-mail links to it."
+            )
+        return "http://127.0.0.1:8000"
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ImproperlyConfigured(f"PORTAL_BASE_URL must be an address like https://portal.city.example, not {value!r}.")
+    if PRODUCTION and parts.scheme != "https":
+        raise ImproperlyConfigured("PORTAL_BASE_URL must start with https:// in production.")
+    return value.rstrip("/")
+
+
+PORTAL_BASE_URL = _base_url()
 # The outbox: a mail still unsent this many seconds after its commit is sent by the sweep, at most
 # this many per run. The worker holds the mail's row lock while it talks to SMTP: never wait forever.
 OUTGOING_EMAIL_SWEEP_AFTER = env.int("OUTGOING_EMAIL_SWEEP_AFTER", default=60)

@@ -76,7 +76,8 @@ def _production_settings(*names: str) -> dict:
     """The values production settings give these names, read in a fresh process."""
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "OIDC_"))}
     environment.update(DJANGO_ENV="production", DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-                       DJANGO_ALLOWED_HOSTS="portal.city.example", DJANGO_SETTINGS_MODULE="portal.settings")
+                       DJANGO_ALLOWED_HOSTS="portal.city.example", PORTAL_BASE_URL="https://portal.city.example",
+                       DJANGO_SETTINGS_MODULE="portal.settings")
     script = "import json, sys; from django.conf import settings; print(json.dumps({n: getattr(settings, n) for n in sys.argv[1:]}))"
     result = subprocess.run([sys.executable, "-c", script, *names], cwd=ROOT, env=environment, capture_output=True,
                             text=True, timeout=60)

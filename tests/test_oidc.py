@@ -251,7 +251,8 @@ print(json.dumps({
 def _settings_with(**variables):
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "OIDC_"))}
     environment.update(DJANGO_ENV="production", DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-                       DJANGO_ALLOWED_HOSTS="portal.city.example", DJANGO_SETTINGS_MODULE="portal.settings", **variables)
+                       DJANGO_ALLOWED_HOSTS="portal.city.example", PORTAL_BASE_URL="https://portal.city.example",
+                       DJANGO_SETTINGS_MODULE="portal.settings", **variables)
     return subprocess.run([sys.executable, "-c", SHOW_SETTINGS], cwd=ROOT, env=environment, capture_output=True,
                           text=True, timeout=60)
 

@@ -71,3 +71,13 @@ def test_user_text_is_escaped_in_the_html_part(city, django_capture_on_commit_ca
     html = mail.outbox[0].alternatives[0][0]
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_links_in_mail_start_with_the_configured_public_address(city, settings, django_capture_on_commit_callbacks):
+    settings.PORTAL_BASE_URL = "https://portal.city.example"
+    with django_capture_on_commit_callbacks(execute=True):
+        _send(city, [city.head.email])
+
+    access = DepartmentAccess.objects.get(pk=city.police_vms.pk)
+    assert f"https://portal.city.example{access.get_absolute_url()}" in mail.outbox[0].body
+    assert "127.0.0.1" not in mail.outbox[0].body
