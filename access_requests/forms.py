@@ -8,10 +8,11 @@ from accounts.models import Department, Grant, SurveillanceSystem, User
 from portal.forms import RefusalErrors
 from portal.models import IntendedUse, PermissibleUse
 
-from .models import AccessRequest, StatusChange
+from .models import DOCUMENT_TYPES, AccessRequest, StatusChange
 
 TEXT_LIMIT = 5000
-ACCEPTED_FILES = ".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg"
+# What the file picker offers: the types the portal keeps, by extension and by type.
+ACCEPTED_FILES = ",".join([*(end for _, endings in DOCUMENT_TYPES.values() for end in endings), *DOCUMENT_TYPES])
 
 
 class MultipleFileInput(forms.FileInput):

@@ -1,6 +1,7 @@
 """Department access, end-user access requests, their documents, and status-change reports."""
 
 import hashlib
+import os
 import uuid
 
 from django.conf import settings
@@ -203,6 +204,15 @@ class WrittenRequest(models.Model):
         raise PermissionError("A written request is kept as it was filed.")
 
 
+# The kinds of file kept as supporting documents, by the type detected from their content: the
+# name people know them by, and the extensions such a file may be named with (the usual one first).
+DOCUMENT_TYPES = {
+    "application/pdf": ("PDF", (".pdf",)),
+    "image/png": ("PNG", (".png",)),
+    "image/jpeg": ("JPEG", (".jpg", ".jpeg")),
+}
+
+
 def _document_path(instance, filename):
     # Generated names only: nothing the uploader typed reaches the file system.
     return f"requests/{instance.request_id}/{uuid.uuid4().hex}"
@@ -228,6 +238,14 @@ class SupportingDocument(models.Model):
 
     def get_absolute_url(self):
         return reverse("requests:document", args=[self.request_id, self.pk])
+
+    @property
+    def download_name(self) -> str:
+        """The uploader's name, ending as the content's type does: a PDF kept as `invoice.exe` (before
+        names were checked against content) downloads as `invoice.pdf`, never as a program."""
+        stem, extension = os.path.splitext(self.original_name)
+        extensions = DOCUMENT_TYPES[self.content_type][1]
+        return self.original_name if extension.lower() in extensions else f"{stem or 'document'}{extensions[0]}"
 
 
 class StatusChange(models.Model):

@@ -19,6 +19,8 @@ from django.db.models import QuerySet
 from django.db.models.functions import Length
 from django.template.loader import render_to_string
 from django.utils import timezone
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, Department, Grant, SodFinding, SurveillanceSystem, User
 from accounts.selectors import emails_of
@@ -33,13 +35,7 @@ from portal.models import IntendedUse, PermissibleUse
 from portal.pdf import render_document
 from portal.text import clean_text
 
-from .models import AccessRequest, DepartmentAccess, StatusChange, SupportingDocument, WrittenRequest
-
-ALLOWED_DOCUMENT_TYPES = {
-    "application/pdf": "PDF",
-    "image/png": "PNG image",
-    "image/jpeg": "JPEG image",
-}
+from .models import DOCUMENT_TYPES, AccessRequest, DepartmentAccess, StatusChange, SupportingDocument, WrittenRequest
 
 
 # --- Department access (3.4) -------------------------------------------------------------------
@@ -562,7 +558,8 @@ def _size(count: int) -> str:
 
 
 def _check_upload(upload) -> _CheckedUpload:
-    """Refuse before anything is written: too big, a type we do not keep, or a name that escapes."""
+    """Refuse before anything is written: too big, a type we do not keep, a name that does not say
+    the type or that escapes, or a PDF that acts by itself."""
     raw_name = getattr(upload, "name", "") or ""
     # Stored names are generated, but a name that tries to leave the folder is refused outright.
     if "/" in raw_name or "\\" in raw_name or raw_name.startswith(".") or "\x00" in raw_name:
@@ -582,16 +579,73 @@ def _check_upload(upload) -> _CheckedUpload:
     head = upload.read(8192)
     kind = filetype.guess(head)
     content_type = kind.mime if kind else ""
-    if content_type not in ALLOWED_DOCUMENT_TYPES:
+    if content_type not in DOCUMENT_TYPES:
         raise RuleViolation(
             f"“{name}” is not a PDF, PNG or JPEG file. Scan or save the document in one of those formats.",
             field="documents",
         )
-    digest = hashlib.sha256(head)
+    # The name travels with the file (to ITSA, to a download folder): it must not pass a PDF off as a program.
+    label, extensions = DOCUMENT_TYPES[content_type]
+    if os.path.splitext(name)[1].lower() not in extensions:
+        allowed = ", ".join(f"{known} ({', '.join(endings)})" for known, endings in DOCUMENT_TYPES.values())
+        raise RuleViolation(
+            f"“{name}” is a {label} file, but its name does not end in {' or '.join(extensions)}. "
+            f"The portal keeps {allowed} files, named for their type: rename the file and upload it again.",
+            field="documents",
+        )
+    if content_type == "application/pdf":
+        problem = _pdf_problem(upload)
+        if problem:
+            raise RuleViolation(f"“{name}” {problem}", field="documents")
+    digest = hashlib.sha256()
+    upload.seek(0)
     for chunk in iter(lambda: upload.read(65536), b""):
         digest.update(chunk)
     upload.seek(0)
     return _CheckedUpload(upload=upload, name=name, content_type=content_type, size=size, sha256=digest.hexdigest())
+
+
+# What makes a PDF act by itself or carry other files: scripts, triggers (on opening a page, on a
+# field: /AA), embedded files, media and XFA forms...
+_PDF_ACTIVE_KEYS = frozenset({"/JavaScript", "/JS", "/AA", "/EmbeddedFiles", "/EF", "/RichMediaContent", "/XFA"})
+# ...and the action, annotation and object types that run code, open or send to elsewhere, or play media.
+# An /OpenAction that only goes to a page is not among them: office suites write one into ordinary PDFs.
+_PDF_ACTIVE_TYPES = frozenset({
+    "/JavaScript", "/Launch", "/ImportData", "/SubmitForm", "/GoToR", "/GoToE", "/RichMediaExecute", "/Rendition",
+    "/Movie", "/Sound", "/EmbeddedFile", "/FileAttachment", "/RichMedia", "/Screen", "/3D",
+})
+
+
+def _pdf_problem(upload) -> str | None:
+    """Why the PDF cannot be kept, or None. Every object reachable from the trailer is looked at,
+    since an action can hide at any depth (a page's annotation, a link's next action, a name tree)."""
+    try:
+        reader = PdfReader(upload)
+        if reader.is_encrypted and not reader.decrypt(""):
+            return "is protected by a password. Upload a copy without a password."
+        seen = set()
+        pending = [reader.trailer]
+        while pending:
+            item = pending.pop()
+            if isinstance(item, IndirectObject):
+                if (item.idnum, item.generation) in seen:
+                    continue
+                seen.add((item.idnum, item.generation))
+                item = item.get_object()
+            if isinstance(item, DictionaryObject):
+                kinds = (item[key] for key in ("/S", "/Subtype", "/Type") if key in item)
+                if _PDF_ACTIVE_KEYS.intersection(item) or any(
+                    isinstance(kind, str) and kind in _PDF_ACTIVE_TYPES for kind in kinds
+                ):
+                    return ("has active content: scripts, actions that run when it is opened, media, or files "
+                            "embedded in it. Print it to a new PDF, or scan the paper copy, and upload that.")
+                pending.extend(item.values())
+            elif isinstance(item, ArrayObject):
+                pending.extend(item)
+    # pypdf raises errors of many kinds on a damaged or hostile file; any of them means it cannot be vouched for.
+    except Exception:
+        return "cannot be read as a PDF: it may be damaged. Save or scan it again as a PDF and upload that."
+    return None
 
 
 def _store_document(*, request: AccessRequest, checked: _CheckedUpload, by: User) -> SupportingDocument:

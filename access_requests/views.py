@@ -356,7 +356,8 @@ def document(request, pk, document_pk):
         raise Http404("The file of this document is missing.") from None
     audit_record(actor=request.user, action="access_request.download", target=access_request,
                  detail=f"document {supporting.pk}: {supporting.original_name}")
-    return FileResponse(handle, as_attachment=True, filename=supporting.original_name,
+    # The type detected at upload, and a name that ends as that type does: never opened in the browser.
+    return FileResponse(handle, as_attachment=True, filename=supporting.download_name,
                         content_type=supporting.content_type)
 
 

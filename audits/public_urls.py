@@ -9,4 +9,5 @@ urlpatterns = [
     path("reports/<int:pk>.pdf", public_views.report_pdf, name="report_pdf"),
     path("open-data.csv", public_views.open_data_csv, name="open_data_csv"),
     path("open-data.json", public_views.open_data_json, name="open_data_json"),
+    path("audit-anchors.csv", public_views.audit_anchors_csv, name="audit_anchors_csv"),
 ]

@@ -1,7 +1,8 @@
 """The public transparency page (2.4–2.6): the current policy and its change log, the published
-public reports and their open data. No sign-in, read only, and no personal data: nothing here
-names a person; the only free text shown is the policy written by the Mayor's designee and the
-titles of the reports. Small counts are already null in a public report's figures."""
+public reports and their open data, and the daily anchors of the audit trail. No sign-in, read only,
+and no personal data: nothing here names a person; the only free text shown is the policy written
+by the Mayor's designee and the titles of the reports, and of the audit trail only an entry's number
+and hash leave the portal. Small counts are already null in a public report's figures."""
 
 import csv
 import functools
@@ -19,6 +20,7 @@ from portal.audit import audit_record
 from portal.exports import csv_cell
 from portal.models import AuditEvent, IntendedUse
 from portal.policy import current_policy_version, published_policy_versions
+from portal.selectors import published_audit_anchors
 
 from .metrics import SUPPRESSED_TEXT
 from .models import PublishedReport
@@ -30,6 +32,8 @@ NULL_NOTE = ("A null value stands for a count of fewer than 5, left out so that 
 CSV_HEADER = ["report", "period_start", "period_end", "table", "label", "value"]
 # Only these parts of a report's figures leave the portal, whatever else a table may carry.
 TABLE_FIELDS = ("key", "title", "label_heading", "value_heading", "unit")
+# The page shows the last month of anchors; the downloads carry them all.
+ANCHORS_ON_PAGE = 31
 
 
 def public_reports():
@@ -68,6 +72,7 @@ def index(request):
         "versions": published_policy_versions(),
         "intended_uses": IntendedUse.objects.prefetch_related("permissible_uses"),
         "reports": public_reports(),
+        "anchors": published_audit_anchors()[:ANCHORS_ON_PAGE],
     })
 
 
@@ -130,6 +135,21 @@ def open_data_json(request):
              "tables": _public_tables(published.figures)}
             for published in public_reports()
         ],
+        "audit_anchors": [
+            {"day": anchor["day"].isoformat(), "seq": anchor["seq"], "hash": anchor["hash"]}
+            for anchor in published_audit_anchors()
+        ],
     }
     body = json.dumps(data, indent=2, ensure_ascii=False)
     return _attachment(HttpResponse(body, content_type="application/json"), "open-data.json")
+
+
+@public_page
+def audit_anchors_csv(request):
+    """Every day's anchor of the audit trail: the day, the number of its last entry and that entry's hash."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["day", "seq", "hash"])
+    for anchor in published_audit_anchors():
+        writer.writerow([anchor["day"].isoformat(), anchor["seq"], anchor["hash"]])
+    return _attachment(HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8"), "audit-anchors.csv")

@@ -58,3 +58,14 @@ def waivers_daily() -> int:
     from .waivers import waivers_daily as run
 
     return run()
+
+
+@shared_task
+def publish_audit_anchors() -> int:
+    """Each night, the audit trail's last entry of the day before, kept as an anchor and mailed to
+    ITSA (portal.audit). The anchors are published on the transparency page. Returns how many were new."""
+    from accounts.models import ITSA_GROUP
+    from accounts.selectors import emails_of
+    from portal.audit import audit_anchors_publish
+
+    return len(audit_anchors_publish(to=emails_of(ITSA_GROUP)))

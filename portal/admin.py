@@ -10,8 +10,8 @@ from django.http import HttpResponseRedirect
 from simple_history.admin import SimpleHistoryAdmin
 
 from .errors import RuleViolation
-from .models import (AuditChainHead, AuditEvent, IntendedUse, OutgoingEmail, PermissibleUse, PolicyChange,
-                     PolicyVersion)
+from .models import (AuditAnchor, AuditChainHead, AuditEvent, IntendedUse, OutgoingEmail, PermissibleUse,
+                     PolicyChange, PolicyVersion)
 from .policy import (policy_change_add, policy_change_remove, policy_version_delete, policy_version_publish,
                      policy_version_save)
 
@@ -94,7 +94,17 @@ class AuditChainHeadAdmin(ReadOnlyAdmin):
     """The last link of the audit chain; only appending an audit event moves it."""
 
     list_display = ("seq", "hash")
-    fields = ("seq", "hash")
+    fields = ("seq", "hash", "mac")
+    readonly_fields = fields
+
+
+@admin.register(AuditAnchor)
+class AuditAnchorAdmin(ReadOnlyAdmin):
+    """Each day's last entry, as published on the transparency page; only the nightly task adds one."""
+
+    list_display = ("day", "seq", "hash")
+    date_hierarchy = "day"
+    fields = ("day", "seq", "hash", "mac")
     readonly_fields = fields
 
 

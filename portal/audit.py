@@ -5,7 +5,10 @@ would go with it: `audit_refusal` keeps such events aside and `service_transacti
 once the rollback is done, so the trail shows every attempt.
 
 Entries form a hash chain: each carries a number one above the last, the hash of the entry before
-it, and its own HMAC (`chain_hash`). `python manage.py verify_audit_log` recomputes the chain.
+it, and its own HMAC (`chain_hash`). The chain head carries an HMAC with the same key
+(`chain_head_mac`), and every night the day's last entry is published outside the database as an
+anchor (`audit_anchors_publish`). `python manage.py verify_audit_log` recomputes the chain and checks
+the head and the anchors against it.
 """
 
 import contextvars
@@ -15,7 +18,7 @@ import hmac
 import ipaddress
 import json
 import logging
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
 
 from django.conf import settings
@@ -24,8 +27,10 @@ from django.db import transaction
 from django.db.models import GenericIPAddressField
 from django.utils import timezone
 
+from .client_address import client_address
+from .emails import email_send
 from .errors import RuleViolation
-from .models import AUDIT_CHAIN_GENESIS, AuditChainHead, AuditEvent
+from .models import AUDIT_CHAIN_GENESIS, AuditAnchor, AuditChainHead, AuditEvent
 
 security_log = logging.getLogger("portal.security")
 _client_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_ip", default=None)
@@ -44,7 +49,7 @@ class ClientAddressMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        token = _client_ip.set(request.META.get("REMOTE_ADDR") or None)
+        token = _client_ip.set(client_address(request))
         try:
             return self.get_response(request)
         finally:
@@ -66,7 +71,25 @@ def chain_hash(*, seq: int, prev_hash: str, at: datetime, actor_id: int | None, 
         "ip_address": _canonical_ip(ip_address),
         "detail": detail,
     }, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hmac.new(settings.AUDIT_CHAIN_KEY.encode(), payload.encode(), hashlib.sha256).hexdigest()
+    return _mac(payload)
+
+
+def chain_head_mac(*, seq: int, hash: str) -> str:
+    """The HMAC of the chain head: someone who cuts the tail cannot put back a head that verifies."""
+    return _mac(f"audit-chain-head:{seq}:{hash}")
+
+
+def anchor_mac(*, day: date, seq: int, hash: str) -> str:
+    """The HMAC of a day's anchor. Its own prefix: an anchor's MAC copied into the head does not verify."""
+    return _mac(f"audit-anchor:{day.isoformat()}:{seq}:{hash}")
+
+
+def _mac(text: str) -> str:
+    return hmac.new(settings.AUDIT_CHAIN_KEY.encode(), text.encode(), hashlib.sha256).hexdigest()
+
+
+def head_is_signed(head: AuditChainHead) -> bool:
+    return hmac.compare_digest(head.mac, chain_head_mac(seq=head.seq, hash=head.hash))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -98,9 +121,13 @@ def _locked_chain_head() -> AuditChainHead:
         # A fresh database, or one emptied with TRUNCATE (the test runner's flush): start the
         # chain again after the last entry there is, if any.
         last = AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
-        if last is not None:
+        if last is None:
+            start = {"seq": 0, "hash": AUDIT_CHAIN_GENESIS, "mac": chain_head_mac(seq=0, hash=AUDIT_CHAIN_GENESIS)}
+        else:
+            # Not signed: a head rebuilt from whatever entries are left would vouch for a cut tail.
             security_log.warning("audit chain head missing: restarted after entry %s", last["seq"])
-        AuditChainHead.objects.get_or_create(pk=1, defaults=last or {"seq": 0, "hash": AUDIT_CHAIN_GENESIS})
+            start = {**last, "mac": ""}
+        AuditChainHead.objects.get_or_create(pk=1, defaults=start)
         head = AuditChainHead.objects.select_for_update().get(pk=1)
     return head
 
@@ -139,8 +166,12 @@ def audit_record(*, actor, action: str, target: object = "", outcome: str = Audi
             outcome=event.outcome, target=event.target, ip_address=event.ip_address, detail=event.detail,
         )
         event.save()
+        # Only a head the portal signed is signed again: signing on top of one put there without
+        # the key would hide it at the next append.
+        signed = head_is_signed(head)
         head.seq, head.hash = event.seq, event.hash
-        head.save(update_fields=["seq", "hash"])
+        head.mac = chain_head_mac(seq=head.seq, hash=head.hash) if signed else ""
+        head.save(update_fields=["seq", "hash", "mac"])
     if outcome != AuditEvent.Outcome.SUCCESS:
         security_log.warning("%s %s by %s: %s", action, target, actor, outcome)
     return event
@@ -218,3 +249,27 @@ def service_transaction(func):
         return result
 
     return run
+
+
+def audit_anchors_publish(*, to: list[str], today: date | None = None) -> list[AuditAnchor]:
+    """Anchor every day that is over and has no anchor yet: yesterday, and the days before it back
+    to the last anchor if the nightly run missed some. A day's anchor is the last entry written
+    before its end, city time (seq 0 and the genesis hash for an empty trail). The new anchors are
+    mailed to `to` (ITSA); a second run the same night writes and sends nothing."""
+    yesterday = (today or timezone.localdate()) - timedelta(days=1)
+    anchors = []
+    with transaction.atomic():
+        # Holding the chain's lock, every entry stamped before now has committed; two runs take turns.
+        lock_audit_chain()
+        last_day = AuditAnchor.objects.order_by("-day").values_list("day", flat=True).first()
+        day = last_day + timedelta(days=1) if last_day else yesterday
+        while day <= yesterday:
+            end = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+            last = AuditEvent.objects.filter(at__lt=end).order_by("-seq").values_list("seq", "hash").first()
+            seq, hash_ = last or (0, AUDIT_CHAIN_GENESIS)
+            anchors.append(AuditAnchor.objects.create(day=day, seq=seq, hash=hash_,
+                                                      mac=anchor_mac(day=day, seq=seq, hash=hash_)))
+            day += timedelta(days=1)
+        if anchors:
+            email_send("audit-anchor", to=to, context={"anchors": anchors})
+    return anchors

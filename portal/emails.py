@@ -68,7 +68,9 @@ def outgoing_email_send(*, pk: int) -> bool:
         if email is None:
             return False
         email.attempts += 1
-        message = EmailMultiAlternatives(subject=email.subject, body=email.body, to=email.to)
+        message = EmailMultiAlternatives(
+            subject=email.subject, body=email.body, to=email.to, headers={"Message-ID": email.message_id}
+        )
         message.attach_alternative(email.html, "text/html")
         try:
             message.send()

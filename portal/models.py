@@ -1,5 +1,7 @@
 """What every app shares: the policy registry (Table 1) and the append-only audit trail."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -111,10 +113,14 @@ class AuditEvent(models.Model):
 
 class AuditChainHead(models.Model):
     """The last link of the audit chain, in one row: appends lock it, so entries get their numbers
-    one at a time, and `verify_audit_log` compares it with the last entry to notice a cut tail."""
+    one at a time, and `verify_audit_log` compares it with the last entry to notice a cut tail.
+
+    `mac` is keyed like the entries (`portal.audit.chain_head_mac`): a head put back by someone
+    without the key, to match a cut tail, does not verify."""
 
     seq = models.PositiveBigIntegerField("last sequence number", default=0)
     hash = models.CharField("hash of the last entry", max_length=64, default=AUDIT_CHAIN_GENESIS)
+    mac = models.CharField("HMAC of the number and the hash", max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = "audit chain head"
@@ -122,6 +128,36 @@ class AuditChainHead(models.Model):
 
     def __str__(self):
         return f"Audit chain at entry {self.seq}"
+
+
+class AuditAnchor(models.Model):
+    """The last entry of the audit chain at the end of a day, city time: its number and hash, published
+    on the transparency page and mailed to ITSA every night (`portal.audit.audit_anchors_publish`).
+
+    Whoever keeps a copy can later have `verify_audit_log --anchor SEQ:HASH` prove that the trail
+    still holds that entry and everything after it: a trail cut or rewritten since does not."""
+
+    day = models.DateField(unique=True)
+    seq = models.PositiveBigIntegerField("sequence number")
+    hash = models.CharField(max_length=64)
+    mac = models.CharField("HMAC of the day, the number and the hash", max_length=64, editable=False)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-day"]
+
+    def __str__(self):
+        return f"Audit trail on {self.day}: entry {self.seq}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("Audit anchors are append-only.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit anchors are append-only.")
 
 
 class OutgoingEmail(models.Model):
@@ -148,6 +184,12 @@ class OutgoingEmail(models.Model):
 
     def __str__(self):
         return f"{self.subject} → {', '.join(self.to)}"
+
+    @property
+    def message_id(self) -> str:
+        """The same Message-ID at every attempt: a mail sent twice after a crash is one mail to the
+        reader's client, and can be counted once."""
+        return f"<outbox-{self.pk}.{self.created_at:%Y%m%d%H%M%S}@{urlsplit(settings.PORTAL_BASE_URL).hostname}>"
 
     @property
     def is_sent(self) -> bool:

@@ -56,7 +56,7 @@ class CityOIDCBackend(OIDCAuthenticationBackend):
         if not self.user_can_authenticate(person):
             return self._refuse(email, "the person is deactivated")
         # The lock after failed password sign-ins holds for the city account too, until ITSA releases it.
-        if open_lock(person) is not None:
+        if open_lock(person, request=getattr(self, "request", None)) is not None:
             return self._refuse(email, "the account is locked after failed sign-ins")
         return person
 

@@ -1,11 +1,11 @@
-"""Reads of the audit trail for the audit log page and its export."""
+"""Reads of the audit trail for the audit log page and its export, and of its published anchors."""
 
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from .models import AuditEvent
+from .models import AuditAnchor, AuditEvent
 
 
 def audit_actions() -> list[str]:
@@ -35,3 +35,9 @@ def audit_log_entries(*, action: str = "", outcome: str = "", actor: str = "", t
     if date_to:
         entries = entries.filter(at__lt=_start_of(date_to + timedelta(days=1)))
     return entries
+
+
+def published_audit_anchors() -> QuerySet:
+    """Each day's anchor of the audit trail, newest first: the day, the entry's number and its hash,
+    which is all the public sees of the trail (the MAC stays inside)."""
+    return AuditAnchor.objects.order_by("-day").values("day", "seq", "hash")

@@ -7,6 +7,7 @@ allowed hosts are required and every `check --deploy` protection is on.
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -75,11 +76,15 @@ MIDDLEWARE = [
     # Outside the sign-in middleware, so that its redirects carry the headers too.
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Before anything reads the body (the CSRF check does): an oversize upload is refused unread.
+    "portal.uploads.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Inside the sign-in middleware: request.user exists when the response comes back through it.
+    "portal.headers.NoStoreWhenSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "portal.audit.ClientAddressMiddleware",
@@ -132,7 +137,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Two quick clicks must never answer "database is locked". A transaction takes the write lock
+    # when it begins (IMMEDIATE): a reader that turns writer midway fails at once, without waiting.
+    # "timeout" is SQLite's busy timeout: the second writer waits up to 20 s for the first. WAL lets
+    # pages read while one writes; with it, synchronous=NORMAL is safe from corruption.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20, transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -169,7 +180,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Front-end packages come from npm at build time and are served from node_modules.
 for _prefix, _path in (
@@ -199,6 +210,14 @@ STORAGES = {
     },
 }
 SUPPORTING_DOCUMENT_MAX_BYTES = env.int("SUPPORTING_DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# A request body larger than this is refused before it is read (portal.uploads): one document
+# and the form around it.
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=SUPPORTING_DOCUMENT_MAX_BYTES + 1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    # Stops keeping a file once it passes SUPPORTING_DOCUMENT_MAX_BYTES.
+    "portal.uploads.SizeLimitedUploadHandler",
+]
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o600
@@ -233,6 +252,7 @@ PORTAL_BASE_URL = _base_url()
 # this many per run. The worker holds the mail's row lock while it talks to SMTP: never wait forever.
 OUTGOING_EMAIL_SWEEP_AFTER = env.int("OUTGOING_EMAIL_SWEEP_AFTER", default=60)
 OUTGOING_EMAIL_SWEEP_BATCH = env.int("OUTGOING_EMAIL_SWEEP_BATCH", default=100)
+OUTGOING_EMAIL_SWEEP_EVERY = env.float("OUTGOING_EMAIL_SWEEP_EVERY", default=60.0)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
 # Celery: Redis in production and CI; with no broker configured, tasks run in-process.
@@ -267,7 +287,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Mail the worker never sent (the broker was down at the commit, or SMTP failed); a run that
     # waited in a stopped queue is dropped, the next one does the same work.
-    "flush-outgoing-email": {"task": "portal.tasks.flush_outgoing_email", "schedule": 60.0, "options": {"expires": 55}},
+    "flush-outgoing-email": {
+        "task": "portal.tasks.flush_outgoing_email", "schedule": OUTGOING_EMAIL_SWEEP_EVERY,
+        "options": {"expires": max(OUTGOING_EMAIL_SWEEP_EVERY - 5, 1)},
+    },
     "open-due-validations": {"task": "audits.tasks.open_due_validations", "schedule": crontab(minute=15, hour=1)},
     "send-validation-reminders": {
         "task": "audits.tasks.send_validation_reminders", "schedule": crontab(minute=0, hour=7),
@@ -295,6 +318,9 @@ CELERY_BEAT_SCHEDULE = {
     },
     "waivers": {"task": "audits.tasks.waivers_daily", "schedule": crontab(minute=5)},
     "retention-extensions": {"task": "audits.tasks.retention_daily", "schedule": crontab(minute=5)},
+    # The audit trail's last entry of the day before, published and mailed to ITSA (portal.audit);
+    # a run that finds the day anchored does nothing, a missed night is anchored by the next run.
+    "publish-audit-anchors": {"task": "audits.tasks.publish_audit_anchors", "schedule": crontab(minute=20, hour=0)},
 }
 
 # Validations (3.4): opened this many days before the anniversary, due this many days after
@@ -331,6 +357,19 @@ SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=10 * 60 *
 # unless it was entered this many seconds ago.
 PASSWORD_CONFIRM_SECONDS = env.int("PASSWORD_CONFIRM_SECONDS", default=5 * 60)
 CSRF_COOKIE_HTTPONLY = True
+
+
+# The proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the client
+# (portal/client_address.py). Empty: the address that connects is the client's.
+def _trusted_proxies() -> list[str]:
+    try:
+        return [str(ipaddress.ip_network(entry.strip(), strict=False))
+                for entry in env.list("PORTAL_TRUSTED_PROXIES", default=[])]
+    except ValueError as problem:
+        raise ImproperlyConfigured(f"PORTAL_TRUSTED_PROXIES: {problem}.") from None
+
+
+PORTAL_TRUSTED_PROXIES = _trusted_proxies()
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
@@ -341,12 +380,33 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+# Logs go to stderr, one line per event (portal.logging, which escapes what people typed): JSON in
+# production, readable text elsewhere. LOG_LEVEL is the level of the portal's own loggers and
+# Celery's; Django's log warnings and errors (a 500 with its traceback), other libraries' warnings.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "text")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}.")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "portal": {"()": "portal.logging.JsonFormatter" if LOG_FORMAT == "json" else "portal.logging.TextFormatter"},
+    },
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr", "formatter": "portal"}},
+    # One handler, on the root: every logger reaches it, and none writes anywhere else.
+    "root": {"handlers": ["stderr"], "level": "WARNING"},
     "loggers": {
-        "portal.security": {"handlers": ["console"], "level": "WARNING"},
+        "django": {"level": "WARNING", "propagate": True},
+        "django.server": {"level": "INFO", "propagate": True},  # runserver's request lines
+        # gunicorn.conf.py hands this configuration to gunicorn's master process too.
+        "gunicorn.error": {"level": "INFO", "propagate": True},
+        # axes warns of each failed sign-in, which the audit trail and portal.security record already.
+        "axes": {"level": "ERROR", "propagate": True},
+        **{name: {"level": LOG_LEVEL, "propagate": True}
+           for name in ("portal", "accounts", "access_requests", "audits", "security", "celery")},
     },
 }
 
@@ -356,6 +416,9 @@ PAGE_SIZE = env.int("PORTAL_PAGE_SIZE", default=25)
 # The benchmark's baseline page (bench/load.py): one trivial query, routed only when this is set.
 # Off unless the benchmark sets it; a deployment never does.
 BENCH_BASELINE = env.bool("BENCH_BASELINE", default=False)
+# The production smoke run (bin/smoke) routes a page that fails on purpose, to find its traceback in
+# the logs. Off unless the smoke run sets it; a deployment never does.
+SMOKE_ROUTES = env.bool("SMOKE_ROUTES", default=False)
 
 # The audit trail is a hash chain: each entry carries an HMAC-SHA256 of its content and of the
 # previous entry's hash, keyed by AUDIT_CHAIN_KEY, so someone who can write to the database but
@@ -387,14 +450,22 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # Sign-in: the second factor (django-otp) and the lockout (django-axes). Five failed sign-ins of
-# one account, each within 15 minutes of the last, lock it; it stays locked until ITSA releases
-# it (security.services.account_lock). Failures count per account, not per address: a city hall
-# behind one address must not lock everyone out.
+# one account from one address, each within 15 minutes of the last, lock the account from that
+# address only, so that an attacker cannot lock anyone out of the portal from elsewhere; failures
+# of one account from every address together lock it everywhere (security.services.account_lock).
+# A lock stays until ITSA releases it, or `manage.py unlock_account`.
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="City surveillance access portal")
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "security.lockout.username"
+AXES_CLIENT_IP_CALLABLE = "portal.client_address.client_address"
+AXES_WHITELIST_CALLABLE = "security.lockout.uncounted"
+# 20, four addresses' worth: a person mistyping at the office, at home and on a phone stays under
+# it, while a guesser spread over many addresses gets 20 tries, far too few for a 12-character password.
+SIGN_IN_ACCOUNT_FAILURE_LIMIT = env.int("SIGN_IN_ACCOUNT_FAILURE_LIMIT", default=20)
+if SIGN_IN_ACCOUNT_FAILURE_LIMIT < AXES_FAILURE_LIMIT:
+    raise ImproperlyConfigured(f"SIGN_IN_ACCOUNT_FAILURE_LIMIT must be {AXES_FAILURE_LIMIT} or more.")
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "security/locked_out.html"
 AXES_VERBOSE = False
@@ -428,10 +499,6 @@ if OIDC_ENABLED:
     OIDC_USE_PKCE = True
     OIDC_TIMEOUT = 10  # seconds: a provider that does not answer must not hang the sign-in page
     OIDC_CALLBACK_CLASS = "portal.oidc.CityOIDCCallbackView"
-# axes warns when failures are not also counted per address. Counting per account is deliberate:
-# rotating addresses or browsers does not reset an account's count, and counting per address would
-# let one attacker lock everyone who signs in from behind the city's shared address.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # Accounts that should not exist: each night, report the live grants unused on their system for
 # this many days (never used: since provisioning), those of people deactivated or gone, and those

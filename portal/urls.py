@@ -28,6 +28,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 handler403 = "portal.views.permission_denied"
+handler500 = "portal.views.server_error"
 
 if settings.OIDC_ENABLED:
     urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))
@@ -36,3 +37,5 @@ if settings.BENCH_BASELINE:
         path("bench/baseline", views.bench_baseline, name="bench_baseline"),
         path("bench/signed-in", views.bench_signed_in, name="bench_signed_in"),
     ]
+if settings.SMOKE_ROUTES:
+    urlpatterns.append(path("smoke/server-error", views.smoke_server_error, name="smoke_server_error"))

@@ -1,17 +1,20 @@
-"""The portal's own pages: the health check, the audit log (ITSA only) and the refusal page."""
+"""The portal's own pages: the health check, the audit log (ITSA only) and the error pages."""
 
 import csv
 import json
+import logging
 from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseServerError, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_GET
 
 from accounts.selectors import require_itsa_page
@@ -23,11 +26,28 @@ from .models import AuditEvent
 from .selectors import audit_actions, audit_log_entries
 
 EXPORT_CHUNK = 2000
+logger = logging.getLogger(__name__)
+# What server_error sends when even the portal's layout cannot be rendered.
+SERVER_ERROR_PLAIN = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Something went wrong — Surveillance Access Portal</title></head>
+<body><main><h1>Something went wrong on our side</h1>
+<p>The portal could not finish this page. This is not something you did.</p>
+<p>If you were sending a form, open the page again and check whether it was saved before you send it a second time.
+Try again in a few minutes. If it keeps happening, tell ITSA what you were doing and at what time.</p>
+<p><a href="/">Go to the home page</a></p></main></body></html>
+"""
 
 
 @require_GET
 def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
+
+
+@require_GET
+def smoke_server_error(request):
+    """Fails on purpose, so that the production smoke run (bin/smoke) can find the traceback in the
+    logs. Routed only when SMOKE_ROUTES is set, never in a deployment."""
+    raise RuntimeError("Deliberate server error for the smoke run")
 
 
 @require_GET
@@ -49,22 +69,34 @@ def bench_signed_in(request):
     return render(request, "portal/bench_signed_in.html")
 
 
+# The page's sign-out form needs a token even when the refusal came before the CSRF check.
+@requires_csrf_token
 def permission_denied(request, exception=None):
     """handler403: a refusal is a security event, on the audit trail like every other."""
     reason = str(exception or "").strip()
     audit_record(actor=getattr(request, "user", None), action="permission.denied", target=request.path,
                  outcome=AuditEvent.Outcome.DENIED, detail=f"{request.method} {reason}".strip())
-    return render(request, "portal/403.html", status=403)
+    return render(request, "403.html", status=403)
 
 
 def csrf_failure(request, reason=""):
     """CSRF_FAILURE_VIEW: a post without a valid token (a forged form, or one left open too long)
-    is refused and written to the audit trail; Django's own page explains it."""
-    from django.views.csrf import csrf_failure as django_csrf_failure
-
+    is refused and written to the audit trail; the page says what to do next."""
     audit_record(actor=getattr(request, "user", None), action="csrf.failed", target=request.path[:200],
                  outcome=AuditEvent.Outcome.DENIED, detail=f"{request.method} {reason}".strip())
-    return django_csrf_failure(request, reason=reason)
+    return render(request, "403_csrf.html", status=403)
+
+
+def server_error(request):
+    """handler500: the portal's page from its layout alone, without the request or the context
+    processors, since the database or the session may be what failed. If even the layout cannot be
+    rendered (a static file missing from the manifest, say), the same words in plain HTML."""
+    try:
+        body = loader.render_to_string("500.html")
+    except Exception:
+        logger.exception("The error page could not be rendered; the plain one was sent instead.")
+        body = SERVER_ERROR_PLAIN
+    return HttpResponseServerError(body)
 
 
 def _query_string(request) -> str:

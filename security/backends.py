@@ -15,6 +15,6 @@ class LockedAccountBackend:
     def authenticate(self, request, username=None, **kwargs):
         if username:
             person = User.objects.filter(email__iexact=str(username).strip()).first()
-            if person is not None and services.open_lock(person) is not None:
+            if person is not None and services.open_lock(person, request=request) is not None:
                 raise PermissionDenied("account locked")
         return None

@@ -24,7 +24,7 @@ class SignInForm(AuthenticationForm):
         username = (self.cleaned_data.get("username") or "").strip()
         # An e-mail address is at most 254 characters; anything longer names nobody.
         person = User.objects.filter(email__iexact=username).first() if 0 < len(username) <= 254 else None
-        if person is not None and services.open_lock(person) is not None:
+        if person is not None and services.open_lock(person, request=self.request) is not None:
             raise forms.ValidationError(self.error_messages["locked"], code="locked")
         return super().clean()
 

@@ -5,10 +5,17 @@ from django.db import models
 
 
 class AccountLock(models.Model):
-    """An account locked after repeated failed sign-ins; it stays locked until ITSA releases it."""
+    """An account locked after repeated failed sign-ins, from one address or from every address; it
+    stays locked until ITSA releases it."""
+
+    class Scope(models.TextChoices):
+        ADDRESS = "address", "From one address"
+        ACCOUNT = "account", "From every address"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account_locks")
     locked_at = models.DateTimeField(auto_now_add=True)
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.ACCOUNT)
+    # The address locked out (scope "address"), or the one of the failure that locked the account.
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     released_at = models.DateTimeField(null=True, blank=True)
     released_by = models.ForeignKey(
@@ -18,9 +25,13 @@ class AccountLock(models.Model):
     class Meta:
         ordering = ["-locked_at", "-id"]
         constraints = [
-            # One open lock per person: a second lockout while locked adds nothing.
-            models.UniqueConstraint(fields=["user"], condition=models.Q(released_at__isnull=True),
-                                    name="one_open_lock_per_person"),
+            # One open lock per person and address, and one of the whole account: a second lockout
+            # while locked adds nothing.
+            models.UniqueConstraint(fields=["user"], condition=models.Q(released_at__isnull=True, scope="account"),
+                                    name="one_open_account_lock_per_person"),
+            models.UniqueConstraint(fields=["user", "ip_address"],
+                                    condition=models.Q(released_at__isnull=True, scope="address"),
+                                    name="one_open_lock_per_person_and_address"),
         ]
 
     def __str__(self):
@@ -29,6 +40,13 @@ class AccountLock(models.Model):
     @property
     def is_open(self) -> bool:
         return self.released_at is None
+
+    @property
+    def where(self) -> str:
+        """Where the lock refuses sign-ins, in words."""
+        if self.scope == self.Scope.ACCOUNT:
+            return "from every address"
+        return f"from {self.ip_address or 'an unknown address'} only"
 
 
 class UserSession(models.Model):

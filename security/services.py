@@ -4,16 +4,20 @@ password re-entry. Views, signals, the admin and commands call these; none re-im
 import time
 from dataclasses import dataclass
 
+from axes.helpers import get_cool_off
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.sessions.models import Session
 from django.db import transaction
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
 from portal.audit import audit_record, audit_refusal, lock_audit_chain, service_transaction
+from portal.client_address import client_address
 from portal.errors import NotAllowed, RuleViolation
 
 from .models import AccountLock, UserSession
@@ -172,13 +176,24 @@ def _wait_seconds(devices) -> int:
 
 
 # --- Account locks ------------------------------------------------------------------------------
+# django-axes counts the failures of each account from each address and, at AXES_FAILURE_LIMIT,
+# locks the account from that address. It has one limit for every way of counting, so the rule for
+# failures of one account from many addresses (SIGN_IN_ACCOUNT_FAILURE_LIMIT) lives here, on
+# axes's records. Axes's own lock ends after its cool-off; ours stays until released.
 
-def open_lock(user) -> AccountLock | None:
-    return AccountLock.objects.filter(user=user, released_at__isnull=True).first()
+def open_lock(user, *, request) -> AccountLock | None:
+    """The open lock that refuses this person's sign-in from where the request comes: the lock of
+    the whole account, or the one of the request's address. With no request (None), any open lock."""
+    locks = AccountLock.objects.filter(user=user, released_at__isnull=True)
+    if request is not None:
+        locks = locks.filter(Q(scope=AccountLock.Scope.ACCOUNT)
+                             | Q(scope=AccountLock.Scope.ADDRESS, ip_address=client_address(request)))
+    return locks.first()
 
 
-def account_lock(*, username: str, ip_address: str | None = None) -> AccountLock | None:
-    """Called when sign-in failures reach the limit: the account stays locked until ITSA releases it."""
+def account_lock(*, username: str, ip_address: str | None = None, every_address: bool = False) -> AccountLock | None:
+    """Called when sign-in failures reach a limit: the account stays locked, from that address or
+    from every address, until ITSA releases it."""
     from accounts.models import User
 
     user = User.objects.filter(email__iexact=(username or "").strip()).first()
@@ -186,27 +201,58 @@ def account_lock(*, username: str, ip_address: str | None = None) -> AccountLock
         audit_record(actor=None, action="sign_in.lockout", target=(username or "")[:100], outcome="denied",
                      detail="unknown account")
         return None
+    scope = AccountLock.Scope.ACCOUNT if every_address else AccountLock.Scope.ADDRESS
     with transaction.atomic():
         lock_audit_chain()
         User.objects.select_for_update().filter(pk=user.pk).first()
-        lock = open_lock(user)
+        open_locks = AccountLock.objects.filter(user=user, released_at__isnull=True)
+        # A lock of the whole account already covers every address.
+        lock = open_locks.filter(scope=AccountLock.Scope.ACCOUNT).first()
+        if lock is None and scope == AccountLock.Scope.ADDRESS:
+            lock = open_locks.filter(scope=scope, ip_address=ip_address).first()
         if lock is None:
-            lock = AccountLock.objects.create(user=user, ip_address=ip_address)
-            audit_record(actor=None, action="sign_in.lockout", target=user, outcome="denied",
-                         detail=f"{settings.AXES_FAILURE_LIMIT} failed sign-ins")
-            sessions_end(user=user, reason="account locked")
+            lock = AccountLock.objects.create(user=user, scope=scope, ip_address=ip_address)
+            if every_address:
+                detail = f"{settings.SIGN_IN_ACCOUNT_FAILURE_LIMIT} failed sign-ins from every address together"
+            else:
+                detail = f"{settings.AXES_FAILURE_LIMIT} failed sign-ins from {ip_address or 'an unknown address'}"
+            audit_record(actor=None, action="sign_in.lockout", target=user, outcome="denied", detail=detail)
+            # Only the sessions where the guessing happens end: an attacker elsewhere must not be
+            # able to sign the person out.
+            sessions_end(user=user, reason="account locked", only_from=None if every_address else ip_address)
     return lock
+
+
+def account_failures_check(*, username: str | None, ip_address: str | None) -> AccountLock | None:
+    """After each failed sign-in, once axes has counted it: lock the account from every address when
+    its failures from all addresses within the cool-off reach SIGN_IN_ACCOUNT_FAILURE_LIMIT."""
+    from accounts.models import User
+
+    if not username or not User.objects.filter(email__iexact=username).exists():
+        return None  # no such person: the lockout from one address already records the attempts
+    failures = AccessAttempt.objects.filter(username=username, attempt_time__gte=timezone.now() - get_cool_off())
+    total = failures.aggregate(total=Sum("failures_since_start"))["total"] or 0
+    if total < settings.SIGN_IN_ACCOUNT_FAILURE_LIMIT:
+        return None
+    return account_lock(username=username, ip_address=ip_address, every_address=True)
 
 
 def may_release(*, lock: AccountLock, user) -> bool:
     return bool(lock.is_open and user.roles.is_itsa and lock.user_id != user.pk)
 
 
-@service_transaction
-def account_release(*, lock: AccountLock, by) -> AccountLock:
-    """ITSA releases a locked account; the failure count starts again from zero."""
+def _forget_failures(lock: AccountLock) -> None:
+    # Released from one address, the account's failures from the others still count.
     from axes.utils import reset
 
+    address_only = lock.scope == AccountLock.Scope.ADDRESS and lock.ip_address
+    reset(username=lock.user.email.lower(), ip=lock.ip_address if address_only else None)
+
+
+@service_transaction
+def account_release(*, lock: AccountLock, by) -> AccountLock:
+    """ITSA releases a locked account (from one address or from all); its failure count there starts
+    again from zero."""
     lock = AccountLock.objects.select_for_update().get(pk=lock.pk)
     if not may_release(lock=lock, user=by):
         audit_refusal(actor=by, action="sign_in.release", target=lock.user, detail="not allowed")
@@ -214,9 +260,27 @@ def account_release(*, lock: AccountLock, by) -> AccountLock:
     lock.released_at = timezone.now()
     lock.released_by = by
     lock.save(update_fields=["released_at", "released_by"])
-    reset(username=lock.user.email)
-    audit_record(actor=by, action="sign_in.release", target=lock.user)
+    _forget_failures(lock)
+    audit_record(actor=by, action="sign_in.release", target=lock.user, detail=f"lock {lock.where}")
     return lock
+
+
+@service_transaction
+def account_unlock(*, user, by=None) -> list[AccountLock]:
+    """Break glass: release every lock of the account, from every address, and forget its failures.
+    For when no other ITSA administrator can sign in to release it (the command unlock_account)."""
+    from axes.utils import reset
+
+    locks = list(AccountLock.objects.select_for_update().filter(user=user, released_at__isnull=True))
+    now = timezone.now()
+    for lock in locks:
+        lock.released_at, lock.released_by = now, by
+        lock.save(update_fields=["released_at", "released_by"])
+    reset(username=user.email.lower())
+    released = "; ".join(f"lock {lock.where}" for lock in locks) or "no open lock"
+    audit_record(actor=by, action="sign_in.release", target=user,
+                 detail=f"break glass, every lock and failure of the account: {released}")
+    return locks
 
 
 # --- Sessions -----------------------------------------------------------------------------------
@@ -231,7 +295,7 @@ def session_started(*, request, user) -> None:
         request.session.save()
     UserSession.objects.update_or_create(
         session_key=request.session.session_key,
-        defaults={"user": user, "ip_address": request.META.get("REMOTE_ADDR") or None,
+        defaults={"user": user, "ip_address": client_address(request),
                   "user_agent": request.META.get("HTTP_USER_AGENT", "")[:300]},
     )
 
@@ -252,9 +316,13 @@ def session_expired(request) -> bool:
     return time.time() - float(started) > settings.SESSION_ABSOLUTE_SECONDS
 
 
-def sessions_end(*, user, reason: str, by=None) -> int:
-    """End every session of a person at once (deactivated, locked, or access suspended)."""
-    keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
+def sessions_end(*, user, reason: str, by=None, only_from: str | None = None) -> int:
+    """End every session of a person at once (deactivated, locked, or access suspended), or only
+    those signed in from one address."""
+    sessions = UserSession.objects.filter(user=user)
+    if only_from is not None:
+        sessions = sessions.filter(ip_address=only_from)
+    keys = list(sessions.values_list("session_key", flat=True))
     if not keys:
         return 0
     Session.objects.filter(session_key__in=keys).delete()

@@ -8,8 +8,9 @@ from simple_history.models import HistoricalRecords
 
 from accounts.models import Grant, User
 from portal.audit import acting_user, audit_record
+from portal.client_address import client_address
 
-from . import services
+from . import lockout, services
 from .models import UserSession
 
 
@@ -26,6 +27,9 @@ def _sign_in_failed(sender, credentials, request=None, **kwargs):
     if not username:  # a city-account (OIDC) sign-in: its backend records the refusal with the reason
         return
     audit_record(actor=None, action="sign_in", target=username, outcome="denied", detail="wrong e-mail or password")
+    # Runs after axes's own receiver (axes comes first in INSTALLED_APPS), so this failure is counted.
+    services.account_failures_check(username=lockout.username(request, credentials),
+                                    ip_address=client_address(request) if request is not None else None)
 
 
 @receiver(user_logged_out)

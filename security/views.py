@@ -4,6 +4,7 @@ Thin: each calls one service."""
 from base64 import b32encode
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -152,7 +153,7 @@ def confirm_password(request):
         if services.password_confirm(request=request, password=form.cleaned_data["password"]):
             messages.success(request, "Password confirmed.")
             return HttpResponseRedirect(_next(request))
-        if services.open_lock(request.user) is not None:
+        if services.open_lock(request.user, request=request) is not None:
             # That was the last try: the account is locked and this session is already ended.
             logout(request)
             messages.error(request, LOCKED_MESSAGE)
@@ -169,7 +170,10 @@ def locked(request):
     open_locks = [(lock, services.may_release(lock=lock, user=request.user))
                   for lock in AccountLock.objects.filter(released_at__isnull=True).select_related("user")]
     released = AccountLock.objects.filter(released_at__isnull=False).select_related("user", "released_by")[:20]
-    return render(request, "security/locked.html", {"open_locks": open_locks, "released": released})
+    return render(request, "security/locked.html", {
+        "open_locks": open_locks, "released": released, "address_limit": settings.AXES_FAILURE_LIMIT,
+        "account_limit": settings.SIGN_IN_ACCOUNT_FAILURE_LIMIT,
+    })
 
 
 @login_required

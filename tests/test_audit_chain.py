@@ -1,12 +1,16 @@
 """The audit trail nobody can quietly change (S3.10): a hash chain that `verify_audit_log` recomputes,
-audit and history rows the ORM refuses to change, and on PostgreSQL triggers that refuse a plain
-UPDATE or DELETE as well.
+a chain head signed with the chain's key, daily anchors kept outside the database, audit and history
+rows the ORM refuses to change, and on PostgreSQL triggers that refuse a plain UPDATE, DELETE or
+TRUNCATE as well.
 
 Tampering goes around every guard on purpose (on PostgreSQL with `session_replication_role =
 replica`, which switches the triggers off for the session): the point is that the chain notices.
 """
 
+import hashlib
+import hmac
 import importlib
+import os
 import subprocess
 import sys
 import threading
@@ -23,20 +27,22 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.test import RequestFactory
+from django.utils import timezone
 from services import require_postgres
 
 from accounts.models import Grant
 from accounts.services import authorized_requester_add, grant_set_status
 from audits.models import ValidationItem
 from audits.services import open_due_validations
-from portal.audit import ClientAddressMiddleware, audit_record, chain_hash
+from portal.audit import ClientAddressMiddleware, audit_anchors_publish, audit_record, chain_hash, chain_head_mac
 from portal.errors import NotAllowed
 from portal.history import AppendOnlyHistory
-from portal.models import AUDIT_CHAIN_GENESIS, AppendOnlyQuerySet, AuditChainHead, AuditEvent
+from portal.models import AUDIT_CHAIN_GENESIS, AppendOnlyQuerySet, AuditAnchor, AuditChainHead, AuditEvent
 from access_requests.services import status_change_report
 
 TRIGGERS = importlib.import_module("portal.migrations.0007_append_only_triggers")
 HISTORICAL_MODELS = [model for model in apps.get_models() if model.__name__.startswith("Historical")]
+UNSIGNED_HEAD = "chain head is not signed with the key: it was written or changed outside the portal"
 
 
 def _verify(**options) -> tuple[int, str, str]:
@@ -470,16 +476,235 @@ def test_postgres_lets_the_chain_head_only_move_forward(db):
     assert AuditChainHead.objects.get().seq == 3
 
 
-def test_truncate_still_empties_the_tables(db):
-    """The test runner's flush uses TRUNCATE; a trigger on UPDATE and DELETE leaves it alone."""
+def test_postgres_refuses_truncate_of_every_append_only_table_and_of_the_chain_head(db):
+    """S3.10: TRUNCATE empties a table without any row trigger seeing it: it would cut the trail."""
     require_postgres()
-    _record(2)
     with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the deferred foreign key checks of the rows above
-        cursor.execute("TRUNCATE portal_auditevent, portal_auditchainhead")
+        cursor.execute("SELECT tgname, tgrelid::regclass::text FROM pg_trigger "
+                       "WHERE tgname IN ('append_only', 'no_truncate')")
+        guarded = {"append_only": set(), "no_truncate": set()}
+        for name, table in cursor.fetchall():
+            guarded[name].add(table)
 
-    assert not AuditEvent.objects.exists()
-    assert audit_record(actor=None, action="test.event").seq == 1
+    assert {*_tables(), AuditAnchor._meta.db_table} <= guarded["append_only"]
+    missing = (guarded["append_only"] | {AuditChainHead._meta.db_table}) - guarded["no_truncate"]
+    assert missing == set(), "add the no_truncate trigger to these tables in a migration (see portal 0009)"
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE waits for no deferred check
+        for table in sorted(guarded["no_truncate"]):
+            with pytest.raises(DatabaseError, match=r"TRUNCATE on \w+ refused"), transaction.atomic():
+                cursor.execute(f'TRUNCATE "{table}" CASCADE')
+
+
+# --- The chain head is signed ---------------------------------------------------------------------
+
+def test_the_chain_head_is_signed_with_the_key_of_the_entries(db, settings):
+    """S3.10"""
+    _record(2)
+    head = AuditChainHead.objects.get()
+
+    assert head.mac == chain_head_mac(seq=head.seq, hash=head.hash)
+    settings.AUDIT_CHAIN_KEY = "another key"
+    assert UNSIGNED_HEAD in _verify()[2].splitlines()
+
+
+def test_a_head_written_without_the_key_stays_unsigned_after_the_next_entry(db):
+    """S3.10: signing over a head it did not sign, the portal would hide the forgery at its next append."""
+    events = _record(3)
+    with _guards_off() as cursor:
+        cursor.execute("UPDATE portal_auditchainhead SET mac = %s", ["b" * 64])
+    [after] = _record(1)
+
+    head = AuditChainHead.objects.get()
+    assert (head.seq, head.hash, head.mac) == (after.seq, after.hash, "")
+    assert after.prev_hash == events[-1].hash
+    assert _verify()[2].splitlines() == [UNSIGNED_HEAD]
+
+
+def test_a_head_rebuilt_after_it_went_missing_is_not_signed(db):
+    """S3.10: a head rebuilt from the entries that are left would vouch for a cut tail."""
+    _record(3)
+    with _guards_off() as cursor:
+        cursor.execute("DELETE FROM portal_auditchainhead")
+    _record(1)
+
+    assert AuditChainHead.objects.get().seq == 4
+    assert _verify()[2].splitlines() == [UNSIGNED_HEAD]
+
+
+# --- Anchors --------------------------------------------------------------------------------------
+
+def _tonight() -> list[AuditAnchor]:
+    """The nightly anchoring as it will run tomorrow: today's last entry becomes today's anchor."""
+    return audit_anchors_publish(to=[], today=timezone.localdate() + timedelta(days=1))
+
+
+def test_verify_checks_a_published_anchor_and_the_chain_past_it(db):
+    """S3.10"""
+    events = _record(5)
+    anchor = f"{events[2].seq}:{events[2].hash.upper()}"
+
+    assert _verify(anchor=[anchor]) == (0, "5 entries, chain intact; 1 anchor matched\n", "")
+    with _guards_off() as cursor:
+        cursor.execute("UPDATE portal_auditevent SET detail = 'rewritten' WHERE seq = %s", [events[3].seq])
+    status, _, problems = _verify(anchor=[anchor])
+    assert status == 1
+    assert problems.splitlines() == [
+        f"hash mismatch at seq {events[3].seq}: the entry was changed after it was written"]
+
+
+def test_anchors_are_repeatable_and_seq_0_is_the_start_of_the_chain(db):
+    """S3.10: an anchor published while the trail was still empty names seq 0."""
+    events = _record(3)
+    anchors = ["--anchor", f"0:{AUDIT_CHAIN_GENESIS}", "--anchor", f"{events[0].seq}:{events[0].hash}",
+               "--anchor", f"{events[2].seq}:{events[2].hash}"]
+    out = StringIO()
+
+    call_command("verify_audit_log", *anchors, stdout=out, stderr=StringIO())
+
+    assert out.getvalue() == "3 entries, chain intact; 3 anchors matched\n"
+
+
+def test_an_anchor_whose_entry_has_another_hash_is_found(db):
+    """S3.10: the entry the anchor names was rewritten, with a new chain from there on."""
+    events = _record(3)
+
+    status, _, problems = _verify(anchor=[f"{events[1].seq}:{'c' * 64}"])
+
+    assert status == 1
+    assert problems.splitlines() == [
+        f"anchor {events[1].seq}:{'c' * 12}…: seq {events[1].seq} has another hash: "
+        "the trail was rewritten at or before it"]
+
+
+def test_an_anchor_past_the_last_entry_is_a_cut_tail(db):
+    """S3.10: the head and the last entry agree, but an anchor says the trail once went further."""
+    events = _record(3)
+
+    status, _, problems = _verify(anchor=[f"7:{'d' * 64}"])
+
+    assert status == 1
+    assert problems.splitlines() == [
+        f"cut tail: anchor 7:{'d' * 12}… names seq 7 but the last entry is {events[-1].seq}"]
+
+
+def test_an_anchor_in_a_gap_is_named(db):
+    """S3.10"""
+    events = _record(4)
+    with _guards_off() as cursor:
+        cursor.execute("DELETE FROM portal_auditevent WHERE seq = %s", [events[1].seq])
+
+    problems = _verify(anchor=[f"{events[1].seq}:{events[1].hash}"])[2].splitlines()
+
+    assert problems == [f"seq {events[1].seq} missing", f"anchor {events[1].seq}:{events[1].hash[:12]}…: "
+                                                      f"seq {events[1].seq} is missing"]
+
+
+@pytest.mark.parametrize("text", ["", "12", "12:", f":{'a' * 64}", f"x:{'a' * 64}", f"12:{'a' * 63}",
+                                  f"12:{'g' * 64}", f"-3:{'a' * 64}", f"12:{'a' * 64}:9", f"12 {'a' * 64}"])
+def test_an_anchor_that_is_not_seq_colon_hash_is_refused_with_a_clear_error(db, text):
+    """S3.10: a mistyped anchor is a usage error (status 2), not a broken chain and not a traceback."""
+    with pytest.raises(CommandError, match="is not SEQ:HASH: give an entry's number, a colon and its "
+                                           "64-character hexadecimal hash") as refused:
+        call_command("verify_audit_log", f"--anchor={text}", stdout=StringIO(), stderr=StringIO())
+
+    assert refused.value.returncode == 2
+
+
+def test_a_bad_anchor_on_the_command_line_says_so_in_one_line():
+    """S3.10"""
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run([sys.executable, "manage.py", "verify_audit_log", "--anchor", "12:not-a-hash"], cwd=root,
+                            capture_output=True, text=True, timeout=60, env=os.environ)
+
+    assert result.returncode == 2
+    assert result.stderr.startswith("CommandError: --anchor '12:not-a-hash' is not SEQ:HASH")
+    assert "Traceback" not in result.stderr
+
+
+def test_the_kept_anchors_are_checked_against_the_chain(db):
+    """S3.10: a tail cut past the last night's anchor is found even with a head signed for the cut."""
+    events = _record(4)
+    [anchor] = _tonight()
+    assert _verify() == (0, "4 entries, chain intact; 1 anchor matched\n", "")
+    with _guards_off() as cursor:
+        cursor.execute("DELETE FROM portal_auditevent WHERE seq > %s", [events[1].seq])
+        cursor.execute("UPDATE portal_auditchainhead SET seq = %s, hash = %s, mac = %s",
+                       [events[1].seq, events[1].hash, chain_head_mac(seq=events[1].seq, hash=events[1].hash)])
+
+    status, _, problems = _verify()
+
+    assert status == 1
+    assert problems.splitlines() == [
+        f"cut tail: the anchor of {anchor.day} names seq {events[-1].seq} but the last entry is {events[1].seq}"]
+
+
+def test_an_anchor_changed_in_the_database_is_not_trusted(db):
+    """S3.10: moving a kept anchor back to match a cut trail breaks its MAC."""
+    events = _record(3)
+    [anchor] = _tonight()
+    with _guards_off() as cursor:
+        cursor.execute("UPDATE portal_auditanchor SET seq = %s, hash = %s", [events[0].seq, events[0].hash])
+
+    assert _verify()[2].splitlines() == [
+        f"the anchor of {anchor.day} is not signed with the key: it was written or changed outside the portal"]
+
+
+# --- The cut: copy up to N, TRUNCATE, put the copies back, write a head for N ---------------------
+
+def _cut_at(n: AuditEvent, *, head: tuple[int, str, str]) -> None:
+    """What someone with the database's credentials does, going around the triggers: keep the entries
+    up to `n`, empty the table, put them back, and replace the chain head with `head`."""
+    with _guards_off() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE waits for no deferred check
+        cursor.execute("DROP TABLE IF EXISTS kept")
+        cursor.execute("CREATE TEMPORARY TABLE kept AS SELECT * FROM portal_auditevent WHERE seq <= %s", [n.seq])
+        cursor.execute("TRUNCATE portal_auditevent")
+        cursor.execute("INSERT INTO portal_auditevent SELECT * FROM kept")
+        cursor.execute("TRUNCATE portal_auditchainhead")
+        cursor.execute("INSERT INTO portal_auditchainhead (id, seq, hash, mac) VALUES (1, %s, %s, %s)", head)
+
+
+@pytest.mark.postgres
+def test_a_trail_cut_at_n_and_put_back_with_a_head_for_n_is_found(db):
+    """S3.10: TRUNCATE is refused; around the trigger, a head written without the key fails
+    verification; with the head replayed from an old backup and the kept anchors emptied too, the
+    anchor published before the cut still finds it."""
+    require_postgres()
+    events = _record(5)
+    n = events[-1]
+    head_at_n = AuditChainHead.objects.values_list("seq", "hash", "mac").get()  # in a backup, say
+    events += _record(3)
+    [anchor] = _tonight()
+    published = f"{anchor.seq}:{anchor.hash}"
+    events += _record(2)
+    assert anchor.seq == events[7].seq > n.seq
+    assert _verify(anchor=[published]) == (0, "10 entries, chain intact; 2 anchors matched\n", "")
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE waits for no deferred check
+        for table in ("portal_auditevent", "portal_auditchainhead", "portal_auditanchor"):
+            with pytest.raises(DatabaseError, match=f"TRUNCATE on {table} refused"), transaction.atomic():
+                cursor.execute(f"TRUNCATE {table}")
+    assert AuditEvent.objects.count() == 10
+
+    guessed = hmac.new(b"a guess", f"audit-chain-head:{n.seq}:{n.hash}".encode(), hashlib.sha256).hexdigest()
+    _cut_at(n, head=(n.seq, n.hash, guessed))
+
+    status, _, problems = _verify()
+    assert status == 1
+    assert problems.splitlines() == [
+        f"cut tail: the anchor of {anchor.day} names seq {anchor.seq} but the last entry is {n.seq}", UNSIGNED_HEAD]
+
+    _cut_at(n, head=head_at_n)
+    with _guards_off() as cursor:
+        cursor.execute("TRUNCATE portal_auditanchor")
+    assert _verify() == (0, "5 entries, chain intact\n", ""), "the database alone can no longer tell"
+
+    status, _, problems = _verify(anchor=[published])
+    assert status == 1
+    assert problems.splitlines() == [
+        f"cut tail: anchor {anchor.seq}:{anchor.hash[:12]}… names seq {anchor.seq} but the last entry is {n.seq}"]
 
 
 # --- Concurrency ----------------------------------------------------------------------------------

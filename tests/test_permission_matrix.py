@@ -10,7 +10,7 @@ import hashlib
 from datetime import date
 
 import pytest
-from conftest import PASSWORD, build_city, file_request, provisioned, signed_in_client
+from conftest import PASSWORD, build_city, file_request, make_pdf, provisioned, signed_in_client
 from matrix import check_cell
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -30,7 +30,7 @@ from security.models import AccountLock, UserSession
 from security.services import account_lock
 
 ROLES = ["anonymous", "head", "requester", "officer", "outsider", "itsa", "designee"]
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = make_pdf()
 
 # Patterns that are not ours to check here: the admin has its own tests; Django's auth views are
 # sign-in, sign-out and password pages every visitor may reach.
@@ -244,6 +244,7 @@ CASES = [
     _case("transparency:report_pdf", "get", lambda w: {"pk": w.public_report.pk}, PUBLIC),
     _case("transparency:open_data_csv", "get", lambda w: {}, PUBLIC),
     _case("transparency:open_data_json", "get", lambda w: {}, PUBLIC),
+    _case("transparency:audit_anchors_csv", "get", lambda w: {}, PUBLIC),
 ]
 
 

@@ -1,14 +1,13 @@
 """On PostgreSQL, the database itself refuses to change or delete audit entries and history rows.
 
 The ORM already refuses (AuditEvent, `portal.history.AppendOnlyHistory`); these triggers also stop
-a plain UPDATE or DELETE from a database shell or another program. TRUNCATE is not refused: the
-test runner empties tables with it, and it needs the table owner's rights anyway. The chain head
-may only move forward, one entry at a time.
+a plain UPDATE or DELETE from a database shell or another program. TRUNCATE is refused since
+0009. The chain head may only move forward, one entry at a time.
 
 A NEW HISTORICAL TABLE NEEDS THE TRIGGER TOO: add a migration that runs
 `CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON <table> FOR EACH ROW EXECUTE FUNCTION
-portal_append_only()` on PostgreSQL (see `forwards` below). `tests/test_audit_chain.py` lists every
-historical model and fails for a table without it.
+portal_append_only()` on PostgreSQL (see `forwards` below), and the no_truncate trigger of 0009.
+`tests/test_audit_chain.py` lists every historical model and fails for a table without them.
 
 SQLite has no such trigger: Django empties its tables with DELETE between tests.
 """

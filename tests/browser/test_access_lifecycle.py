@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from conftest import PASSWORD, build_city, provisioned
+from conftest import PASSWORD, build_city, make_pdf, provisioned
 from playwright.sync_api import expect
 
 from accounts.models import Grant
@@ -12,7 +12,7 @@ from access_requests.models import AccessRequest
 from browser_helpers import assert_accessible, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = make_pdf()
 
 
 @pytest.fixture

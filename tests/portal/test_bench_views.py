@@ -39,3 +39,9 @@ def test_the_signed_in_floor_is_the_layout_of_a_signed_in_page_and_nothing_of_it
     assert "<h1>Benchmark</h1>" in body
     assert city.head.full_name in body  # the navigation of a signed-in person
     assert reverse("logout") in body
+
+
+def test_the_smoke_runs_failing_page_is_not_routed_unless_the_smoke_run_asks(client):
+    """bin/smoke sets SMOKE_ROUTES to find a deliberate server error's traceback in the logs; a
+    deployment never routes it."""
+    assert client.get("/smoke/server-error").status_code == 404

@@ -15,6 +15,7 @@ from django.db.models import F
 
 from portal.celery import app
 from portal.models import OutgoingEmail
+from portal.emails import email_send, outgoing_email_send
 from portal.tasks import flush_outgoing_email, send_outgoing_email
 from access_requests.models import AccessRequest
 
@@ -194,7 +195,23 @@ def test_the_sweep_sends_a_bounded_number_of_mails_per_run_oldest_first(city, se
     assert len(mail.outbox) == 3
 
 
-def test_the_sweep_runs_every_minute(settings):
+def test_the_sweep_runs_every_minute_by_default(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["flush-outgoing-email"]
     assert entry["task"] == flush_outgoing_email.name
-    assert entry["schedule"] == 60
+    assert entry["schedule"] == 60 == settings.OUTGOING_EMAIL_SWEEP_EVERY
+
+
+def test_every_attempt_at_a_mail_carries_the_same_message_id_on_the_public_host(city, settings,
+                                                                                  django_capture_on_commit_callbacks):
+    """A mail sent again after a worker died mid-send is the same message to the reader's client."""
+    settings.PORTAL_BASE_URL = "https://portal.city.example"
+    with django_capture_on_commit_callbacks(execute=False):
+        email = email_send("department-access-decided", to=[city.head.email],
+                           context={"access": city.police_vms})
+    outgoing_email_send(pk=email.pk)
+    OutgoingEmail.objects.filter(pk=email.pk).update(sent_at=None)
+    outgoing_email_send(pk=email.pk)
+
+    ids = [message.extra_headers["Message-ID"] for message in mail.outbox]
+    assert len(ids) == 2 and ids[0] == ids[1]
+    assert ids[0].startswith(f"<outbox-{email.pk}.") and ids[0].endswith("@portal.city.example>")

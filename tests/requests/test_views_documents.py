@@ -2,14 +2,14 @@
 root, and served only to people who may see the request (S3.5a)."""
 
 import pytest
-from conftest import file_request, provisioned
+from conftest import file_request, make_pdf, provisioned
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from access_requests.models import SupportingDocument
+from access_requests.models import AccessRequest, SupportingDocument
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = make_pdf()
 
 
 @pytest.fixture(autouse=True)
@@ -113,6 +113,84 @@ def test_a_file_of_a_type_that_is_not_kept_is_refused_and_nothing_is_stored(city
     assert _stored_files(private) == []
     level, text = _messages(response)[-1]
     assert level == "error" and "PDF, PNG or JPEG" in text
+
+
+@pytest.fixture
+def past_the_limit(settings):
+    """A document limit of 64 KB, with every upload written to disk by the portal's handler, and a file past it."""
+    settings.SUPPORTING_DOCUMENT_MAX_BYTES = 64 * 1024
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 0
+    return PDF + b"%" * (200 * 1024)
+
+
+def test_a_file_past_the_limit_is_stopped_while_it_arrives_and_the_requester_is_told(city, client, private,
+                                                                                     past_the_limit):
+    request = file_request(city)
+    client.force_login(city.requester)
+
+    response = _attach(client, request, name="big scan.pdf", content=past_the_limit)
+
+    assert response.status_code == 302
+    assert not SupportingDocument.objects.exists()
+    assert _stored_files(private) == []
+    assert _messages(response)[-1] == ("error",
+                                       "“big scan.pdf” is 200 KB; the limit is 64 KB. Upload a smaller scan.")
+
+
+def test_a_file_past_the_limit_stops_the_filing_with_an_error_on_the_form(city, client, private, past_the_limit):
+    client.force_login(city.requester)
+    data = {
+        "department": city.police.pk, "person": city.officer.pk, "system": city.vms.pk, "action": "add",
+        "role": "end_user", "permissible_uses": [city.crime_detection.pk],
+        "justification": "Reviews footage for the burglary unit.",
+        "documents": [SimpleUploadedFile("big scan.pdf", past_the_limit)],
+    }
+
+    response = client.post(reverse("requests:new"), data)
+
+    assert response.status_code == 200
+    assert not AccessRequest.objects.exists()
+    assert _stored_files(private) == []
+    assert "the limit is 64 KB" in response.content.decode()
+
+
+def test_a_pdf_carrying_another_file_is_refused_with_a_message(city, client, private):
+    request = file_request(city)
+    client.force_login(city.requester)
+    carrying = make_pdf(lambda writer: writer.add_attachment("payload.exe", b"MZ"))
+
+    response = _attach(client, request, content=carrying)
+
+    assert not SupportingDocument.objects.exists()
+    assert _stored_files(private) == []
+    level, text = _messages(response)[-1]
+    assert level == "error" and "active content" in text
+
+
+def test_a_pdf_named_as_a_program_is_refused_with_the_types_the_portal_keeps(city, client, private):
+    request = file_request(city)
+    client.force_login(city.requester)
+
+    response = _attach(client, request, name="invoicefdp.exe")
+
+    assert not SupportingDocument.objects.exists()
+    assert _stored_files(private) == []
+    level, text = _messages(response)[-1]
+    assert level == "error" and "PDF (.pdf), PNG (.png), JPEG (.jpg, .jpeg)" in text
+
+
+def test_a_document_kept_under_a_program_name_downloads_under_the_name_of_its_type(city, client):
+    """A row kept before names were checked against content: served as what it is, to be saved, never opened."""
+    request = file_request(city, documents=[SimpleUploadedFile("invoice.pdf", PDF)])
+    SupportingDocument.objects.filter(request=request).update(original_name="invoicefdp.exe")
+    client.force_login(city.head)
+
+    response = client.get(request.documents.get().get_absolute_url())
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Disposition"] == 'attachment; filename="invoicefdp.pdf"'
 
 
 def test_a_hidden_file_name_is_refused(city, client, private):

@@ -1,6 +1,7 @@
 """Filing a written access request through the form (S3.3, S3.4d)."""
 
 import pytest
+from conftest import make_pdf
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -8,7 +9,7 @@ from django.utils import timezone
 from accounts.models import Grant
 from access_requests.models import AccessRequest, SupportingDocument
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = make_pdf()
 
 
 @pytest.fixture(autouse=True)

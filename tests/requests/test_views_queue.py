@@ -1,7 +1,7 @@
 """The ITSA queue: approved requests with all their supporting documents, oldest first (S3.5a)."""
 
 import pytest
-from conftest import file_request
+from conftest import file_request, make_pdf
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -10,7 +10,7 @@ from accounts.models import User
 from portal.models import AuditEvent
 from access_requests.models import AccessRequest, SupportingDocument
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = make_pdf()
 
 
 @pytest.fixture(autouse=True)

@@ -1,10 +1,12 @@
-"""Five failed sign-ins of one account lock it until another ITSA administrator releases it (S3.10)."""
+"""Five failed sign-ins of one account from one address lock it from that address, and failures
+from every address together lock it everywhere, until another ITSA administrator releases the lock
+(S3.10)."""
 
 from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
-from conftest import PASSWORD
+from conftest import PASSWORD, signed_in_client
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -12,16 +14,36 @@ from django.utils import timezone
 from accounts.models import User
 from portal.models import AuditEvent
 from security.forms import LOCKED_MESSAGE
-from security.models import AccountLock
+from security.models import AccountLock, UserSession
 from security_helpers import messages_of, sign_in
 
 WRONG = "not the password"
+ELSEWHERE = "198.51.100.20"
 
 
-def _fail(email, times):
+def _fail(email, times, address="127.0.0.1"):
     """Failed sign-ins, each from a fresh browser."""
     for attempt in range(times):
-        sign_in(Client(), email, WRONG)
+        sign_in(Client(), email, WRONG, REMOTE_ADDR=address)
+
+
+def _fail_from_many_addresses(email, times):
+    """Failed sign-ins spread over addresses, four from each: never five from one."""
+    for attempt in range(times):
+        sign_in(Client(), email, WRONG, REMOTE_ADDR=f"203.0.113.{attempt // 4 + 1}")
+
+
+def _signed_in_from(person, address):
+    browser = signed_in_client()
+    browser.force_login(person)
+    UserSession.objects.filter(session_key=browser.session.session_key).update(ip_address=address)
+    assert browser.get(reverse("home")).status_code == 200
+    return browser
+
+
+def _is_sent_to_sign_in(browser):
+    response = browser.get(reverse("home"))
+    return response.status_code == 302 and response.url.startswith(reverse("login"))
 
 
 def _cases(email):
@@ -51,7 +73,7 @@ def test_five_failed_sign_ins_in_any_case_of_the_e_mail_lock_the_account(city):
     assert response.status_code == 429
     assert "This account is locked" in response.content.decode()
     lock = AccountLock.objects.get(user=city.head)
-    assert lock.is_open and lock.ip_address == "127.0.0.1"
+    assert lock.is_open and (lock.scope, lock.ip_address) == (AccountLock.Scope.ADDRESS, "127.0.0.1")
     event = AuditEvent.objects.get(action="sign_in.lockout")
     assert (event.outcome, event.target, event.ip_address) == ("denied", str(city.head), "127.0.0.1")
 
@@ -86,15 +108,23 @@ def test_the_account_stays_locked_after_the_cool_off_time(city, locked_head, set
     assert AccountLock.objects.get(pk=locked_head.pk).is_open
 
 
-def test_locking_an_account_ends_its_sessions(city, client):
+def test_a_lock_from_one_address_ends_the_sessions_signed_in_from_there_only(city):
+    """S3.10. An attacker elsewhere must not be able to sign the person out of their own session."""
+    here, elsewhere = _signed_in_from(city.head, "127.0.0.1"), _signed_in_from(city.head, ELSEWHERE)
+
+    _fail(city.head.email, 5, address="127.0.0.1")
+
+    assert _is_sent_to_sign_in(here)
+    assert elsewhere.get(reverse("home")).status_code == 200
+
+
+def test_a_lock_of_the_whole_account_ends_every_session(city, settings):
     """S3.10"""
-    client.force_login(city.head)
-    assert client.get(reverse("home")).status_code == 200
+    browser = _signed_in_from(city.head, ELSEWHERE)
 
-    _fail(city.head.email, 5)
+    _fail_from_many_addresses(city.head.email, settings.SIGN_IN_ACCOUNT_FAILURE_LIMIT)
 
-    response = client.get(reverse("home"))
-    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+    assert _is_sent_to_sign_in(browser)
 
 
 def test_another_itsa_administrator_releases_the_lock_and_the_person_signs_in(city, client, locked_head):
@@ -194,11 +224,82 @@ def test_a_successful_sign_in_starts_the_count_again(city):
     assert sign_in(Client(), city.head.email).status_code == 302
 
 
-def test_failures_from_different_browsers_and_addresses_add_up_for_one_account(city):
+def test_failures_from_different_browsers_at_one_address_add_up(city):
     for n in range(5):
-        sign_in(Client(), city.head.email, WRONG, REMOTE_ADDR=f"10.0.0.{n + 1}", HTTP_USER_AGENT=f"browser {n}")
+        sign_in(Client(), city.head.email, WRONG, REMOTE_ADDR="10.0.0.1", HTTP_USER_AGENT=f"browser {n}")
 
-    assert AccountLock.objects.filter(user=city.head).count() == 1
+    assert AccountLock.objects.get(user=city.head).ip_address == "10.0.0.1"
+
+
+def test_an_attacker_at_one_address_does_not_lock_itsa_out_from_another(city):
+    """Five wrong passwords for each ITSA administrator from one address used to lock all of ITSA
+    out, with nobody left to release the locks. Now they lock the administrators out of that
+    address only."""
+    for admin in (city.itsa, city.itsa2):
+        _fail(admin.email, 5, address="192.0.2.66")
+
+    assert set(AccountLock.objects.values_list("user", "scope", "ip_address")) == {
+        (admin.pk, AccountLock.Scope.ADDRESS, "192.0.2.66") for admin in (city.itsa, city.itsa2)}
+    for admin in (city.itsa, city.itsa2):
+        browser = Client()
+        assert sign_in(browser, admin.email, REMOTE_ADDR=ELSEWHERE).status_code == 302
+        assert browser.session["_auth_user_id"] == str(admin.pk)
+        attacker = Client()
+        response = sign_in(attacker, admin.email, REMOTE_ADDR="192.0.2.66")
+        assert LOCKED_MESSAGE in response.content.decode() and "_auth_user_id" not in attacker.session
+
+
+def test_failures_of_one_account_from_many_addresses_lock_it_from_every_address(city, settings):
+    """A guesser who spreads the tries over many addresses still locks the account."""
+    _fail_from_many_addresses(city.head.email, settings.SIGN_IN_ACCOUNT_FAILURE_LIMIT - 1)
+    assert not AccountLock.objects.exists()
+
+    sign_in(Client(), city.head.email, WRONG, REMOTE_ADDR="203.0.113.99")
+
+    lock = AccountLock.objects.get(user=city.head)
+    assert (lock.scope, lock.ip_address) == (AccountLock.Scope.ACCOUNT, "203.0.113.99")
+    event = AuditEvent.objects.get(action="sign_in.lockout")
+    assert event.detail == f"{settings.SIGN_IN_ACCOUNT_FAILURE_LIMIT} failed sign-ins from every address together"
+    browser = Client()
+    response = sign_in(browser, city.head.email, REMOTE_ADDR=ELSEWHERE)
+    assert LOCKED_MESSAGE in response.content.decode() and "_auth_user_id" not in browser.session
+
+
+def test_behind_the_trusted_proxy_failures_count_per_client_not_per_proxy(city, settings):
+    """Every request reaches the portal from the proxy: the client it names is the one locked out."""
+    settings.PORTAL_TRUSTED_PROXIES = ["127.0.0.1"]
+    for attempt in range(5):
+        sign_in(Client(), city.itsa.email, WRONG, HTTP_X_FORWARDED_FOR="192.0.2.66")
+
+    assert AccountLock.objects.get(user=city.itsa).ip_address == "192.0.2.66"
+    browser = Client()
+    assert sign_in(browser, city.itsa.email, HTTP_X_FORWARDED_FOR=ELSEWHERE).status_code == 302
+    assert browser.session["_auth_user_id"] == str(city.itsa.pk)
+
+
+def test_another_itsa_administrator_releases_a_lock_of_the_whole_account(city, client, settings):
+    """S3.10"""
+    _fail_from_many_addresses(city.head.email, settings.SIGN_IN_ACCOUNT_FAILURE_LIMIT)
+    lock = AccountLock.objects.get(user=city.head, scope=AccountLock.Scope.ACCOUNT)
+    client.force_login(city.itsa2)
+    assert "From every address" in client.get(reverse("security:locked")).content.decode()
+
+    client.post(_release_url(lock))
+
+    assert not AccountLock.objects.get(pk=lock.pk).is_open
+    assert not AccessAttempt.objects.filter(username=city.head.email).exists()
+    assert AuditEvent.objects.get(action="sign_in.release").detail == "lock from every address"
+    assert sign_in(Client(), city.head.email, REMOTE_ADDR=ELSEWHERE).status_code == 302
+
+
+def test_releasing_the_lock_of_one_address_keeps_the_failures_from_others(city, client, locked_head):
+    _fail(city.head.email, 3, address=ELSEWHERE)
+    client.force_login(city.itsa2)
+    assert "From 127.0.0.1 only" in client.get(reverse("security:locked")).content.decode()
+
+    client.post(_release_url(locked_head))
+
+    assert list(AccessAttempt.objects.values_list("ip_address", "failures_since_start")) == [(ELSEWHERE, 3)]
 
 
 def test_five_failures_for_an_unknown_address_lock_nobody_and_are_recorded(city):

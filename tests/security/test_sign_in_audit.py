@@ -1,6 +1,7 @@
 """Every sign-in event is on the audit trail with who, what, the outcome and where from (S3.10)."""
 
 import pytest
+from axes.models import AccessAttempt
 from conftest import file_request, provisioned, signed_in_client
 from django.test import Client
 from django.urls import reverse
@@ -32,6 +33,28 @@ def test_a_successful_sign_in_is_recorded(city):
 
     event = _event("sign_in")
     assert (event.actor, event.target, event.ip_address) == (city.officer, str(city.officer), HERE)
+
+
+def test_behind_the_trusted_proxy_the_client_it_names_is_recorded(city, settings):
+    """S3.10: every request comes from the proxy; the trail, the failure count and the session
+    list record the client."""
+    settings.PORTAL_TRUSTED_PROXIES = [HERE]
+    sign_in(Client(), city.head.email, "not the password", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    sign_in(Client(), city.requester.email, HTTP_X_FORWARDED_FOR="198.51.100.7")
+
+    assert _event("sign_in", "denied").ip_address == "198.51.100.7"
+    assert AccessAttempt.objects.get(username=city.head.email).ip_address == "198.51.100.7"
+    assert UserSession.objects.get(user=city.requester).ip_address == "198.51.100.7"
+
+
+def test_a_client_naming_another_address_in_x_forwarded_for_is_recorded_at_its_own(city, settings):
+    """S3.10: only a trusted proxy's header is believed."""
+    settings.PORTAL_TRUSTED_PROXIES = [HERE]
+    sign_in(Client(), city.head.email, "not the password", REMOTE_ADDR="203.0.113.9",
+            HTTP_X_FORWARDED_FOR="198.51.100.7")
+
+    assert _event("sign_in", "denied").ip_address == "203.0.113.9"
+    assert AccessAttempt.objects.get(username=city.head.email).ip_address == "203.0.113.9"
 
 
 def test_a_failed_sign_in_is_recorded_with_the_e_mail_as_typed(city):

@@ -8,6 +8,7 @@ prints the logins again.
 
 from base64 import b32decode
 from datetime import timedelta
+from io import BytesIO
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -16,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from pypdf import PdfWriter
 
 from accounts.models import (
     DESIGNEE_GROUP,
@@ -43,12 +45,17 @@ DEMO_PASSWORD = "demo-city-2026"
 # The demo's authenticator secret (base32), shared by the demo accounts whose role needs a second
 # factor. It is published here on purpose: demo data only, refused in production.
 DEMO_AUTHENTICATOR_KEY = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-# A one-page PDF standing in for a scanned, signed request.
-SIGNED_COPY = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-)
 DOMAIN = "city.example"
+
+
+def _signed_copy() -> bytes:
+    """A one-page PDF standing in for a scanned, signed request (well-formed, as the upload check wants)."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=612, height=792)
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
 
 DEPARTMENTS = [
     ("police", "Police Department", Department.Kind.DEPARTMENT),
@@ -257,7 +264,7 @@ class Command(BaseCommand):
         file("officer.wright", "vms", why="Night shift supervisor reviews incidents.")
         # With ITSA, approved by the head, with the signed copy attached.
         with_itsa = file("officer.wright", "lpr", use_list=(investigations,))
-        rq.document_attach(request=with_itsa, upload=ContentFile(SIGNED_COPY, name="signed-request.pdf"),
+        rq.document_attach(request=with_itsa, upload=ContentFile(_signed_copy(), name="signed-request.pdf"),
                            by=requester)
         rq.access_request_approve(request=with_itsa, by=head)
         # Returned by ITSA.
