@@ -24,9 +24,10 @@ RUN useradd --system --user-group --uid 10001 --home-dir /app --no-create-home a
 
 WORKDIR /app
 
-# Dependencies first, so code changes do not reinstall them.
-COPY pyproject.toml README.md ./
-RUN pip install . && rm -rf build ./*.egg-info
+# Dependencies first, so code changes do not reinstall them: exactly the locked versions, each
+# checked against its hash (requirements.lock, made from pyproject.toml; see README, "Dependencies").
+COPY requirements.lock ./
+RUN pip install --require-hashes --no-deps -r requirements.lock
 
 COPY --from=assets /app/node_modules ./node_modules
 COPY . .
@@ -41,6 +42,7 @@ RUN DJANGO_ENV=production \
     CELERY_BROKER_URL=redis://localhost:6379/0 \
     EMAIL_URL=consolemail:// \
     PRIVATE_MEDIA_ROOT=/data/private \
+    PORTAL_BASE_URL=https://localhost \
     python manage.py collectstatic --noinput -v0 \
     && rm -f /tmp/build.sqlite3
 
@@ -48,6 +50,5 @@ RUN mkdir -p /data/private /app/var && chown app:app /data/private /app/var
 
 USER app
 EXPOSE 8000
-# The worker timeout is above PDF_RENDER_SECONDS (30): a report that takes too long is stopped by
-# the portal, with a message, before gunicorn would kill the worker.
-CMD ["gunicorn", "portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", "--access-logfile", "-"]
+# docker-compose.yml runs each process through deploy/run (migrate, web, worker, beat).
+CMD ["deploy/run", "web"]
