@@ -2,8 +2,8 @@
 
 from django.db.models import F, Q, QuerySet
 
-from accounts.models import SurveillanceSystem, User
-from accounts.selectors import department_ids_for, departments_for
+from accounts.models import Department, Grant, SurveillanceSystem, User
+from accounts.selectors import department_ids_for, department_rows_visible_to, departments_for
 
 from .models import AccessRequest, DepartmentAccess
 
@@ -36,6 +36,21 @@ def department_access_visible_to(user: User) -> QuerySet[DepartmentAccess]:
     if user.roles.is_itsa:
         scope |= Q(status=DepartmentAccess.Status.GRANTED)
     return DepartmentAccess.objects.filter(scope)
+
+
+def requests_for_person_visible_to(user: User, person: User) -> QuerySet[AccessRequest]:
+    """The person's requests on their page: those of the departments the user acts for; all for ITSA."""
+    return department_rows_visible_to(user, AccessRequest.objects.filter(person=person))
+
+
+def requests_for_grant_visible_to(user: User, grant: Grant) -> QuerySet[AccessRequest]:
+    """The requests behind a grant, on its page, scoped as a person's are."""
+    return department_rows_visible_to(user, AccessRequest.objects.filter(grant=grant))
+
+
+def department_access_granted(department: Department) -> QuerySet[DepartmentAccess]:
+    """The systems the department may use (3.4): its granted department access."""
+    return DepartmentAccess.objects.filter(department=department, status=DepartmentAccess.Status.GRANTED)
 
 
 def access_requests_matching(queryset: QuerySet[AccessRequest], q: str) -> QuerySet[AccessRequest]:

@@ -121,6 +121,11 @@ def department_access_decide(*, access: DepartmentAccess, grant: bool, reason: s
 
 # --- Written access requests (3.4–3.5) ---------------------------------------------------------
 
+def request_reference(*, year: int, number: int) -> str:
+    """The reference of the `number`th request filed in `year`, city time."""
+    return f"AR-{year}-{number:05d}"
+
+
 def _next_reference() -> str:
     year = timezone.localdate().year
     # The longest reference first: as text, "AR-2026-99999" sorts after "AR-2026-100000".
@@ -130,7 +135,7 @@ def _next_reference() -> str:
         .values_list("reference", flat=True).first()
     )
     number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"AR-{year}-{number:05d}"
+    return request_reference(year=year, number=number)
 
 
 def _save_written(request: AccessRequest, uses: list[PermissibleUse], *, attempts: int = 5) -> None:
@@ -140,8 +145,8 @@ def _save_written(request: AccessRequest, uses: list[PermissibleUse], *, attempt
     wait for the first to commit and then refuses it, so it takes the number after."""
     for attempt in range(attempts):
         request.reference = _next_reference()
-        request.written_text = _written_text(request, uses)
-        request.written_sha256 = hashlib.sha256(request.written_text.encode()).hexdigest()
+        request.written_text = written_request_text(request, uses)
+        request.written_sha256 = written_fingerprint(request.written_text)
         try:
             with transaction.atomic():
                 request.save()
@@ -244,8 +249,18 @@ def _keep_written_pdf(request: AccessRequest, uses: list[PermissibleUse]) -> Wri
     return WrittenRequest.objects.create(request=request, pdf=document.content, sha256=document.sha256)
 
 
-def _written_text(request: AccessRequest, uses: list[PermissibleUse]) -> str:
+def written_request_text(request: AccessRequest, uses: list[PermissibleUse]) -> str:
     return render_to_string("requests/written_request.txt", {"r": request, "uses": uses})
+
+
+def written_fingerprint(text: str) -> str:
+    """The SHA-256 kept beside a request's written text, so a text changed afterwards shows."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def filed_as_approved(*, department: Department, person: User, by: User) -> bool:
+    """A head's own filing counts as approval, except for the head's own access (S3.4c)."""
+    return department.head_id == by.pk and person.pk != by.pk
 
 
 @service_transaction
@@ -337,8 +352,7 @@ def access_request_submit(
     checked_documents = [_check_upload(upload) for upload in documents]
 
     now = timezone.now()
-    # A head's own filing counts as approval, except for the head's own access (S3.4c).
-    head_files_for_other = department.head_id == by.pk and person.pk != by.pk
+    head_files_for_other = filed_as_approved(department=department, person=person, by=by)
     request = AccessRequest(
         department=department, person=person, system=system, action=action,
         role=role, justification=justification, grant=grant, requested_by=by, submitted_at=now, ends_on=ends_on,

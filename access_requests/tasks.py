@@ -3,9 +3,17 @@
 from celery import shared_task
 
 from . import external
+from .hygiene import grant_hygiene_run
 
 
 @shared_task
 def external_connections_daily() -> dict[str, int]:
     """End the connections whose end date has come and send the renewal notices (3.6)."""
     return external.external_connections_daily()
+
+
+@shared_task
+def grant_hygiene() -> int:
+    """Each night: report the grants that should not exist and, by setting, suspend them (once).
+    Returns how many findings there were."""
+    return len(grant_hygiene_run().findings)

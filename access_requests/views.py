@@ -71,8 +71,8 @@ def _chosen(objects, pk):
 # --- Dashboard ----------------------------------------------------------------------------------
 
 def dashboard_context(request) -> dict:
-    """The dashboard's lifecycle panels. The home page (audits.oversight_views.home, at the top of
-    the apps) adds what waits for a decision under Sections 3.6, 3.7, 3.11 and 5."""
+    """The dashboard's lifecycle panels. The home page (pages.views.home, at the top of the apps)
+    adds what waits for a decision under Sections 3.6, 3.7, 3.11 and 5."""
     user = request.user
     roles = user.roles
     visible = access_requests_visible_to(user)

@@ -200,9 +200,14 @@ def grant_set_status(*, grant: Grant, status: str, by: User | None, reason: str 
             raise RuleViolation(problem)
     grant.status = status
     grant.ended_at = timezone.now() if status == Grant.Status.REMOVED else None
-    grant._change_reason = f"{status} by {by or reason or 'the portal'}"
+    grant._change_reason = grant_status_reason(status=status, by=by, reason=reason)
     grant.save(update_fields=["status", "ended_at"])
     return grant
+
+
+def grant_status_reason(*, status: str, by: User | None, reason: str = "") -> str:
+    """The change reason a grant's history keeps for a change of status."""
+    return f"{status} by {by or reason or 'the portal'}"
 
 
 def role_group(name: str) -> Group:

@@ -1,6 +1,5 @@
 from celery import shared_task
 
-from .hygiene import grant_hygiene_run
 from .models import Department
 from .services import department_sync_permissions
 from .sod import sod_findings_scan
@@ -15,13 +14,6 @@ def sync_department_permissions() -> int:
         department_sync_permissions(department=department)
         count += 1
     return count
-
-
-@shared_task
-def grant_hygiene() -> int:
-    """Each night: report the grants that should not exist and, by setting, suspend them (once).
-    Returns how many findings there were."""
-    return len(grant_hygiene_run().findings)
 
 
 @shared_task

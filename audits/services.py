@@ -4,7 +4,7 @@ Sections 3.4 (each department audits its end users at least once a year; the hea
 and 3.5 (ITSA may order a user audit at any time, without notice).
 """
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -41,6 +41,11 @@ def next_due_on(*, last_completed: date | None, today: date) -> date:
     return last_completed + relativedelta(years=1) - lead
 
 
+def sign_off_due_on(*, opened_on: date) -> date:
+    """The day by which a validation or user audit opened on `opened_on` must be signed off."""
+    return opened_on + timedelta(days=_setting("VALIDATION_DUE_DAYS", 30))
+
+
 def departments_due(*, today: date) -> list[Department]:
     """Departments with live grants, no annual validation open, and none completed recently enough."""
     annual = Validation.objects.filter(department=OuterRef("pk"), kind=Validation.Kind.ANNUAL)
@@ -68,17 +73,20 @@ def _grants_under_review(validation: Validation) -> QuerySet[Grant]:
     return grants
 
 
+# Items are made in the order the items table shows them (person, then system): the table then pages
+# by the items' ids and never sorts a large validation by name (bench/README.md).
+ITEM_ORDER = ("person__full_name", "system__name", "pk")
+
+
 def _fill_items(validation: Validation) -> int:
     """One item for every live grant under review that has none yet. Safe to repeat: a run that
     died halfway is finished by the next, with no item missing and none doubled. Two runs finishing
     the same validation take turns on its row, so the second sees what the first wrote."""
     Validation.objects.select_for_update().get(pk=validation.pk)
     have = ValidationItem.objects.filter(validation=validation).values("grant")
-    # Made in the order the items table shows them (person, then system): the table then pages by
-    # the items' ids and never sorts a large validation by name (bench/README.md).
     missing = [ValidationItem(validation=validation, grant_id=pk)
                for pk in _grants_under_review(validation).exclude(pk__in=have)
-               .order_by("person__full_name", "system__name", "pk").values_list("pk", flat=True)]
+               .order_by(*ITEM_ORDER).values_list("pk", flat=True)]
     if missing:
         bulk_create_with_history(missing, ValidationItem, batch_size=1000, default_user=None)
     return len(missing)
@@ -88,7 +96,7 @@ def _fill_items(validation: Validation) -> int:
 
 def _open(*, department: Department, kind: str, today: date, by: User | None,
           system: SurveillanceSystem | None = None) -> tuple[Validation, bool]:
-    due = today + timedelta(days=_setting("VALIDATION_DUE_DAYS", 30))
+    due = sign_off_due_on(opened_on=today)
     try:
         with transaction.atomic():
             validation = Validation.objects.create(
@@ -155,7 +163,7 @@ def _user_audit_open(*, by: User, department: Department, system: SurveillanceSy
         return already
     validation = Validation.objects.create(
         kind=Validation.Kind.USER_AUDIT, department=department, system=system, period=timezone.localdate(),
-        due_date=timezone.localdate() + timedelta(days=_setting("VALIDATION_DUE_DAYS", 30)), opened_by=by,
+        due_date=sign_off_due_on(opened_on=timezone.localdate()), opened_by=by,
     )
     _fill_items(validation)
     audit_record(actor=by, action="user_audit.open", target=validation)
@@ -222,7 +230,7 @@ def validation_item_decide(*, item: ValidationItem, decision: str, by: User, rea
             raise RuleViolation("Write why this access is revoked.", field="reason")
         item.follow_up = access_request_queue_for_itsa(
             grant=item.grant, action=AccessRequest.Action.REMOVE, role=item.grant.role, by=by,
-            justification=f"Revoked in the {validation.get_kind_display().lower()} of {validation.period:%Y}: {reason}",
+            justification=revocation_justification(validation=validation, reason=reason),
         )
     elif decision == Decision.CHANGE_ROLE:
         if new_role not in Grant.Role.values or new_role == item.grant.role:
@@ -257,12 +265,20 @@ def validation_keep_all(*, validation: Validation, by: User, confirmed: bool) ->
     return count
 
 
-def sign_off_statement(*, validation: Validation, by: User, kept: int) -> str:
+def revocation_justification(*, validation: Validation, reason: str) -> str:
+    """The justification of the removal a revoked item sends to ITSA."""
+    return f"Revoked in the {validation.get_kind_display().lower()} of {validation.period:%Y}: {reason}"
+
+
+def sign_off_statement(*, validation: Validation, by: User, kept: int, signed_at: datetime | None = None) -> str:
     """What the head signs; the page shows it before signing, the sign-off stores it with the time."""
-    return (
+    statement = (
         f"I, {by.full_name}, head of {validation.department}, have reviewed every access listed in this "
         f"{validation.get_kind_display().lower()} and validate the {kept} I kept as needed for a permissible use."
     )
+    if signed_at is None:
+        return statement
+    return f"{statement} Signed {timezone.localtime(signed_at):%B %-d, %Y at %H:%M %Z}."
 
 
 @service_transaction
@@ -290,10 +306,7 @@ def validation_sign_off(*, validation: Validation, by: User, password: str) -> V
                             "before signing off.")
     now = timezone.now()
     kept = validation.items.filter(decision=Decision.KEEP).count()
-    validation.sign_off_statement = (
-        f"{sign_off_statement(validation=validation, by=by, kept=kept)} "
-        f"Signed {timezone.localtime(now):%B %-d, %Y at %H:%M %Z}."
-    )
+    validation.sign_off_statement = sign_off_statement(validation=validation, by=by, kept=kept, signed_at=now)
     validation.signed_off_by, validation.signed_off_at = by, now
     validation.status = Validation.Status.SIGNED_OFF
     validation.save()

@@ -101,13 +101,16 @@ def waivers_visible_to(user: User) -> QuerySet[Waiver]:
 
 
 def in_force_q(today: date) -> Q:
-    """The waivers in force on `today` (the queryset form of Waiver.is_in_force)."""
+    """The waivers in force on `today` (the queryset form of Waiver.is_in_force); every query of the
+    waivers in force goes through it."""
     return Q(status=Status.GRANTED, starts_on__lte=today, ends_on__gt=today)
 
 
 def waivers_in_force_for_grant(grant: Grant, *, today: date | None = None) -> QuerySet[Waiver]:
+    """The waivers in force on the grant, the soonest to end first (its page lists them)."""
     today = today or timezone.localdate()
-    return grant.waivers.filter(in_force_q(today)).select_related("intended_use", "permissible_use")
+    return grant.waivers.filter(in_force_q(today)).select_related("intended_use", "permissible_use").order_by(
+        "ends_on", "pk")
 
 
 def waivers_in_force_first(waivers: QuerySet[Waiver], *, today: date | None = None) -> QuerySet[Waiver]:

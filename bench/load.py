@@ -1,7 +1,7 @@
 """Benchmark: every main page under load, beside the machine's own ceiling (issue 7).
 
 Starts the portal under gunicorn with production settings (DJANGO_ENV=production) on a PostgreSQL
-database that already holds a city (`manage.py seed_scale`, or `seed_demo` for a small one) and
+database that already holds a city (`bench/seed_scale.py`, or `manage.py seed_demo` for a small one) and
 measures, one page after the other, at 16 concurrent clients for a fixed time each:
 
   - a baseline page that runs one trivial query (`SELECT 1`), routed only because this script sets
@@ -204,7 +204,7 @@ def pick_pages(search: str | None) -> tuple[list[Page], dict]:
     validation = by_items.order_by("-n", "-opened_at", "-pk").select_related("department__head").first()
     if validation is None:
         sys.exit("The database holds no validation of a department with a head: build a city first "
-                 "(python manage.py seed_scale, or seed_demo for a small one).")
+                 "(python bench/seed_scale.py, or python manage.py seed_demo for a small one).")
     department = validation.department
     head = department.head
     if not departments_for(head).filter(pk=department.pk).exists():

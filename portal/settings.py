@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "access_requests.apps.AccessRequestsConfig",
     "audits",
     "security",
+    "pages",
 ]
 
 MIDDLEWARE = [
@@ -95,7 +96,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "portal.urls"
+ROOT_URLCONF = "pages.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
 
 TEMPLATES = [
@@ -305,7 +306,7 @@ CELERY_BEAT_SCHEDULE = {
     "freeze-missing-attestations": {
         "task": "audits.tasks.freeze_missing_attestations", "schedule": crontab(minute=45, hour=2),
     },
-    "grant-hygiene": {"task": "accounts.tasks.grant_hygiene", "schedule": crontab(minute=0, hour=2)},
+    "grant-hygiene": {"task": "access_requests.tasks.grant_hygiene", "schedule": crontab(minute=0, hour=2)},
     # Separation-of-duties findings among existing accounts, for the reports (accounts.sod).
     "scan-sod": {"task": "accounts.tasks.scan_sod", "schedule": crontab(minute=30, hour=2)},
     # What ends on a date (Sections 3.6, 3.7, 3.11, 5.1 and temporary access): each ends at 00:00, city
@@ -472,7 +473,7 @@ AXES_VERBOSE = False
 
 
 # Single sign-on through the city's OpenID Connect provider, for cities that have one: on when
-# OIDC_RP_CLIENT_ID is set. It signs in only people ITSA has entered (portal/oidc.py).
+# OIDC_RP_CLIENT_ID is set. It signs in only people ITSA has entered (security/oidc.py).
 def _oidc_required(name: str) -> str:
     value = env.str(name, default="")
     if not value:
@@ -485,7 +486,7 @@ if OIDC_ENABLED:
     INSTALLED_APPS.append("mozilla_django_oidc")
     # After axes' backend, before the password backend.
     AUTHENTICATION_BACKENDS.insert(
-        AUTHENTICATION_BACKENDS.index("django.contrib.auth.backends.ModelBackend"), "portal.oidc.CityOIDCBackend"
+        AUTHENTICATION_BACKENDS.index("django.contrib.auth.backends.ModelBackend"), "security.oidc.CityOIDCBackend"
     )
     OIDC_RP_CLIENT_ID = _oidc_required("OIDC_RP_CLIENT_ID")
     OIDC_RP_CLIENT_SECRET = _oidc_required("OIDC_RP_CLIENT_SECRET")
@@ -498,7 +499,7 @@ if OIDC_ENABLED:
     OIDC_CREATE_USER = False  # ITSA enters people; a city account alone never makes one.
     OIDC_USE_PKCE = True
     OIDC_TIMEOUT = 10  # seconds: a provider that does not answer must not hang the sign-in page
-    OIDC_CALLBACK_CLASS = "portal.oidc.CityOIDCCallbackView"
+    OIDC_CALLBACK_CLASS = "security.oidc.CityOIDCCallbackView"
 
 # Accounts that should not exist: each night, report the live grants unused on their system for
 # this many days (never used: since provisioning), those of people deactivated or gone, and those

@@ -1,31 +1,18 @@
-"""The portal's own pages: the health check, the audit log (ITSA only) and the error pages."""
+"""The portal's own pages: the health check, the error pages and the benchmark's reference pages."""
 
-import csv
-import json
 import logging
-from datetime import timezone as dt_timezone
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpResponse, HttpResponseServerError, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpResponse, HttpResponseServerError
+from django.shortcuts import render
 from django.template import loader
-from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_GET
 
-from accounts.selectors import require_itsa_page
-
 from .audit import audit_record
-from .exports import csv_cell
-from .forms import AuditLogFilterForm
 from .models import AuditEvent
-from .selectors import audit_actions, audit_log_entries
 
-EXPORT_CHUNK = 2000
 logger = logging.getLogger(__name__)
 # What server_error sends when even the portal's layout cannot be rendered.
 SERVER_ERROR_PLAIN = """<!doctype html>
@@ -97,66 +84,3 @@ def server_error(request):
         logger.exception("The error page could not be rendered; the plain one was sent instead.")
         body = SERVER_ERROR_PLAIN
     return HttpResponseServerError(body)
-
-
-def _query_string(request) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
-
-
-@login_required
-@require_GET
-def audit_log(request):
-    require_itsa_page(request.user, "audit_log")
-    # Always bound: with no search every field is empty, which is a valid search for everything.
-    form = AuditLogFilterForm(request.GET, actions=audit_actions())
-    entries = audit_log_entries(**form.filters()) if form.is_valid() else AuditEvent.objects.none()
-    return render(request, "portal/audit_log.html", {
-        "form": form,
-        "page_obj": Paginator(entries, settings.PAGE_SIZE).get_page(request.GET.get("page")),
-        "query_string": _query_string(request),
-        "retention_days": settings.AUDIT_RETENTION_DAYS,
-        "time_zone": settings.TIME_ZONE,
-    })
-
-
-class _Echo:
-    """The file-like object csv.writer needs; each row goes straight to the response."""
-
-    def write(self, value):
-        return value
-
-
-def _csv_rows(entries):
-    writer = csv.writer(_Echo())
-    yield writer.writerow(["seq", "time (UTC)", f"time ({settings.TIME_ZONE})", "person e-mail", "person",
-                           "action", "outcome", "target", "IP address", "detail", "hash"])
-    rows = entries.order_by("seq").values_list(
-        "seq", "at", "actor__email", "actor__full_name", "action", "outcome", "target", "ip_address", "detail",
-        "hash",
-    )
-    for seq, at, email, name, action, outcome, target, ip_address, detail, chain_hash in rows.iterator(
-            chunk_size=EXPORT_CHUNK):
-        yield writer.writerow([csv_cell(value) for value in (
-            seq, at.astimezone(dt_timezone.utc).isoformat(), timezone.localtime(at).isoformat(), email, name, action,
-            outcome, target, ip_address, detail, chain_hash,
-        )])
-
-
-@login_required
-@require_GET
-def audit_log_export(request):
-    """The entries of the current search as CSV, oldest first; the export itself is on the log."""
-    require_itsa_page(request.user, "audit_log")
-    form = AuditLogFilterForm(request.GET, actions=audit_actions())
-    if not form.is_valid():
-        # The log page shows what is wrong with the search.
-        return redirect(f"{reverse('audit_log')}?{request.GET.urlencode()}")
-    filters = form.filters()
-    audit_record(actor=request.user, action="audit_log.export", target="audit log",
-                 detail=json.dumps(filters, default=str, sort_keys=True))
-    response = StreamingHttpResponse(_csv_rows(audit_log_entries(**filters)), content_type="text/csv")
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="audit-log-{stamp}.csv"'
-    return response

@@ -132,6 +132,8 @@ def build_city():
 
 @pytest.fixture
 def city(request, db):
+    # Under django_db(transaction=True) (the browser and concurrency tests) `db` is the transactional
+    # database, and build_city puts back Table 1, which the flush after such a test empties.
     if hasattr(request.module, "build_world"):
         return request.getfixturevalue("world").city  # a module with one world (module_world) has its city
     return build_city()
@@ -160,6 +162,12 @@ def make_directors() -> Directors:
 @pytest.fixture
 def directors(city):
     return make_directors()
+
+
+@pytest.fixture
+def grant(city):
+    """The officer's end-user grant on the VMS, filed, approved and provisioned."""
+    return provisioned(city).grant
 
 
 # --- Signing in ---------------------------------------------------------------------------------
@@ -199,6 +207,15 @@ def signed_in_client(**kwargs):
     return _signed_in_client_class()(**kwargs)
 
 
+def messages_of(response, *, levels=True) -> list:
+    """The messages the response's request left for the next page: (level tag, text) pairs, or
+    only the texts."""
+    from django.contrib.messages import get_messages
+
+    found = get_messages(response.wsgi_request)
+    return [(message.level_tag, str(message)) if levels else str(message) for message in found]
+
+
 @pytest.fixture
 def client():
     return signed_in_client()
@@ -230,6 +247,11 @@ def _private_media(request, settings, tmp_path):
             "OPTIONS": {"location": tmp_path / "private", "base_url": None},
         },
     }
+
+
+def stored_files(root: Path) -> list[Path]:
+    """The files under a storage's root, none if it was never made."""
+    return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
 
 
 @pytest.fixture(scope="module")
@@ -295,6 +317,17 @@ def make_pdf(dress=None) -> bytes:
     return out.getvalue()
 
 
+def pdf_text(content: bytes, *, layout=False) -> str:
+    """The text of a PDF. pypdf breaks lines where the layout does, so by default every run of
+    whitespace becomes one space to compare on; `layout=True` keeps pypdf's lines, a page after a line break."""
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    pages = [page.extract_text() for page in PdfReader(BytesIO(content)).pages]
+    return "\n".join(pages) if layout else " ".join(" ".join(pages).split())
+
+
 def provisioned(city, **kwargs):
     """A request filed, approved by the head and provisioned by ITSA; returns the request."""
     from access_requests.services import access_request_approve, access_request_provision
@@ -303,6 +336,16 @@ def provisioned(city, **kwargs):
     if request.is_awaiting_head:
         request = access_request_approve(request=request, by=city.head)
     return access_request_provision(request=request, by=city.itsa, account_name=f"acct-{request.person.pk}-{request.role}")
+
+
+def open_validation(city):
+    """The police's validation, opened with the officer's and the analyst's VMS access to review."""
+    from audits.services import open_due_validations
+
+    provisioned(city)
+    provisioned(city, person=city.analyst)
+    [validation] = open_due_validations()
+    return validation
 
 
 def rest_of_the_order_records(city, grant):

@@ -11,6 +11,11 @@ the module's world, and what each role gets:
 from django.urls import reverse
 
 
+def url_case(name, method, kwargs, expect, data=None):
+    """One row of a matrix's CASES (see above)."""
+    return {"name": name, "method": method, "kwargs": kwargs, "expect": expect, "data": data}
+
+
 def check_cell(client, case, role, world, snapshot, *, post_changes_state=True):
     """Ask for the case's URL with the client (signed in as the role, or not) and check that the role
     gets exactly what the case says. `snapshot()` reads the state the matrix compares before and after.

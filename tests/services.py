@@ -6,6 +6,7 @@ so a misconfigured pipeline cannot pass by silently skipping.
 
 import os
 import shutil
+import time
 
 import pytest
 
@@ -74,3 +75,14 @@ def chromium_path() -> str:
     where = f"CHROMIUM_PATH={configured}" if configured else "/usr/bin/chromium"
     _unavailable(f"Chromium is required for this test but was not found ({where}).")
     raise AssertionError("unreachable")  # pytest.skip/fail raise
+
+
+def eventually(check, seconds: float = 20):
+    """Poll until `check()` returns something truthy, for at most `seconds` (a real worker takes
+    its time); return its last answer."""
+    deadline = time.monotonic() + seconds
+    while True:
+        answer = check()
+        if answer or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.1)

@@ -4,10 +4,9 @@ a department's head changes through the same service as everywhere else."""
 from datetime import date
 
 import pytest
-from conftest import PASSWORD, make_pdf, provisioned, rest_of_the_order_records
+from conftest import PASSWORD, make_pdf, messages_of, provisioned, rest_of_the_order_records
 from django.apps import apps
 from django.contrib import admin
-from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -32,10 +31,6 @@ def itsa_admin(city, client):
 
 def _url(model, view, *args):
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
-
-
-def _messages(response):
-    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 def test_every_model_of_the_portal_is_in_the_admin():
@@ -193,7 +188,7 @@ def test_a_head_the_service_refuses_is_not_saved_and_the_reason_is_shown(city, i
     city.police.refresh_from_db()
     assert (city.police.name, city.police.head) == ("Police Department", city.head)
     assert not User.objects.get(pk=city.officer.pk).has_perm(DEPARTMENT_PERM, city.police)
-    assert any("deactivated" in message for message in _messages(response))
+    assert any("deactivated" in message for message in messages_of(response, levels=False))
 
 
 def test_a_superuser_outside_itsa_cannot_change_a_head(city, client):
@@ -202,7 +197,7 @@ def test_a_superuser_outside_itsa_cannot_change_a_head(city, client):
     response = client.post(_url(Department, "change", city.police.pk), _department_form(city.police, city.officer))
     city.police.refresh_from_db()
     assert city.police.head == city.head
-    assert any("Only ITSA administrators" in message for message in _messages(response))
+    assert any("Only ITSA administrators" in message for message in messages_of(response, levels=False))
 
 
 def test_a_new_department_is_created_without_a_head_which_is_then_set_through_the_service(city, itsa_admin):

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from conftest import PASSWORD, build_city
+from conftest import PASSWORD
 from playwright.sync_api import expect
 
 from browser_helpers import sign_in
@@ -19,11 +19,6 @@ document.addEventListener("securitypolicyviolation", (event) => {
     + ` at ${event.sourceFile || document.URL}:${event.lineNumber}`);
 });
 """
-
-
-@pytest.fixture
-def city(transactional_db):
-    return build_city()
 
 
 @pytest.fixture

@@ -25,8 +25,8 @@ from mozilla_django_oidc.views import OIDCAuthenticationRequestView
 
 from accounts.models import User
 from portal.models import AuditEvent
-from portal.oidc import CityOIDCBackend, CityOIDCCallbackView
 from security.models import AccountLock
+from security.oidc import CityOIDCBackend, CityOIDCCallbackView
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENT_ID = "surveillance-portal"
@@ -48,7 +48,7 @@ pytestmark = pytest.mark.urls(__name__)
 urlpatterns = [
     path("oidc/authenticate/", OIDCAuthenticationRequestView.as_view(), name="oidc_authentication_init"),
     path("oidc/callback/", CityOIDCCallbackView.as_view(), name="oidc_authentication_callback"),
-    path("", include("portal.urls")),
+    path("", include("pages.urls")),
 ]
 
 
@@ -96,7 +96,7 @@ def provider(settings, monkeypatch):
     """Single sign-on switched on as settings.py does it, against the city's provider."""
     settings.OIDC_ENABLED = True
     backends = list(settings.AUTHENTICATION_BACKENDS)
-    backends.insert(backends.index("django.contrib.auth.backends.ModelBackend"), "portal.oidc.CityOIDCBackend")
+    backends.insert(backends.index("django.contrib.auth.backends.ModelBackend"), "security.oidc.CityOIDCBackend")
     settings.AUTHENTICATION_BACKENDS = backends
     for name, value in OIDC_ENV.items():
         setattr(settings, name, value)
@@ -263,7 +263,7 @@ def test_the_environment_switches_single_sign_on_on_and_the_deploy_check_stays_c
     shown = json.loads(result.stdout.splitlines()[-1])
     assert shown["on"] and "mozilla_django_oidc" in shown["apps"]
     backends = shown["backends"]
-    assert backends.index("axes.backends.AxesStandaloneBackend") < backends.index("portal.oidc.CityOIDCBackend") \
+    assert backends.index("axes.backends.AxesStandaloneBackend") < backends.index("security.oidc.CityOIDCBackend") \
         < backends.index("django.contrib.auth.backends.ModelBackend")
     assert shown["create_user"] is False and shown["algorithm"] == "RS256"
     assert shown["callback"] == "CityOIDCCallbackView" and shown["start"] == "/oidc/authenticate/"
@@ -274,7 +274,7 @@ def test_without_a_client_id_there_is_no_single_sign_on():
     assert result.returncode == 0, result.stdout + result.stderr
     shown = json.loads(result.stdout.splitlines()[-1])
     assert not shown["on"] and "mozilla_django_oidc" not in shown["apps"]
-    assert "portal.oidc.CityOIDCBackend" not in shown["backends"]
+    assert "security.oidc.CityOIDCBackend" not in shown["backends"]
 
 
 def test_single_sign_on_refuses_to_start_half_configured():

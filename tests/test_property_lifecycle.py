@@ -25,7 +25,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from accounts.hygiene import grant_hygiene_run
+from access_requests.hygiene import grant_hygiene_run
 from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, Grant, User
 from accounts.sod import sod_violations
 from audits.models import ValidationItem

@@ -13,8 +13,8 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.utils import timezone
 
-from accounts import hygiene, tasks
-from accounts.hygiene import Kind, find_accounts_that_should_not_exist, grant_hygiene_run
+from access_requests import hygiene, tasks
+from access_requests.hygiene import Kind, find_accounts_that_should_not_exist, grant_hygiene_run
 from accounts.models import Grant, User
 from accounts.services import grant_set_status
 from portal.celery import app
@@ -53,12 +53,6 @@ def _kinds(grant: Grant, findings=None) -> set[str]:
 
 def _reports():
     return [message for message in mail.outbox if message.subject.startswith(SUBJECT)]
-
-
-@pytest.fixture
-def grant(city):
-    """The officer's end-user grant on the VMS, filed, approved and provisioned."""
-    return provisioned(city).grant
 
 
 @pytest.fixture
@@ -422,9 +416,9 @@ def test_the_check_runs_each_night(city):
     """S3.10"""
     from django.conf import settings
 
-    [entry] = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "accounts.tasks.grant_hygiene"]
+    [entry] = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "access_requests.tasks.grant_hygiene"]
     assert entry["schedule"].hour == {2}
-    assert "accounts.tasks.grant_hygiene" in app.tasks
+    assert "access_requests.tasks.grant_hygiene" in app.tasks
 
 
 def test_the_nightly_task_reports_and_by_setting_suspends(city, grant, settings, django_capture_on_commit_callbacks):

@@ -1,6 +1,6 @@
 """ITSA puts a person on a department's list of authorized requesters (S3.3)."""
 
-from django.contrib.messages import get_messages
+from conftest import messages_of
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,10 +13,6 @@ URL = reverse("accounts:requester_add")
 
 def _form(department, person, **extra):
     return {"department": department.pk, "person": person.pk, "start_date": timezone.localdate().isoformat(), **extra}
-
-
-def _messages(response):
-    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 def _entries(city, person):
@@ -32,7 +28,7 @@ def test_itsa_adds_a_person_of_the_department(city, client):
     entry = _entries(city, city.officer).get()
     assert entry.added_by == city.itsa and entry.end_date is None
     assert User.objects.get(pk=city.officer.pk).has_perm(DEPARTMENT_PERM, city.police)
-    assert any("is on the list of Police Department from" in message for message in _messages(response))
+    assert any("is on the list of Police Department from" in message for message in messages_of(response, levels=False))
 
 
 def test_an_end_date_can_be_given(city, client):
@@ -53,7 +49,7 @@ def test_a_department_head_is_refused_with_a_message_and_nothing_is_added(city, 
     response = client.post(URL, _form(city.police, city.officer))
     assert response.status_code == 302
     assert not _entries(city, city.officer).exists()
-    assert any("Only ITSA administrators" in message for message in _messages(response))
+    assert any("Only ITSA administrators" in message for message in messages_of(response, levels=False))
     assert AuditEvent.objects.filter(actor=city.head, action="requester.add", outcome="denied").exists()
 
 
@@ -62,7 +58,7 @@ def test_a_repeated_post_adds_the_person_once(city, client):
     client.post(URL, _form(city.police, city.officer))
     response = client.post(URL, _form(city.police, city.officer))
     assert _entries(city, city.officer).count() == 1
-    assert any("already on the list" in message for message in _messages(response))
+    assert any("already on the list" in message for message in messages_of(response, levels=False))
 
 
 def test_a_person_of_another_department_is_refused_with_a_message(city, client):
@@ -71,7 +67,7 @@ def test_a_person_of_another_department_is_refused_with_a_message(city, client):
     response = client.post(URL, _form(city.police, city.streets_worker))
     assert response.status_code == 200
     assert not AuthorizedRequester.objects.filter(person=city.streets_worker).exists()
-    assert any("does not work for Police Department" in message for message in _messages(response))
+    assert any("does not work for Police Department" in message for message in messages_of(response, levels=False))
     assert response.context["add_form"].errors["person"]
 
 

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from django.contrib.messages import get_messages
+from conftest import messages_of
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,10 +13,6 @@ from portal.models import AuditEvent
 
 def _url(entry):
     return reverse("accounts:requester_end", args=[entry.pk])
-
-
-def _messages(response):
-    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 def _analyst_on_file(city, days=10):
@@ -35,7 +31,7 @@ def test_itsa_ends_an_entry_and_the_person_loses_the_department(city, client):
     entry.refresh_from_db()
     assert entry.end_date == yesterday
     assert not User.objects.get(pk=city.analyst.pk).has_perm(DEPARTMENT_PERM, city.police)
-    assert any("off the list" in message for message in _messages(response))
+    assert any("off the list" in message for message in messages_of(response, levels=False))
 
 
 def test_without_a_date_the_entry_ends_today(city, client):
@@ -63,7 +59,7 @@ def test_the_department_head_is_refused_with_a_message(city, client):
     assert response.url == reverse("accounts:department", args=[city.police.pk])
     entry.refresh_from_db()
     assert entry.end_date is None
-    assert any("Only ITSA administrators" in message for message in _messages(response))
+    assert any("Only ITSA administrators" in message for message in messages_of(response, levels=False))
     assert AuditEvent.objects.filter(actor=city.head, action="requester.end", outcome="denied").exists()
 
 
@@ -95,7 +91,7 @@ def test_an_end_date_before_the_start_is_refused_with_a_message(city, client):
     assert response.status_code == 302
     entry.refresh_from_db()
     assert entry.end_date is None
-    assert any("on or after the start date" in message for message in _messages(response))
+    assert any("on or after the start date" in message for message in messages_of(response, levels=False))
 
 
 def test_a_malformed_date_is_refused_with_a_message(city, client):
@@ -104,7 +100,7 @@ def test_a_malformed_date_is_refused_with_a_message(city, client):
     response = client.post(_url(entry), {"end_date": "soon"})
     entry.refresh_from_db()
     assert entry.end_date is None
-    assert _messages(response)
+    assert messages_of(response, levels=False)
 
 
 def test_an_unknown_entry_is_404(city, client):

@@ -3,29 +3,16 @@ agreement on its end date and removes the third party's grants under it.
 
 Needs Redis (REDIS_URL): skipped without it on a workstation, failed in CI."""
 
-import time
-
 import pytest
 from agreement_setup import add_person, approved
 from django.core import mail
 from django.utils import timezone
+from services import eventually
 
 from accounts.models import Grant, SharingAgreement
 from accounts.tasks import agreements_daily
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-WAIT_SECONDS = 20
-
-
-def _eventually(check, seconds: float = WAIT_SECONDS):
-    """Poll until `check()` returns something truthy, for at most `seconds`; return its last answer."""
-    deadline = time.monotonic() + seconds
-    while True:
-        answer = check()
-        if answer or time.monotonic() > deadline:
-            return answer
-        time.sleep(0.1)
 
 
 def test_the_worker_ends_the_agreement_and_removes_its_grants(worker_on_redis, city):
@@ -39,9 +26,9 @@ def test_the_worker_ends_the_agreement_and_removes_its_grants(worker_on_redis, c
 
     agreements_daily.delay()
 
-    assert _eventually(lambda: SharingAgreement.objects.get(pk=agreement.pk).status == SharingAgreement.Status.ENDED)
-    assert _eventually(lambda: Grant.objects.get(pk=grant.pk).status == Grant.Status.REMOVED)
+    assert eventually(lambda: SharingAgreement.objects.get(pk=agreement.pk).status == SharingAgreement.Status.ENDED)
+    assert eventually(lambda: Grant.objects.get(pk=grant.pk).status == Grant.Status.REMOVED)
     assert SharingAgreement.objects.get(pk=agreement.pk).ended_by is None
     assert SharingAgreement.objects.get(pk=running.pk).status == SharingAgreement.Status.APPROVED
-    told = _eventually(lambda: [m for m in mail.outbox if m.subject.startswith("Your view-only access")])
+    told = eventually(lambda: [m for m in mail.outbox if m.subject.startswith("Your view-only access")])
     assert [message.to for message in told] == [["deputy@sheriff.example"]]

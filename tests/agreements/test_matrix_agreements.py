@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from conftest import build_city, make_directors, signed_in_client
-from matrix import check_cell
+from matrix import check_cell, url_case
 from django.urls import reverse
 from django.utils import timezone
 
@@ -46,10 +46,6 @@ def snapshot():
     )
 
 
-def _case(name, method, kwargs, expect, data=None):
-    return {"name": name, "method": method, "kwargs": kwargs, "expect": expect, "data": data}
-
-
 def _new_data(w):
     today = timezone.localdate()
     return {"department": w.city.police.pk, "third_party": "State Patrol", "category": "law_enforcement",
@@ -71,21 +67,21 @@ HEADS = {"head": "ok", "outsider": "ok", "requester": "404", "officer": "404", "
          "safety_director": "404", "operations_director": "404"}
 
 CASES = [
-    _case("agreements:list", "get", lambda w: {}, ALL_LOGGED_IN),
-    _case("agreements:new", "get", lambda w: {}, HEADS),
+    url_case("agreements:list", "get", lambda w: {}, ALL_LOGGED_IN),
+    url_case("agreements:new", "get", lambda w: {}, HEADS),
     # The outsider heads the streets department: the police's department is not theirs to choose.
-    _case("agreements:new", "post", lambda w: {}, {**HEADS, "outsider": "refused"}, data=_new_data),
-    _case("agreements:detail", "get", lambda w: {"pk": w.pending.pk}, POLICE),
-    _case("agreements:detail", "get", lambda w: {"pk": w.approved.pk}, POLICE),
-    _case("agreements:detail", "get", lambda w: {"pk": w.streets.pk}, STREETS),
-    _case("agreements:decide", "post", lambda w: {"pk": w.pending.pk},
-          {**POLICE, "head": "refused", "requester": "refused", "itsa": "refused"},
-          data=lambda w: {"decision": "approve", "reason": "Signed.", "mayor_approved_on": timezone.localdate()}),
-    _case("agreements:end", "post", lambda w: {"pk": w.approved.pk},
-          {**POLICE, "head": "refused", "requester": "refused", "itsa": "refused"},
-          data=lambda w: {"reason": "The task force was dissolved."}),
-    _case("agreements:add_person", "post", lambda w: {"pk": w.approved.pk},
-          {**POLICE, "head": "refused", "requester": "refused", "designee": "refused"}, data=_person_data),
+    url_case("agreements:new", "post", lambda w: {}, {**HEADS, "outsider": "refused"}, data=_new_data),
+    url_case("agreements:detail", "get", lambda w: {"pk": w.pending.pk}, POLICE),
+    url_case("agreements:detail", "get", lambda w: {"pk": w.approved.pk}, POLICE),
+    url_case("agreements:detail", "get", lambda w: {"pk": w.streets.pk}, STREETS),
+    url_case("agreements:decide", "post", lambda w: {"pk": w.pending.pk},
+             {**POLICE, "head": "refused", "requester": "refused", "itsa": "refused"},
+             data=lambda w: {"decision": "approve", "reason": "Signed.", "mayor_approved_on": timezone.localdate()}),
+    url_case("agreements:end", "post", lambda w: {"pk": w.approved.pk},
+             {**POLICE, "head": "refused", "requester": "refused", "itsa": "refused"},
+             data=lambda w: {"reason": "The task force was dissolved."}),
+    url_case("agreements:add_person", "post", lambda w: {"pk": w.approved.pk},
+             {**POLICE, "head": "refused", "requester": "refused", "designee": "refused"}, data=_person_data),
 ]
 
 CELLS = [

@@ -1,21 +1,13 @@
 """The validation attestation as a PDF: department, period, each person and grant with the decision,
 who decided, and the head's sign-off (S3.4e, S3.4f)."""
 
-import io
-
 import pytest
-from conftest import PASSWORD, provisioned
+from conftest import PASSWORD, pdf_text, provisioned
 from django.urls import reverse
-from pypdf import PdfReader
 
 from audits.documents import attestation_document
 from audits.services import open_due_validations, validation_item_decide, validation_sign_off
 from portal.models import AuditEvent
-
-
-def pdf_text(content: bytes) -> str:
-    reader = PdfReader(io.BytesIO(content))
-    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
 
 
 @pytest.fixture

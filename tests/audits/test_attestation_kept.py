@@ -3,23 +3,17 @@ SHA-256 (S3.4e, S3.4f): the record stays as it was signed, and a download serves
 while it matches its fingerprint."""
 
 import hashlib
-import io
 import time
 
 import pytest
-from conftest import PASSWORD, provisioned
+from conftest import PASSWORD, pdf_text, provisioned
 from django.urls import reverse
-from pypdf import PdfReader
 
 from accounts.models import User
 from audits.documents import attestation_freeze, attestations_freeze_missing
 from audits.models import Validation
 from audits.services import open_due_validations, validation_item_decide, validation_sign_off
 from portal.models import AuditEvent
-
-
-def _text(content: bytes) -> str:
-    return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages).split())
 
 
 def _decided(city):
@@ -50,7 +44,7 @@ def test_the_sign_off_keeps_the_attestation_once_it_commits(city, django_capture
     validation.refresh_from_db()
     content = _kept_bytes(validation)
     assert validation.attestation_sha256 == hashlib.sha256(content).hexdigest()
-    text = _text(content)
+    text = pdf_text(content)
     assert f"Annual validation of {city.police.name}" in text and city.officer.full_name in text
     assert f"Signed by {city.head.full_name}" in text
     assert AuditEvent.objects.filter(action="validation.attestation_kept").count() == 1
@@ -69,7 +63,7 @@ def test_the_download_is_the_attestation_as_signed_whatever_changes_later(city, 
 
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert hashlib.sha256(response.content).hexdigest() == kept.attestation_sha256
-    text = _text(response.content)
+    text = pdf_text(response.content)
     assert officer_name in text and "Renamed Later" not in text
     assert AuditEvent.objects.filter(action="validation.download", actor=city.head).count() == 1
 
@@ -98,7 +92,7 @@ def test_an_open_validation_is_not_kept_and_prints_the_decisions_so_far(city, cl
     assert attestation_freeze(validation_id=validation.pk).attestation_sha256 == ""
     client.force_login(city.head)
     response = client.get(reverse("audits:attestation", args=[validation.pk]))
-    assert response.status_code == 200 and "Not signed off yet" in _text(response.content)
+    assert response.status_code == 200 and "Not signed off yet" in pdf_text(response.content)
 
 
 @pytest.mark.django_db

@@ -10,7 +10,7 @@ import threading
 from datetime import date
 
 import pytest
-from conftest import build_city, provisioned
+from conftest import provisioned
 from django.core import mail
 from django.db import connection
 from django.utils import timezone
@@ -19,20 +19,11 @@ from services import require_postgres
 from accounts.models import Grant
 from audits.models import Validation, ValidationItem
 from audits.services import open_due_validations, user_audit_open
-from portal.models import AuditEvent, IntendedUse, PermissibleUse
-from portal.table1 import load_table_1
+from portal.models import AuditEvent
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 TODAY = date(2026, 6, 10)
-
-
-@pytest.fixture
-def city(transactional_db):
-    """The shared city, after putting back Table 1: the flush after a transactional test empties the
-    tables the data migrations filled."""
-    load_table_1(IntendedUse, PermissibleUse)
-    return build_city()
 
 
 @pytest.fixture

@@ -3,32 +3,18 @@ due validations with their items, and the reminder it sends reaches the head.
 
 Needs Redis (REDIS_URL): skipped without it on a workstation, failed in CI."""
 
-import time
 from datetime import timedelta
 
 import pytest
 from conftest import provisioned
 from django.core import mail
 from django.utils import timezone
+from services import eventually
 
 from audits.models import ReminderSent, Validation
 from audits.tasks import open_due_validations, send_validation_reminders
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-WAIT_SECONDS = 20
-
-
-
-
-def _eventually(check, seconds: float = WAIT_SECONDS):
-    """Poll until `check()` returns something truthy, for at most `seconds`; return its last answer."""
-    deadline = time.monotonic() + seconds
-    while True:
-        answer = check()
-        if answer or time.monotonic() > deadline:
-            return answer
-        time.sleep(0.1)
 
 
 def _mail_with_subject(start: str) -> list:
@@ -41,19 +27,19 @@ def test_the_worker_opens_the_due_validations_and_the_head_is_reminded(worker_on
 
     open_due_validations.delay()
 
-    validation = _eventually(lambda: Validation.objects.filter(department=city.police).first())
+    validation = eventually(lambda: Validation.objects.filter(department=city.police).first())
     assert validation is not None, "the worker did not open the police's validation"
-    assert _eventually(lambda: validation.items.count() == len(grants))
+    assert eventually(lambda: validation.items.count() == len(grants))
     assert {item.grant for item in validation.items.all()} == grants
     assert validation.kind == Validation.Kind.ANNUAL and validation.period == timezone.localdate()
-    opened = _eventually(lambda: _mail_with_subject("Annual validation open: Police Department"))
+    opened = eventually(lambda: _mail_with_subject("Annual validation open: Police Department"))
     assert [message.to for message in opened] == [[city.head.email]]
 
     # A week before the due date: the 7-day digest.
     Validation.objects.filter(pk=validation.pk).update(due_date=timezone.localdate() + timedelta(days=7))
     send_validation_reminders.delay()
 
-    reminders = _eventually(lambda: _mail_with_subject("Reminder: 2 accesses to validate for Police Department"))
+    reminders = eventually(lambda: _mail_with_subject("Reminder: 2 accesses to validate for Police Department"))
     assert len(reminders) == 1, [m.subject for m in mail.outbox]
     assert reminders[0].to == [city.head.email]
     assert list(ReminderSent.objects.filter(validation=validation).values_list("days_before_due", flat=True)) == [7]

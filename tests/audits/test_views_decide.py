@@ -1,23 +1,15 @@
 """The head decides one item of a validation: keep, revoke with a reason, or change the role (S3.4e)."""
 
 import pytest
-from conftest import provisioned
-from django.contrib.messages import get_messages
+from conftest import messages_of, open_validation
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Grant
 from audits.models import ValidationItem
-from audits.services import open_due_validations, user_audit_open
+from audits.services import user_audit_open
 from portal.models import AuditEvent
 from access_requests.models import AccessRequest
-
-
-def _open_validation(city):
-    provisioned(city)
-    provisioned(city, person=city.analyst)
-    [validation] = open_due_validations()
-    return validation
 
 
 def _officer_item(validation, city):
@@ -28,13 +20,9 @@ def _decide(client, item, **data):
     return client.post(reverse("audits:decide", args=[item.validation_id, item.pk]), data)
 
 
-def _messages(response):
-    return [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
-
-
 def test_the_head_keeps_an_item(city, client):
     """S3.4e"""
-    validation = _open_validation(city)
+    validation = open_validation(city)
     item = _officer_item(validation, city)
     client.force_login(city.head)
 
@@ -44,12 +32,12 @@ def test_the_head_keeps_an_item(city, client):
     item.refresh_from_db()
     assert (item.decision, item.decided_by) == (ValidationItem.Decision.KEEP, city.head)
     assert item.follow_up is None
-    assert _messages(response)[-1][0] == "success"
+    assert messages_of(response)[-1][0] == "success"
 
 
 def test_a_revocation_with_a_reason_sends_a_removal_request_to_itsa(city, client):
     """S3.4e S3.5a: revocations go to the ITSA queue as removal work."""
-    validation = _open_validation(city)
+    validation = open_validation(city)
     item = _officer_item(validation, city)
     client.force_login(city.head)
 
@@ -60,12 +48,12 @@ def test_a_revocation_with_a_reason_sends_a_removal_request_to_itsa(city, client
     removal = item.follow_up
     assert (removal.action, removal.status, removal.grant) == (
         AccessRequest.Action.REMOVE, AccessRequest.Status.WITH_ITSA, item.grant)
-    level, text = _messages(response)[-1]
+    level, text = messages_of(response)[-1]
     assert level == "success" and removal.reference in text
 
 
 def test_a_change_of_role_sends_a_change_request_to_itsa(city, client):
-    validation = _open_validation(city)
+    validation = open_validation(city)
     item = _officer_item(validation, city)
     client.force_login(city.head)
 
@@ -78,7 +66,7 @@ def test_a_change_of_role_sends_a_change_request_to_itsa(city, client):
 
 
 def test_decide_refuses_get(city, client):
-    validation = _open_validation(city)
+    validation = open_validation(city)
     item = _officer_item(validation, city)
     client.force_login(city.head)
 
@@ -89,7 +77,7 @@ def test_decide_refuses_get(city, client):
 
 def test_the_head_of_another_department_gets_404_and_nothing_changes(city, client):
     """S3.4c: a head decides only their own department's end users."""
-    validation = _open_validation(city)
+    validation = open_validation(city)
     item = _officer_item(validation, city)
     client.force_login(city.outsider)
 
@@ -100,7 +88,7 @@ def test_the_head_of_another_department_gets_404_and_nothing_changes(city, clien
 
 
 def test_an_item_of_another_validation_answers_404(city, client):
-    validation = _open_validation(city)
+    validation = open_validation(city)
     Grant.objects.create(person=city.streets_worker, system=city.traffic, department=city.streets, role="end_user",
                          account_name="wworker", provisioned_at=timezone.now(), provisioned_by=city.itsa)
     streets_item = user_audit_open(by=city.itsa, department=city.streets).items.get()
@@ -114,7 +102,7 @@ def test_an_item_of_another_validation_answers_404(city, client):
 
 
 def test_a_second_revocation_has_no_second_effect(city, client):
-    validation = _open_validation(city)
+    validation = open_validation(city)
     item = _officer_item(validation, city)
     client.force_login(city.head)
     _decide(client, item, decision="revoke", reason="Left the unit.")
@@ -124,11 +112,11 @@ def test_a_second_revocation_has_no_second_effect(city, client):
     assert response.status_code == 302
     assert AccessRequest.objects.filter(grant=item.grant, action=AccessRequest.Action.REMOVE).count() == 1
     assert AuditEvent.objects.filter(action="validation.revoke", outcome="success").count() == 1
-    assert _messages(response)[-1][0] == "info"
+    assert messages_of(response)[-1][0] == "info"
 
 
 def test_a_decided_item_cannot_be_decided_again_another_way(city, client):
-    validation = _open_validation(city)
+    validation = open_validation(city)
     item = _officer_item(validation, city)
     client.force_login(city.head)
     _decide(client, item, decision="keep")
@@ -138,12 +126,12 @@ def test_a_decided_item_cannot_be_decided_again_another_way(city, client):
     item.refresh_from_db()
     assert item.decision == ValidationItem.Decision.KEEP
     assert not AccessRequest.objects.filter(grant=item.grant, action=AccessRequest.Action.REMOVE).exists()
-    level, text = _messages(response)[-1]
+    level, text = messages_of(response)[-1]
     assert level == "error" and "already decided" in text
 
 
 def test_a_revocation_without_a_reason_is_refused_with_a_message(city, client):
-    validation = _open_validation(city)
+    validation = open_validation(city)
     item = _officer_item(validation, city)
     client.force_login(city.head)
 
@@ -151,12 +139,12 @@ def test_a_revocation_without_a_reason_is_refused_with_a_message(city, client):
 
     item.refresh_from_db()
     assert item.is_pending
-    level, text = _messages(response)[-1]
+    level, text = messages_of(response)[-1]
     assert level == "error" and "why" in text
 
 
 def test_a_change_of_role_to_the_same_role_is_refused_with_a_message(city, client):
-    validation = _open_validation(city)
+    validation = open_validation(city)
     item = _officer_item(validation, city)
     client.force_login(city.head)
 
@@ -165,14 +153,14 @@ def test_a_change_of_role_to_the_same_role_is_refused_with_a_message(city, clien
     item.refresh_from_db()
     assert item.is_pending
     assert not AccessRequest.objects.filter(grant=item.grant, action=AccessRequest.Action.CHANGE).exists()
-    level, text = _messages(response)[-1]
+    level, text = messages_of(response)[-1]
     assert level == "error" and "new role" in text
 
 
 @pytest.mark.parametrize("who", ["requester", "itsa", "designee"])
 def test_only_the_head_decides_the_others_who_see_the_validation_are_refused(city, client, who):
     """S3.4e: the head validates."""
-    validation = _open_validation(city)
+    validation = open_validation(city)
     item = _officer_item(validation, city)
     client.force_login(getattr(city, who))
 
@@ -181,12 +169,12 @@ def test_only_the_head_decides_the_others_who_see_the_validation_are_refused(cit
     assert response.status_code == 302
     item.refresh_from_db()
     assert item.is_pending
-    level, text = _messages(response)[-1]
+    level, text = messages_of(response)[-1]
     assert level == "error" and "Only the head of Police Department" in text
 
 
 def test_an_unknown_decision_is_refused_with_a_message(city, client):
-    validation = _open_validation(city)
+    validation = open_validation(city)
     item = _officer_item(validation, city)
     client.force_login(city.head)
 
@@ -194,4 +182,4 @@ def test_an_unknown_decision_is_refused_with_a_message(city, client):
 
     item.refresh_from_db()
     assert item.is_pending
-    assert _messages(response)[-1][0] == "error"
+    assert messages_of(response)[-1][0] == "error"

@@ -2,25 +2,17 @@
 again (S3.4f); it is complete once ITSA has processed the removals (S3.5a)."""
 
 import pytest
-from conftest import PASSWORD, provisioned
-from django.contrib.messages import get_messages
+from conftest import PASSWORD, messages_of, open_validation
 from django.urls import reverse
 
 from audits.models import Validation
-from audits.services import open_due_validations, validation_item_decide, validation_keep_all
+from audits.services import validation_item_decide, validation_keep_all
 from portal.models import AuditEvent
 from access_requests.models import AccessRequest
 
 
-def _open_validation(city):
-    provisioned(city)
-    provisioned(city, person=city.analyst)
-    [validation] = open_due_validations()
-    return validation
-
-
 def _decided(city):
-    validation = _open_validation(city)
+    validation = open_validation(city)
     validation_item_decide(item=validation.items.get(grant__person=city.officer), decision="revoke",
                            reason="Left the unit.", by=city.head)
     validation_keep_all(validation=validation, by=city.head, confirmed=True)
@@ -29,10 +21,6 @@ def _decided(city):
 
 def _sign_off(client, validation, password=PASSWORD):
     return client.post(reverse("audits:sign_off", args=[validation.pk]), {"password": password})
-
-
-def _messages(response):
-    return [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
 
 
 def test_the_head_signs_off_with_their_password_and_the_removal_stays_with_itsa(city, client):
@@ -48,11 +36,11 @@ def test_the_head_signs_off_with_their_password_and_the_removal_stays_with_itsa(
     assert validation.signed_off_by == city.head and validation.signed_off_at is not None
     assert city.head.full_name in validation.sign_off_statement
     assert AccessRequest.objects.filter(person=city.officer, action="remove", status="with_itsa").exists()
-    assert _messages(response)[-1][0] == "success"
+    assert messages_of(response)[-1][0] == "success"
 
 
 def test_a_validation_with_nothing_for_itsa_is_complete_when_signed_off(city, client):
-    validation = _open_validation(city)
+    validation = open_validation(city)
     validation_keep_all(validation=validation, by=city.head, confirmed=True)
     client.force_login(city.head)
 
@@ -93,7 +81,7 @@ def test_a_second_sign_off_has_no_second_effect(city, client):
     assert (validation.signed_off_at, validation.sign_off_statement) == (signed.signed_off_at,
                                                                          signed.sign_off_statement)
     assert AuditEvent.objects.filter(action="validation.sign_off", outcome="success").count() == 1
-    assert _messages(response)[-1][0] == "info"
+    assert messages_of(response)[-1][0] == "info"
 
 
 def test_a_wrong_password_is_refused_and_nothing_is_signed(city, client):
@@ -106,7 +94,7 @@ def test_a_wrong_password_is_refused_and_nothing_is_signed(city, client):
     validation.refresh_from_db()
     assert validation.status == Validation.Status.OPEN
     assert (validation.signed_off_by, validation.signed_off_at, validation.sign_off_statement) == (None, None, "")
-    level, text = _messages(response)[-1]
+    level, text = messages_of(response)[-1]
     assert level == "error" and "password" in text
     assert AuditEvent.objects.filter(actor=city.head, action="validation.sign_off", outcome="refused").exists()
 
@@ -119,19 +107,19 @@ def test_an_empty_password_is_refused_and_nothing_is_signed(city, client):
 
     validation.refresh_from_db()
     assert validation.status == Validation.Status.OPEN
-    assert _messages(response)[-1] == ("error", "Enter your password to sign.")
+    assert messages_of(response)[-1] == ("error", "Enter your password to sign.")
 
 
 def test_sign_off_with_undecided_items_is_refused_with_a_message(city, client):
     """S3.4f: the head validates all of them."""
-    validation = _open_validation(city)
+    validation = open_validation(city)
     client.force_login(city.head)
 
     response = _sign_off(client, validation)
 
     validation.refresh_from_db()
     assert validation.status == Validation.Status.OPEN
-    level, text = _messages(response)[-1]
+    level, text = messages_of(response)[-1]
     assert level == "error" and "2 items are not decided yet" in text
 
 
@@ -144,5 +132,5 @@ def test_only_the_head_signs_off(city, client, who):
 
     validation.refresh_from_db()
     assert validation.status == Validation.Status.OPEN
-    level, text = _messages(response)[-1]
+    level, text = messages_of(response)[-1]
     assert level == "error" and "Only the head" in text

@@ -1,7 +1,7 @@
 """One validation: the items under review, the head's decisions and sign-off, the timeline (S3.4e, S3.4f)."""
 
 import pytest
-from conftest import PASSWORD, provisioned
+from conftest import PASSWORD, open_validation
 from django.urls import reverse
 from django.utils import timezone
 
@@ -9,16 +9,9 @@ from accounts.models import Grant, User
 
 from audits.models import Validation
 from audits.services import (
-    open_due_validations, user_audit_open, validation_item_decide, validation_keep_all, validation_sign_off,
+    user_audit_open, validation_item_decide, validation_keep_all, validation_sign_off,
 )
 from portal.models import AuditEvent
-
-
-def _open_validation(city):
-    provisioned(city)
-    provisioned(city, person=city.analyst)
-    [validation] = open_due_validations()
-    return validation
 
 
 def _page(client, user, validation):
@@ -30,7 +23,7 @@ def _page(client, user, validation):
 
 def test_the_head_sees_every_item_with_a_decision_form_and_the_sign_off_form(city, client):
     """S3.4e S3.4f"""
-    validation = _open_validation(city)
+    validation = open_validation(city)
 
     page = _page(client, city.head, validation)
 
@@ -49,7 +42,7 @@ def test_the_head_sees_every_item_with_a_decision_form_and_the_sign_off_form(cit
 
 @pytest.mark.parametrize("who", ["itsa", "designee", "requester"])
 def test_others_who_follow_the_validation_see_the_items_but_no_decision_form(city, client, who):
-    validation = _open_validation(city)
+    validation = open_validation(city)
 
     page = _page(client, getattr(city, who), validation)
 
@@ -61,7 +54,7 @@ def test_others_who_follow_the_validation_see_the_items_but_no_decision_form(cit
 
 @pytest.mark.parametrize("who", ["outsider", "officer"])
 def test_a_validation_of_another_department_answers_404_and_the_attempt_is_logged(city, client, who):
-    validation = _open_validation(city)
+    validation = open_validation(city)
     client.force_login(getattr(city, who))
 
     assert client.get(validation.get_absolute_url()).status_code == 404
@@ -70,7 +63,7 @@ def test_a_validation_of_another_department_answers_404_and_the_attempt_is_logge
 
 def test_a_revoked_item_shows_its_reason_and_links_the_removal_request(city, client):
     """S3.4e S3.5a: a revocation goes to ITSA as removal work."""
-    validation = _open_validation(city)
+    validation = open_validation(city)
     item = validation.items.get(grant__person=city.officer)
     item = validation_item_decide(item=item, decision="revoke", reason="Moved to the front desk.", by=city.head)
 
@@ -82,7 +75,7 @@ def test_a_revoked_item_shows_its_reason_and_links_the_removal_request(city, cli
 
 
 def test_the_follow_up_request_is_named_but_not_linked_for_someone_who_cannot_open_it(city, client):
-    validation = _open_validation(city)
+    validation = open_validation(city)
     item = validation_item_decide(item=validation.items.get(grant__person=city.officer), decision="revoke",
                                   reason="Left the unit.", by=city.head)
 
@@ -93,7 +86,7 @@ def test_the_follow_up_request_is_named_but_not_linked_for_someone_who_cannot_op
 
 
 def test_a_reason_is_shown_escaped(city, client):
-    validation = _open_validation(city)
+    validation = open_validation(city)
     validation_item_decide(item=validation.items.get(grant__person=city.officer), decision="revoke",
                            reason="<script>alert(1)</script>", by=city.head)
 
@@ -105,7 +98,7 @@ def test_a_reason_is_shown_escaped(city, client):
 
 def test_after_sign_off_the_page_shows_the_statement_the_signer_and_the_time_and_no_forms(city, client):
     """S3.4f: the sign-off cannot later be denied."""
-    validation = _open_validation(city)
+    validation = open_validation(city)
     validation_keep_all(validation=validation, by=city.head, confirmed=True)
     signed = validation_sign_off(validation=validation, by=city.head, password=PASSWORD)
 
@@ -122,7 +115,7 @@ def test_after_sign_off_the_page_shows_the_statement_the_signer_and_the_time_and
 def test_the_items_table_runs_the_same_number_of_queries_whatever_the_number_of_items(
     city, client, django_assert_max_num_queries
 ):
-    small = _open_validation(city)
+    small = open_validation(city)
     client.force_login(city.head)
     with django_assert_max_num_queries(30) as few:
         client.get(small.get_absolute_url())

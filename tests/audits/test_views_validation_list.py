@@ -4,21 +4,14 @@ when each department was last validated and when it is next due (S3.4e, S3.5d)."
 from datetime import timedelta
 
 import pytest
-from conftest import provisioned
+from conftest import open_validation, provisioned
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Department, Grant, SurveillanceSystem, User
 from audits.models import Validation, ValidationItem
-from audits.services import next_due_on, open_due_validations, user_audit_open, validation_item_decide
+from audits.services import next_due_on, user_audit_open, validation_item_decide
 from portal.models import AuditEvent
-
-
-def _open_validation(city):
-    provisioned(city)
-    provisioned(city, person=city.analyst)
-    [validation] = open_due_validations()
-    return validation
 
 
 def _dashboard(client, user, **params):
@@ -30,7 +23,7 @@ def _dashboard(client, user, **params):
 
 def test_the_head_sees_the_open_validation_of_their_department_with_its_progress_and_due_date(city, client):
     """S3.4e"""
-    validation = _open_validation(city)
+    validation = open_validation(city)
     item = validation.items.first()
     validation_item_decide(item=item, decision="keep", by=city.head)
 
@@ -43,7 +36,7 @@ def test_the_head_sees_the_open_validation_of_their_department_with_its_progress
 
 
 def test_an_overdue_validation_is_tagged_overdue(city, client):
-    validation = _open_validation(city)
+    validation = open_validation(city)
     Validation.objects.filter(pk=validation.pk).update(due_date=timezone.localdate() - timedelta(days=1))
 
     page = _dashboard(client, city.head)
@@ -53,7 +46,7 @@ def test_an_overdue_validation_is_tagged_overdue(city, client):
 
 def test_the_dashboard_shows_when_the_department_was_last_validated_and_when_it_is_next_due(city, client):
     """S3.4e: validated at least once a year."""
-    validation = _open_validation(city)
+    validation = open_validation(city)
     completed_at = timezone.now() - timedelta(days=100)
     Validation.objects.filter(pk=validation.pk).update(status=Validation.Status.COMPLETE, completed_at=completed_at)
     last = timezone.localtime(completed_at).date()
@@ -70,7 +63,7 @@ def test_the_dashboard_shows_when_the_department_was_last_validated_and_when_it_
 
 def test_another_departments_completed_validation_is_not_listed(city, client):
     """S3.4e"""
-    validation = _open_validation(city)
+    validation = open_validation(city)
     Validation.objects.filter(pk=validation.pk).update(status=Validation.Status.COMPLETE, completed_at=timezone.now())
 
     page = _dashboard(client, city.outsider)
@@ -88,7 +81,7 @@ def test_a_department_never_validated_is_due_now(city, client):
 
 
 def test_a_department_with_an_open_annual_validation_shows_its_due_date_as_next_due(city, client):
-    validation = _open_validation(city)
+    validation = open_validation(city)
 
     page = _dashboard(client, city.head)
 
@@ -97,7 +90,7 @@ def test_a_department_with_an_open_annual_validation_shows_its_due_date_as_next_
 
 def test_a_head_does_not_see_another_departments_validation(city, client):
     """S3.4c: a head sees only their own department."""
-    validation = _open_validation(city)
+    validation = open_validation(city)
 
     page = _dashboard(client, city.outsider)
 
@@ -109,7 +102,7 @@ def test_a_head_does_not_see_another_departments_validation(city, client):
 @pytest.mark.parametrize("who", ["itsa", "designee"])
 def test_itsa_and_the_designee_see_every_department_with_overdue_validations_first(city, client, who):
     """S3.5d"""
-    police = _open_validation(city)
+    police = open_validation(city)
     Grant.objects.create(person=city.streets_worker, system=city.traffic, department=city.streets, role="end_user",
                          account_name="wworker", provisioned_at=timezone.now(), provisioned_by=city.itsa)
     streets = user_audit_open(by=city.itsa, department=city.streets)
@@ -123,7 +116,7 @@ def test_itsa_and_the_designee_see_every_department_with_overdue_validations_fir
 
 
 def test_the_authorized_requester_sees_their_departments_validations(city, client):
-    validation = _open_validation(city)
+    validation = open_validation(city)
 
     page = _dashboard(client, city.requester)
 
@@ -131,7 +124,7 @@ def test_the_authorized_requester_sees_their_departments_validations(city, clien
 
 
 def test_the_dashboard_searches_by_department(city, client):
-    _open_validation(city)
+    open_validation(city)
 
     page = _dashboard(client, city.itsa, q="streets")
 

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from conftest import PASSWORD, build_city, make_pdf, provisioned
+from conftest import PASSWORD, make_pdf, provisioned
 from playwright.sync_api import expect
 
 from accounts.models import Grant
@@ -13,11 +13,6 @@ from browser_helpers import assert_accessible, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PDF = make_pdf()
-
-
-@pytest.fixture
-def city(transactional_db):
-    return build_city()
 
 
 def test_a_requester_files_the_head_approves_itsa_provisions_and_the_head_sees_the_grant(page, city):

@@ -5,16 +5,14 @@ A stored document (the written request, a published report) is checked byte for 
 browser saves has the SHA-256 the page shows and the portal keeps."""
 
 import hashlib
-import io
 import re
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, build_city, file_request, provisioned
+from conftest import PASSWORD, file_request, pdf_text, provisioned
 from django.utils import timezone
 from playwright.sync_api import expect
-from pypdf import PdfReader
 
 from access_requests.models import AccessRequest, WrittenRequest
 from accounts.models import Grant
@@ -25,16 +23,6 @@ from audits.services import open_due_validations, validation_item_decide
 from browser_helpers import assert_accessible, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def city(transactional_db):
-    return build_city()
-
-
-def pdf_text(content: bytes) -> str:
-    reader = PdfReader(io.BytesIO(content))
-    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
 
 
 def download(page, link) -> tuple[str, bytes]:

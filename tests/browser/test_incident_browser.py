@@ -4,7 +4,7 @@ scanned with axe-core."""
 import re
 
 import pytest
-from conftest import PASSWORD, build_city
+from conftest import PASSWORD
 from django.db import transaction
 from playwright.sync_api import expect
 
@@ -17,11 +17,6 @@ from browser_helpers import assert_accessible, sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WHAT = "On several evenings the person replayed footage of a private home with no case number."
-
-
-@pytest.fixture
-def city(transactional_db):
-    return build_city()
 
 
 def test_an_officer_reports_anonymously_and_the_designee_suspends_the_access(page, city):

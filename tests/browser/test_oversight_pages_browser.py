@@ -4,7 +4,7 @@ and the Oversight menu: each page as its decider sees it, scanned with axe-core 
 from datetime import timedelta
 
 import pytest
-from conftest import PASSWORD, build_city, make_directors
+from conftest import PASSWORD, make_directors
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -15,11 +15,6 @@ from audits.retention import retention_extension_request
 from browser_helpers import assert_accessible, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def city(transactional_db):
-    return build_city()
 
 
 def test_each_register_and_its_record_pass_the_scan_as_their_decider_sees_them(page, city):

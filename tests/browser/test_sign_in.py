@@ -4,7 +4,7 @@ codes, and the lockout after repeated failures. Each page scanned with axe-core.
 import re
 
 import pytest
-from conftest import PASSWORD, build_city
+from conftest import PASSWORD
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
@@ -13,11 +13,6 @@ from browser_helpers import assert_accessible, authenticator_for, current_code, 
 from security.models import AccountLock
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def city(transactional_db):
-    return build_city()
 
 
 def _password_step(page, email, password):

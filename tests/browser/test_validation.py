@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from conftest import PASSWORD, build_city, provisioned
+from conftest import PASSWORD, provisioned
 from playwright.sync_api import expect
 
 from audits.models import Validation
@@ -13,11 +13,6 @@ from access_requests.models import AccessRequest
 from browser_helpers import assert_accessible, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def city(transactional_db):
-    return build_city()
 
 
 def test_the_head_keeps_one_access_revokes_another_and_signs_off_with_their_password(page, city):

@@ -5,7 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from conftest import PASSWORD, build_city, make_directors, provisioned
+from conftest import PASSWORD, make_directors, provisioned
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -14,11 +14,6 @@ from audits.models import Waiver
 from browser_helpers import assert_accessible, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def city(transactional_db):
-    return build_city()
 
 
 def test_the_head_asks_the_director_of_public_safety_grants_and_the_grant_shows_the_waiver(page, city):

@@ -3,16 +3,12 @@
 from datetime import timedelta
 
 import pytest
-from django.contrib.messages import get_messages
+from conftest import messages_of
 from django.urls import reverse
 from django.utils import timezone
 from external_helpers import approved, ask
 
 from access_requests.models import ExternalConnection
-
-
-def _messages(response):
-    return [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
 
 
 def _form(city, **changes):
@@ -215,8 +211,8 @@ def test_the_designee_approves_once(city, client, pending):
 
     pending.refresh_from_db()
     assert (pending.status, pending.decided_by) == ("approved", city.designee)
-    assert _messages(first)[0][0] == "success"
-    assert _messages(second)[-1][0] == "info"
+    assert messages_of(first)[0][0] == "success"
+    assert messages_of(second)[-1][0] == "info"
 
 
 def test_the_asker_cannot_decide_and_the_page_says_so(city, client, pending):
@@ -227,8 +223,8 @@ def test_the_asker_cannot_decide_and_the_page_says_so(city, client, pending):
 
     pending.refresh_from_db()
     assert pending.status == "pending" and pending.decided_by is None
-    assert _messages(response) == [("error", "Only the Mayor's designee can approve or deny an external system "
-                                             "connection (Section 3.6).")]
+    assert messages_of(response) == [("error", "Only the Mayor's designee can approve or deny an external system "
+                                               "connection (Section 3.6).")]
 
 
 def test_a_decision_without_a_reason_changes_nothing(city, client, pending):
@@ -238,7 +234,7 @@ def test_a_decision_without_a_reason_changes_nothing(city, client, pending):
 
     pending.refresh_from_db()
     assert pending.status == "pending"
-    assert _messages(response)[0][0] == "error"
+    assert messages_of(response)[0][0] == "error"
 
 
 def test_state_changes_answer_get_with_405(city, client, pending):
@@ -252,7 +248,7 @@ def test_the_head_withdraws_and_the_requester_cannot(city, client, pending):
     client.force_login(city.requester)
     refused = client.post(reverse("external:withdraw", args=[pending.pk]))
     pending.refresh_from_db()
-    assert pending.status == "pending" and _messages(refused)[0][0] == "error"
+    assert pending.status == "pending" and messages_of(refused)[0][0] == "error"
 
     client.force_login(city.head)
     client.post(reverse("external:withdraw", args=[pending.pk]))

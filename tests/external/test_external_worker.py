@@ -3,29 +3,17 @@ ends an approved connection on its end date, and ITSA is told to close it.
 
 Needs Redis (REDIS_URL): skipped without it on a workstation, failed in CI."""
 
-import time
 from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.utils import timezone
+from services import eventually
 
 from access_requests.models import ExternalConnection
 from access_requests.tasks import external_connections_daily
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-WAIT_SECONDS = 20
-
-
-def _eventually(check, seconds: float = WAIT_SECONDS):
-    """Poll until `check()` returns something truthy, for at most `seconds`; return its last answer."""
-    deadline = time.monotonic() + seconds
-    while True:
-        answer = check()
-        if answer or time.monotonic() > deadline:
-            return answer
-        time.sleep(0.1)
 
 
 def test_the_worker_ends_a_connection_on_its_end_date(worker_on_redis, city):
@@ -44,7 +32,7 @@ def test_the_worker_ends_a_connection_on_its_end_date(worker_on_redis, city):
 
     external_connections_daily.delay()
 
-    assert _eventually(lambda: ExternalConnection.objects.filter(
+    assert eventually(lambda: ExternalConnection.objects.filter(
         pk=connection.pk, status=ExternalConnection.Status.EXPIRED).exists()), "the worker did not end it"
-    closing = _eventually(lambda: [m for m in mail.outbox if m.subject.startswith("Close the connection")])
+    closing = eventually(lambda: [m for m in mail.outbox if m.subject.startswith("Close the connection")])
     assert [sorted(m.to) for m in closing] == [sorted([city.itsa.email, city.itsa2.email])]

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from conftest import build_city, make_directors, signed_in_client
-from matrix import check_cell
+from matrix import check_cell, url_case
 from django.urls import reverse
 from django.utils import timezone
 
@@ -56,10 +56,6 @@ def snapshot():
     )
 
 
-def _case(name, method, kwargs, expect, data=None):
-    return {"name": name, "method": method, "kwargs": kwargs, "expect": expect, "data": data}
-
-
 def _new_data(w):
     c = w.city
     today = timezone.localdate()
@@ -75,23 +71,23 @@ POLICE = {**NOBODY, "head": "ok", "requester": "ok", "itsa": "ok", "designee": "
 STREETS = {**NOBODY, "outsider": "ok", "itsa": "ok", "designee": "ok"}
 
 CASES = [
-    _case("external:list", "get", lambda w: {}, ALL_LOGGED_IN),
-    _case("external:new", "get", lambda w: {}, {**NOBODY, "head": "ok", "outsider": "ok"}),
-    _case("external:new", "post", lambda w: {}, {**NOBODY, "head": "ok", "outsider": "refused"}, data=_new_data),
-    _case("external:detail", "get", lambda w: {"pk": w.police_pending.pk}, POLICE),
-    _case("external:detail", "get", lambda w: {"pk": w.police_approved.pk}, POLICE),
-    _case("external:detail", "get", lambda w: {"pk": w.streets_pending.pk}, STREETS),
+    url_case("external:list", "get", lambda w: {}, ALL_LOGGED_IN),
+    url_case("external:new", "get", lambda w: {}, {**NOBODY, "head": "ok", "outsider": "ok"}),
+    url_case("external:new", "post", lambda w: {}, {**NOBODY, "head": "ok", "outsider": "refused"}, data=_new_data),
+    url_case("external:detail", "get", lambda w: {"pk": w.police_pending.pk}, POLICE),
+    url_case("external:detail", "get", lambda w: {"pk": w.police_approved.pk}, POLICE),
+    url_case("external:detail", "get", lambda w: {"pk": w.streets_pending.pk}, STREETS),
     # The designee decides; the head who asked, the requester and ITSA see the request but are refused.
-    _case("external:decide", "post", lambda w: {"pk": w.police_pending.pk},
-          {**POLICE, "head": "refused", "requester": "refused", "itsa": "refused"},
-          data=lambda w: {"decision": "approve", "reason": "Crime detection."}),
-    _case("external:decide", "post", lambda w: {"pk": w.police_approved.pk},
-          {**POLICE, "head": "refused", "requester": "refused", "itsa": "refused", "designee": "refused"},
-          data=lambda w: {"decision": "deny", "reason": "Changed my mind."}),
-    _case("external:withdraw", "post", lambda w: {"pk": w.police_pending.pk},
-          {**POLICE, "requester": "refused", "itsa": "refused", "designee": "refused"}),
-    _case("external:withdraw", "post", lambda w: {"pk": w.streets_pending.pk},
-          {**STREETS, "itsa": "refused", "designee": "refused"}),
+    url_case("external:decide", "post", lambda w: {"pk": w.police_pending.pk},
+             {**POLICE, "head": "refused", "requester": "refused", "itsa": "refused"},
+             data=lambda w: {"decision": "approve", "reason": "Crime detection."}),
+    url_case("external:decide", "post", lambda w: {"pk": w.police_approved.pk},
+             {**POLICE, "head": "refused", "requester": "refused", "itsa": "refused", "designee": "refused"},
+             data=lambda w: {"decision": "deny", "reason": "Changed my mind."}),
+    url_case("external:withdraw", "post", lambda w: {"pk": w.police_pending.pk},
+             {**POLICE, "requester": "refused", "itsa": "refused", "designee": "refused"}),
+    url_case("external:withdraw", "post", lambda w: {"pk": w.streets_pending.pk},
+             {**STREETS, "itsa": "refused", "designee": "refused"}),
 ]
 
 

@@ -7,7 +7,7 @@ the person concerned, is a role here too: an incident about them does not exist 
 
 import pytest
 from conftest import build_city, signed_in_client
-from matrix import check_cell
+from matrix import check_cell, url_case
 from django.db import transaction
 from django.urls import reverse
 
@@ -43,10 +43,6 @@ def snapshot():
     )
 
 
-def _case(name, method, kwargs, expect, data=None):
-    return {"name": name, "method": method, "kwargs": kwargs, "expect": expect, "data": data}
-
-
 EVERYONE = {role: "ok" for role in ROLES if role != "anonymous"}
 NOBODY = {role: "404" for role in ROLES if role != "anonymous"}
 CASE_FILE = {**NOBODY, "itsa": "ok", "designee": "ok"}
@@ -62,22 +58,22 @@ def _close_data(w):
 
 
 CASES = [
-    _case("incidents:list", "get", lambda w: {}, EVERYONE),
-    _case("incidents:new", "get", lambda w: {}, EVERYONE),
+    url_case("incidents:list", "get", lambda w: {}, EVERYONE),
+    url_case("incidents:new", "get", lambda w: {}, EVERYONE),
     # Anyone signed in reports; the person concerned cannot report themselves.
-    _case("incidents:new", "post", lambda w: {}, {**EVERYONE, "analyst": "refused"}, data=_report_data),
+    url_case("incidents:new", "post", lambda w: {}, {**EVERYONE, "analyst": "refused"}, data=_report_data),
     # A named report: the case file for ITSA and the designee, the report for its reporter.
-    _case("incidents:detail", "get", lambda w: {"pk": w.named.pk}, {**CASE_FILE, "officer": "ok"}),
+    url_case("incidents:detail", "get", lambda w: {"pk": w.named.pk}, {**CASE_FILE, "officer": "ok"}),
     # An anonymous report is nobody's: not even its reporter opens it.
-    _case("incidents:detail", "get", lambda w: {"pk": w.anonymous.pk}, CASE_FILE),
-    _case("incidents:suspend", "post", lambda w: {"pk": w.named.pk}, {**CASE_FILE, "officer": "refused"},
-          data=lambda w: {"reason": "Good-faith complaint."}),
+    url_case("incidents:detail", "get", lambda w: {"pk": w.anonymous.pk}, CASE_FILE),
+    url_case("incidents:suspend", "post", lambda w: {"pk": w.named.pk}, {**CASE_FILE, "officer": "refused"},
+             data=lambda w: {"reason": "Good-faith complaint."}),
     # The designee reported this one anonymously: the digest keeps them from deciding on it.
-    _case("incidents:suspend", "post", lambda w: {"pk": w.by_designee.pk}, {**CASE_FILE, "designee": "refused"}),
-    _case("incidents:close", "post", lambda w: {"pk": w.named.pk},
-          {**CASE_FILE, "itsa": "refused", "officer": "refused"}, data=_close_data),
-    _case("incidents:close", "post", lambda w: {"pk": w.by_designee.pk},
-          {**CASE_FILE, "itsa": "refused", "designee": "refused"}, data=_close_data),
+    url_case("incidents:suspend", "post", lambda w: {"pk": w.by_designee.pk}, {**CASE_FILE, "designee": "refused"}),
+    url_case("incidents:close", "post", lambda w: {"pk": w.named.pk},
+             {**CASE_FILE, "itsa": "refused", "officer": "refused"}, data=_close_data),
+    url_case("incidents:close", "post", lambda w: {"pk": w.by_designee.pk},
+             {**CASE_FILE, "itsa": "refused", "designee": "refused"}, data=_close_data),
 ]
 
 

@@ -13,7 +13,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("portal", "accounts", "access_requests", "audits", "security")
+APPS = ("portal", "accounts", "access_requests", "audits", "security", "pages")
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 RUNTIME = [Requirement(line) for line in PROJECT["dependencies"]]
 TEST = RUNTIME + [Requirement(line) for line in PROJECT["optional-dependencies"]["test"]]

@@ -9,7 +9,7 @@ from django.test import Client, RequestFactory, override_settings
 from django.urls import path, reverse
 from django.utils.functional import SimpleLazyObject
 
-from portal import urls as portal_urls
+from pages import urls as portal_urls
 from portal.models import AuditEvent
 from portal.views import server_error
 

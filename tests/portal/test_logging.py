@@ -18,7 +18,7 @@ from django.test import Client
 from django.urls import path, reverse
 from django.utils.log import configure_logging
 
-from portal import urls as portal_urls
+from pages import urls as portal_urls
 from portal.logging import JsonFormatter, TextFormatter
 from security.services import account_lock
 

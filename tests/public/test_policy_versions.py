@@ -4,7 +4,7 @@ through the admin, which calls the same service."""
 from datetime import timedelta
 
 import pytest
-from django.contrib.messages import get_messages
+from conftest import messages_of
 from django.urls import reverse
 from django.utils import timezone
 from public_helpers import draft_version, published_version
@@ -147,10 +147,6 @@ def _superuser(client, person):
     return client
 
 
-def _messages(response):
-    return [str(message) for message in get_messages(response.wsgi_request)]
-
-
 def _publish_in_admin(client, version):
     return client.post(reverse("admin:portal_policyversion_changelist"),
                        {"action": "publish", "_selected_action": [version.pk]}, follow=True)
@@ -163,9 +159,9 @@ def test_the_admin_publishes_through_the_service_and_shows_its_refusal(city, cli
     allowed = draft_version(city, number="1.1", changes=SUBSTANTIVE)
 
     response = _publish_in_admin(client, refused)
-    assert any("Mayor must approve" in message for message in _messages(response))
+    assert any("Mayor must approve" in message for message in messages_of(response, levels=False))
     response = _publish_in_admin(client, allowed)
-    assert any("Version 1.1 is published." in message for message in _messages(response))
+    assert any("Version 1.1 is published." in message for message in messages_of(response, levels=False))
 
     assert list(PolicyVersion.objects.filter(status="published").values_list("number", flat=True)) == ["1.1"]
 
@@ -177,7 +173,7 @@ def test_an_itsa_superuser_outside_the_designees_cannot_publish_in_the_admin(cit
 
     response = _publish_in_admin(client, version)
 
-    assert any("Only the Mayor's designee" in message for message in _messages(response))
+    assert any("Only the Mayor's designee" in message for message in messages_of(response, levels=False))
     version.refresh_from_db()
     assert not version.is_published
 

@@ -7,18 +7,12 @@ import io
 from pathlib import Path
 
 import pytest
-from conftest import build_city
 from playwright.sync_api import expect
 from public_helpers import publish_report, published_version
 
 from browser_helpers import assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def city(transactional_db):
-    return build_city()
 
 
 def test_a_visitor_reads_the_policy_and_a_public_report_and_downloads_its_pdf_and_the_open_data(page, city):

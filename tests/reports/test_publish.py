@@ -2,13 +2,11 @@
 biannual citywide report for the public (S2.5c), frozen once published."""
 
 import hashlib
-import io
 from datetime import timedelta
 
 import pytest
-from conftest import PASSWORD, provisioned
+from conftest import PASSWORD, pdf_text, provisioned
 from django.utils import timezone
-from pypdf import PdfReader
 
 from accounts.models import Grant, User
 from audits.metrics import Period
@@ -18,10 +16,6 @@ from portal.errors import NotAllowed, RuleViolation
 from portal.models import AuditEvent, OutgoingEmail
 
 Kind = PublishedReport.Kind
-
-
-def pdf_text(content: bytes) -> str:
-    return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages).split())
 
 
 def last_year() -> Period:

@@ -5,19 +5,13 @@ import io
 import json
 
 import pytest
-from conftest import provisioned
+from conftest import pdf_text, provisioned
 from django.core.management import CommandError, call_command
 from django.utils import timezone
-from pypdf import PdfReader
 
 from audits.metrics import GRANTS_TOTAL, SUPPRESSED_TEXT, Period
 from audits.models import PublishedReport
 from audits.services import open_due_validations
-
-
-def pdf_text(content: bytes) -> str:
-    reader = PdfReader(io.BytesIO(content))
-    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
 
 
 def render(*args, **options) -> str:

@@ -8,7 +8,7 @@ import hashlib
 import threading
 
 import pytest
-from conftest import build_city, file_request
+from conftest import file_request
 from django.db import connection
 from django.utils import timezone
 from services import require_postgres
@@ -16,20 +16,11 @@ from services import require_postgres
 from accounts.models import Grant
 from accounts.sod import sod_violations
 from portal.errors import RuleViolation
-from portal.models import AuditEvent, IntendedUse, PermissibleUse
-from portal.table1 import load_table_1
+from portal.models import AuditEvent
 from access_requests.models import AccessRequest
 from access_requests.services import access_request_approve, access_request_provision
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def city(transactional_db):
-    """The shared city, after putting back Table 1: the flush after a transactional test empties the
-    tables the data migrations filled."""
-    load_table_1(IntendedUse, PermissibleUse)
-    return build_city()
 
 
 def _at_once(*calls):

@@ -5,7 +5,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from conftest import file_request, make_pdf
+from conftest import file_request, make_pdf, stored_files
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from pypdf.generic import (
@@ -24,10 +24,6 @@ JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
 @pytest.fixture
 def storage_root(settings):
     return Path(settings.STORAGES["default"]["OPTIONS"]["location"])
-
-
-def _stored_files(root: Path) -> list[Path]:
-    return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
 
 
 BAD_UPLOADS = {
@@ -58,7 +54,7 @@ def test_a_bad_upload_attached_to_a_request_is_refused_and_nothing_is_stored(cit
 
     assert refusal.value.field == "documents"
     assert not SupportingDocument.objects.exists()
-    assert _stored_files(storage_root) == []
+    assert stored_files(storage_root) == []
 
 
 @pytest.mark.parametrize("kind", list(BAD_UPLOADS))
@@ -70,7 +66,7 @@ def test_a_bad_upload_filed_with_a_request_refuses_the_request_and_stores_nothin
 
     assert not AccessRequest.objects.exists()
     assert not SupportingDocument.objects.exists()
-    assert _stored_files(storage_root) == []
+    assert stored_files(storage_root) == []
 
 
 def test_a_pdf_is_stored_under_a_generated_name_with_its_fingerprint(city, storage_root):
@@ -86,7 +82,7 @@ def test_a_pdf_is_stored_under_a_generated_name_with_its_fingerprint(city, stora
     assert document.uploaded_by == city.requester
     assert "Signed" not in document.file.name and ".pdf" not in document.file.name
     assert document.file.name.startswith(f"requests/{request.pk}/")
-    stored = _stored_files(storage_root)
+    stored = stored_files(storage_root)
     assert len(stored) == 1 and stored[0].read_bytes() == PDF
     assert storage_root in stored[0].parents
 
@@ -100,7 +96,7 @@ def test_documents_filed_with_a_request_are_kept_with_it(city, storage_root):
         ("signed.pdf", "application/pdf"), ("id.png", "image/png"),
     ]
     assert {d.sha256 for d in documents} == {hashlib.sha256(PDF).hexdigest(), hashlib.sha256(PNG).hexdigest()}
-    assert len(_stored_files(storage_root)) == 2
+    assert len(stored_files(storage_root)) == 2
 
 
 def test_two_uploads_with_the_same_name_are_stored_apart(city, storage_root):
@@ -111,7 +107,7 @@ def test_two_uploads_with_the_same_name_are_stored_apart(city, storage_root):
     second = document_attach(request=request, upload=SimpleUploadedFile("scan.pdf", PDF + b"%2"), by=city.requester)
 
     assert first.file.name != second.file.name
-    assert len(_stored_files(storage_root)) == 2
+    assert len(stored_files(storage_root)) == 2
 
 
 def test_a_file_exactly_at_the_limit_is_accepted(city, settings):
@@ -133,7 +129,7 @@ def test_someone_outside_the_department_cannot_attach_a_document(city, storage_r
             document_attach(request=request, upload=SimpleUploadedFile("scan.pdf", PDF), by=actor)
 
     assert not SupportingDocument.objects.exists()
-    assert _stored_files(storage_root) == []
+    assert stored_files(storage_root) == []
 
 
 def test_a_document_cannot_be_attached_to_a_closed_request(city, storage_root):
@@ -144,7 +140,7 @@ def test_a_document_cannot_be_attached_to_a_closed_request(city, storage_root):
     with pytest.raises(NotAllowed):
         document_attach(request=request, upload=SimpleUploadedFile("scan.pdf", PDF), by=city.requester)
 
-    assert _stored_files(storage_root) == []
+    assert stored_files(storage_root) == []
 
 
 def _pdf_dict(**entries) -> DictionaryObject:
@@ -198,7 +194,7 @@ def test_a_pdf_with_active_content_is_refused_and_nothing_is_stored(city, storag
 
     assert "active content" in refusal.value.message and refusal.value.field == "documents"
     assert not SupportingDocument.objects.exists()
-    assert _stored_files(storage_root) == []
+    assert stored_files(storage_root) == []
 
 
 def test_a_pdf_with_active_content_stops_the_filing(city, storage_root):
@@ -207,7 +203,7 @@ def test_a_pdf_with_active_content_stops_the_filing(city, storage_root):
         file_request(city, documents=[SimpleUploadedFile("memo.pdf", make_pdf(ACTIVE_PDFS["an embedded file"]))])
 
     assert not AccessRequest.objects.exists()
-    assert _stored_files(storage_root) == []
+    assert stored_files(storage_root) == []
 
 
 def test_a_pdf_that_cannot_be_parsed_is_refused(city, storage_root):
@@ -217,7 +213,7 @@ def test_a_pdf_that_cannot_be_parsed_is_refused(city, storage_root):
     with pytest.raises(RuleViolation, match="cannot be read as a PDF"):
         document_attach(request=request, upload=SimpleUploadedFile("memo.pdf", broken), by=city.requester)
 
-    assert _stored_files(storage_root) == []
+    assert stored_files(storage_root) == []
 
 
 def test_a_pdf_locked_with_a_password_is_refused(city, storage_root):
@@ -227,7 +223,7 @@ def test_a_pdf_locked_with_a_password_is_refused(city, storage_root):
     with pytest.raises(RuleViolation, match="password"):
         document_attach(request=request, upload=SimpleUploadedFile("memo.pdf", locked), by=city.requester)
 
-    assert _stored_files(storage_root) == []
+    assert stored_files(storage_root) == []
 
 
 def test_a_pdf_that_opens_at_its_first_page_and_links_to_a_web_page_is_kept(city):
@@ -263,7 +259,7 @@ def test_a_name_that_does_not_end_as_its_content_type_is_refused(city, storage_r
     assert f"“{name}”" in refusal.value.message
     assert "PDF (.pdf), PNG (.png), JPEG (.jpg, .jpeg)" in refusal.value.message
     assert not SupportingDocument.objects.exists()
-    assert _stored_files(storage_root) == []
+    assert stored_files(storage_root) == []
 
 
 @pytest.mark.parametrize("name, content, content_type", [

@@ -1,23 +1,12 @@
 """The head approves or declines a request of their department (S3.4c)."""
 
-import pytest
-from conftest import file_request
-from django.contrib.messages import get_messages
+from conftest import file_request, messages_of
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Grant
 from portal.models import AuditEvent
 from access_requests.models import AccessRequest
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def _messages(response):
-    return [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
 
 
 def _approve(client, request):
@@ -39,7 +28,7 @@ def test_the_head_approves_a_request_and_it_goes_to_itsa(city, client):
     request.refresh_from_db()
     assert request.status == AccessRequest.Status.WITH_ITSA
     assert request.approved_by == city.head
-    assert _messages(response)[-1][0] == "success"
+    assert messages_of(response)[-1][0] == "success"
 
 
 def test_approve_refuses_get(city, client):
@@ -74,7 +63,7 @@ def test_a_second_approval_has_no_second_effect(city, client):
     request.refresh_from_db()
     assert request.approved_at == approved_at
     assert AuditEvent.objects.filter(action="access_request.approve", outcome="success").count() == 1
-    assert _messages(response)[-1][0] == "info"
+    assert messages_of(response)[-1][0] == "info"
 
 
 def test_an_authorized_requester_who_is_not_the_head_cannot_approve(city, client):
@@ -86,7 +75,7 @@ def test_an_authorized_requester_who_is_not_the_head_cannot_approve(city, client
 
     request.refresh_from_db()
     assert request.is_awaiting_head
-    level, text = _messages(response)[-1]
+    level, text = messages_of(response)[-1]
     assert level == "error" and "head" in text
 
 
@@ -101,7 +90,7 @@ def test_approval_is_refused_when_the_person_became_a_system_administrator_meanw
 
     request.refresh_from_db()
     assert request.is_awaiting_head
-    level, text = _messages(response)[-1]
+    level, text = messages_of(response)[-1]
     assert level == "error" and "3.2" in text
 
 
@@ -143,7 +132,7 @@ def test_a_second_decline_keeps_the_first_reason(city, client):
     request.refresh_from_db()
     assert request.head_reason == "First reason."
     assert AuditEvent.objects.filter(action="access_request.decline").count() == 1
-    assert _messages(response)[-1][0] == "info"
+    assert messages_of(response)[-1][0] == "info"
 
 
 def test_a_decline_without_a_reason_is_refused(city, client):
@@ -154,7 +143,7 @@ def test_a_decline_without_a_reason_is_refused(city, client):
 
     request.refresh_from_db()
     assert request.is_awaiting_head
-    level, text = _messages(response)[-1]
+    level, text = messages_of(response)[-1]
     assert level == "error" and "reason" in text
 
 

@@ -9,11 +9,6 @@ from portal.models import IntendedUse
 from access_requests.services import department_access_request
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _dashboard(client, user):
     client.force_login(user)
     response = client.get(reverse("home"))

@@ -1,21 +1,12 @@
 """Department access (S3.4a, S3.4b): the head asks, the Mayor's designee grants or denies."""
 
 import pytest
-from django.contrib.messages import get_messages
+from conftest import messages_of
 from django.urls import reverse
 
 from portal.models import AuditEvent, IntendedUse
 from access_requests.models import DepartmentAccess
 from access_requests.services import department_access_request
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def _messages(response):
-    return [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
 
 
 @pytest.fixture
@@ -222,7 +213,7 @@ def test_a_second_decision_has_no_second_effect(city, client, pending):
 
     pending.refresh_from_db()
     assert (pending.decided_at, pending.decision_reason) == (decided_at, "First.")
-    assert _messages(response)[-1][0] == "info"
+    assert messages_of(response)[-1][0] == "info"
 
 
 def test_the_head_cannot_decide_their_own_departments_access(city, client, pending):
@@ -233,7 +224,7 @@ def test_the_head_cannot_decide_their_own_departments_access(city, client, pendi
 
     pending.refresh_from_db()
     assert pending.is_pending
-    level, text = _messages(response)[-1]
+    level, text = messages_of(response)[-1]
     assert level == "error" and "designee" in text
 
 
@@ -244,4 +235,4 @@ def test_a_decision_without_a_reason_is_refused(city, client, pending):
 
     pending.refresh_from_db()
     assert pending.is_pending
-    assert _messages(response)[-1][0] == "error"
+    assert messages_of(response)[-1][0] == "error"

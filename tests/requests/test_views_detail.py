@@ -2,16 +2,10 @@
 
 import hashlib
 
-import pytest
 from conftest import file_request, provisioned
 from django.urls import reverse
 
 from portal.models import AuditEvent
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def test_the_requester_sees_the_request_its_uses_with_their_conditions_and_the_frozen_text(city, client):

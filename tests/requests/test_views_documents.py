@@ -2,8 +2,7 @@
 root, and served only to people who may see the request (S3.5a)."""
 
 import pytest
-from conftest import file_request, make_pdf, provisioned
-from django.contrib.messages import get_messages
+from conftest import file_request, make_pdf, messages_of, provisioned, stored_files
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -12,22 +11,9 @@ from access_requests.models import AccessRequest, SupportingDocument
 PDF = make_pdf()
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def private(tmp_path):
     return tmp_path / "private"
-
-
-def _stored_files(private):
-    return [path for path in private.rglob("*") if path.is_file()] if private.exists() else []
-
-
-def _messages(response):
-    return [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
 
 
 def _attach(client, request, name="signed.pdf", content=PDF, content_type="application/pdf"):
@@ -44,8 +30,8 @@ def test_the_requester_attaches_a_signed_copy(city, client, private):
     assert response.status_code == 302 and response.url == request.get_absolute_url()
     document = SupportingDocument.objects.get(request=request)
     assert (document.original_name, document.content_type, document.size) == ("signed.pdf", "application/pdf", len(PDF))
-    assert _stored_files(private) == [private / document.file.name]
-    assert _messages(response)[-1][0] == "success"
+    assert stored_files(private) == [private / document.file.name]
+    assert messages_of(response)[-1][0] == "success"
 
 
 def test_attach_refuses_get(city, client):
@@ -61,7 +47,7 @@ def test_another_department_cannot_attach_and_gets_404(city, client, private):
 
     assert _attach(client, request).status_code == 404
     assert not SupportingDocument.objects.exists()
-    assert _stored_files(private) == []
+    assert stored_files(private) == []
 
 
 def test_a_double_submitted_upload_is_stored_once(city, client, private):
@@ -72,7 +58,7 @@ def test_a_double_submitted_upload_is_stored_once(city, client, private):
     _attach(client, request)
 
     assert SupportingDocument.objects.filter(request=request).count() == 1
-    assert len(_stored_files(private)) == 1
+    assert len(stored_files(private)) == 1
 
 
 def test_documents_cannot_be_added_once_the_request_is_closed(city, client, private):
@@ -82,8 +68,8 @@ def test_documents_cannot_be_added_once_the_request_is_closed(city, client, priv
     response = _attach(client, request)
 
     assert not SupportingDocument.objects.exists()
-    assert _stored_files(private) == []
-    assert _messages(response)[-1][0] == "error"
+    assert stored_files(private) == []
+    assert messages_of(response)[-1][0] == "error"
 
 
 def test_an_upload_over_the_size_limit_is_refused_and_nothing_is_stored(city, client, private, settings):
@@ -94,8 +80,8 @@ def test_an_upload_over_the_size_limit_is_refused_and_nothing_is_stored(city, cl
     response = _attach(client, request)
 
     assert not SupportingDocument.objects.exists()
-    assert _stored_files(private) == []
-    level, text = _messages(response)[-1]
+    assert stored_files(private) == []
+    level, text = messages_of(response)[-1]
     assert level == "error" and "limit" in text
 
 
@@ -110,8 +96,8 @@ def test_a_file_of_a_type_that_is_not_kept_is_refused_and_nothing_is_stored(city
     response = _attach(client, request, name=name, content=content)
 
     assert not SupportingDocument.objects.exists()
-    assert _stored_files(private) == []
-    level, text = _messages(response)[-1]
+    assert stored_files(private) == []
+    level, text = messages_of(response)[-1]
     assert level == "error" and "PDF, PNG or JPEG" in text
 
 
@@ -132,9 +118,9 @@ def test_a_file_past_the_limit_is_stopped_while_it_arrives_and_the_requester_is_
 
     assert response.status_code == 302
     assert not SupportingDocument.objects.exists()
-    assert _stored_files(private) == []
-    assert _messages(response)[-1] == ("error",
-                                       "“big scan.pdf” is 200 KB; the limit is 64 KB. Upload a smaller scan.")
+    assert stored_files(private) == []
+    assert messages_of(response)[-1] == ("error",
+                                         "“big scan.pdf” is 200 KB; the limit is 64 KB. Upload a smaller scan.")
 
 
 def test_a_file_past_the_limit_stops_the_filing_with_an_error_on_the_form(city, client, private, past_the_limit):
@@ -150,7 +136,7 @@ def test_a_file_past_the_limit_stops_the_filing_with_an_error_on_the_form(city, 
 
     assert response.status_code == 200
     assert not AccessRequest.objects.exists()
-    assert _stored_files(private) == []
+    assert stored_files(private) == []
     assert "the limit is 64 KB" in response.content.decode()
 
 
@@ -162,8 +148,8 @@ def test_a_pdf_carrying_another_file_is_refused_with_a_message(city, client, pri
     response = _attach(client, request, content=carrying)
 
     assert not SupportingDocument.objects.exists()
-    assert _stored_files(private) == []
-    level, text = _messages(response)[-1]
+    assert stored_files(private) == []
+    level, text = messages_of(response)[-1]
     assert level == "error" and "active content" in text
 
 
@@ -174,8 +160,8 @@ def test_a_pdf_named_as_a_program_is_refused_with_the_types_the_portal_keeps(cit
     response = _attach(client, request, name="invoicefdp.exe")
 
     assert not SupportingDocument.objects.exists()
-    assert _stored_files(private) == []
-    level, text = _messages(response)[-1]
+    assert stored_files(private) == []
+    level, text = messages_of(response)[-1]
     assert level == "error" and "PDF (.pdf), PNG (.png), JPEG (.jpg, .jpeg)" in text
 
 
@@ -200,8 +186,8 @@ def test_a_hidden_file_name_is_refused(city, client, private):
     response = _attach(client, request, name=".htaccess.pdf")
 
     assert not SupportingDocument.objects.exists()
-    assert _stored_files(private) == []
-    assert _messages(response)[-1][0] == "error"
+    assert stored_files(private) == []
+    assert messages_of(response)[-1][0] == "error"
 
 
 def test_a_name_that_tries_to_leave_the_folder_is_stored_under_a_generated_name(city, client, private):
@@ -212,7 +198,7 @@ def test_a_name_that_tries_to_leave_the_folder_is_stored_under_a_generated_name(
 
     document = SupportingDocument.objects.get(request=request)
     assert "/" not in document.original_name and ".." not in document.original_name
-    stored = _stored_files(private)
+    stored = stored_files(private)
     assert len(stored) == 1 and stored[0].is_relative_to(private)
     assert "outside" not in stored[0].name
 

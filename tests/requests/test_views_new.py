@@ -1,7 +1,6 @@
 """Filing a written access request through the form (S3.3, S3.4d)."""
 
-import pytest
-from conftest import make_pdf
+from conftest import make_pdf, stored_files
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -10,11 +9,6 @@ from accounts.models import Grant
 from access_requests.models import AccessRequest, SupportingDocument
 
 PDF = make_pdf()
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def _form(city, **changes):
@@ -29,11 +23,6 @@ def _form(city, **changes):
 
 def _file(client, data):
     return client.post(reverse("requests:new"), data)
-
-
-def _stored_files(tmp_path):
-    private = tmp_path / "private"
-    return [path for path in private.rglob("*") if path.is_file()] if private.exists() else []
 
 
 def test_the_form_offers_inline_rule_feedback_through_htmx(city, client):
@@ -83,7 +72,7 @@ def test_a_requester_files_a_request_that_waits_for_the_head(city, client, tmp_p
     assert list(request.permissible_uses.all()) == [city.crime_detection]
     assert request.reference in request.written_text
     assert sorted(request.documents.values_list("original_name", flat=True)) == ["memo.pdf", "signed.pdf"]
-    assert len(_stored_files(tmp_path)) == 2
+    assert len(stored_files(tmp_path / "private")) == 2
 
 
 def test_the_heads_own_filing_counts_as_approval(city, client):
@@ -176,5 +165,5 @@ def test_a_document_of_the_wrong_type_stops_the_filing_and_nothing_is_stored(cit
     assert response.status_code == 200
     assert not AccessRequest.objects.exists()
     assert not SupportingDocument.objects.exists()
-    assert _stored_files(tmp_path) == []
+    assert stored_files(tmp_path / "private") == []
     assert 'id="id_documents_error"' in response.content.decode()

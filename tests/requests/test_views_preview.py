@@ -7,11 +7,6 @@ from django.utils import timezone
 from accounts.models import Grant
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _preview(client, city, **changes):
     data = {"department": city.police.pk, "person": city.officer.pk, "system": city.vms.pk, "action": "add",
             "role": "end_user"}

@@ -1,22 +1,12 @@
 """ITSA carries out an approved request, or returns it with a reason (S3.5b)."""
 
 import pytest
-from conftest import file_request
-from django.contrib.messages import get_messages
+from conftest import file_request, messages_of
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Grant
 from access_requests.models import AccessRequest
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def _messages(response):
-    return [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
 
 
 def _provision(client, request, account_name="olive.officer"):
@@ -45,7 +35,7 @@ def test_itsa_records_the_new_account_and_the_grant_exists(city, client, approve
     grant = approved.grant
     assert (grant.person, grant.system, grant.role, grant.account_name) == (city.officer, city.vms, "end_user",
                                                                              "olive.officer")
-    assert _messages(response)[-1][0] == "success"
+    assert messages_of(response)[-1][0] == "success"
 
 
 def test_provision_refuses_get(city, client, approved):
@@ -74,7 +64,7 @@ def test_a_double_submitted_provisioning_creates_one_grant(city, client, approve
     assert Grant.objects.filter(person=city.officer, system=city.vms).count() == 1
     approved.refresh_from_db()
     assert approved.account_name == "olive.officer"
-    assert _messages(response)[-1][0] == "info"
+    assert messages_of(response)[-1][0] == "info"
 
 
 def test_only_itsa_provisions(city, client, approved):
@@ -86,7 +76,7 @@ def test_only_itsa_provisions(city, client, approved):
     approved.refresh_from_db()
     assert approved.is_with_itsa
     assert not Grant.objects.filter(person=city.officer).exists()
-    level, text = _messages(response)[-1]
+    level, text = messages_of(response)[-1]
     assert level == "error" and "ITSA" in text
 
 
@@ -97,7 +87,7 @@ def test_a_new_account_needs_its_name(city, client, approved):
 
     approved.refresh_from_db()
     assert approved.is_with_itsa
-    assert _messages(response)[-1][0] == "error"
+    assert messages_of(response)[-1][0] == "error"
 
 
 def test_provisioning_is_refused_when_it_would_break_separation_of_duties(city, client, approved):
@@ -111,7 +101,7 @@ def test_provisioning_is_refused_when_it_would_break_separation_of_duties(city, 
     approved.refresh_from_db()
     assert approved.is_with_itsa
     assert not Grant.objects.filter(person=city.officer, role="end_user").exists()
-    level, text = _messages(response)[-1]
+    level, text = messages_of(response)[-1]
     assert level == "error" and "3.2" in text
 
 
@@ -149,7 +139,7 @@ def test_a_second_return_keeps_the_first_reason(city, client, approved):
 
     approved.refresh_from_db()
     assert approved.return_reason == "First."
-    assert _messages(response)[-1][0] == "info"
+    assert messages_of(response)[-1][0] == "info"
 
 
 def test_the_head_cannot_return_a_request_to_themselves(city, client, approved):
@@ -159,7 +149,7 @@ def test_the_head_cannot_return_a_request_to_themselves(city, client, approved):
 
     approved.refresh_from_db()
     assert approved.is_with_itsa
-    assert _messages(response)[-1][0] == "error"
+    assert messages_of(response)[-1][0] == "error"
 
 
 def test_a_return_without_a_reason_is_refused(city, client, approved):
@@ -169,5 +159,5 @@ def test_a_return_without_a_reason_is_refused(city, client, approved):
 
     approved.refresh_from_db()
     assert approved.is_with_itsa
-    level, text = _messages(response)[-1]
+    level, text = messages_of(response)[-1]
     assert level == "error" and "reason" in text

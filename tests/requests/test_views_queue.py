@@ -13,11 +13,6 @@ from access_requests.models import AccessRequest, SupportingDocument
 PDF = make_pdf()
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _approved_rows(city, count):
     """Approved requests written straight to the database, two documents each: only the list is under test."""
     people = User.objects.bulk_create(

@@ -9,11 +9,6 @@ from accounts.models import User
 from access_requests.models import AccessRequest
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _streets_request(city):
     from access_requests.services import access_request_submit
 

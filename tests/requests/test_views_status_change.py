@@ -9,11 +9,6 @@ from accounts.models import User
 from access_requests.models import AccessRequest, StatusChange
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _url(person):
     return reverse("requests:status_change", args=[person.pk])
 

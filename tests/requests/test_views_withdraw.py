@@ -1,21 +1,10 @@
 """The person who filed a request, or the head, takes it back while it is open."""
 
-import pytest
-from conftest import file_request, provisioned
-from django.contrib.messages import get_messages
+from conftest import file_request, messages_of, provisioned
 from django.urls import reverse
 
 from portal.models import AuditEvent
 from access_requests.models import AccessRequest
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def _messages(response):
-    return [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
 
 
 def _withdraw(client, request):
@@ -31,7 +20,7 @@ def test_the_requester_withdraws_an_open_request(city, client):
     assert response.status_code == 302 and response.url == request.get_absolute_url()
     request.refresh_from_db()
     assert request.status == AccessRequest.Status.WITHDRAWN
-    assert _messages(response)[-1][0] == "success"
+    assert messages_of(response)[-1][0] == "success"
 
 
 def test_the_head_withdraws_a_request_with_itsa(city, client):
@@ -71,7 +60,7 @@ def test_a_second_withdrawal_has_no_second_effect(city, client):
 
     assert response.status_code == 302
     assert AuditEvent.objects.filter(action="access_request.withdraw").count() == 1
-    assert _messages(response)[-1][0] == "info"
+    assert messages_of(response)[-1][0] == "info"
 
 
 def test_itsa_cannot_withdraw_a_departments_request(city, client):
@@ -82,7 +71,7 @@ def test_itsa_cannot_withdraw_a_departments_request(city, client):
 
     request.refresh_from_db()
     assert request.is_with_itsa
-    assert _messages(response)[-1][0] == "error"
+    assert messages_of(response)[-1][0] == "error"
 
 
 def test_a_completed_request_cannot_be_withdrawn(city, client):
@@ -93,5 +82,5 @@ def test_a_completed_request_cannot_be_withdrawn(city, client):
 
     request.refresh_from_db()
     assert request.status == AccessRequest.Status.COMPLETED
-    level, text = _messages(response)[-1]
+    level, text = messages_of(response)[-1]
     assert level == "error" and "cannot be withdrawn" in text

@@ -1,14 +1,12 @@
 """The written access request as a PDF, made at submission and never changed afterwards (S3.4d)."""
 
 import hashlib
-import io
 
 import pytest
-from conftest import file_request, provisioned
+from conftest import file_request, pdf_text, provisioned
 from django.db import IntegrityError, connection, transaction
 from django.db.utils import DatabaseError
 from django.urls import reverse
-from pypdf import PdfReader
 from services import require_postgres
 
 from access_requests.models import AccessRequest, WrittenRequest
@@ -17,12 +15,6 @@ from accounts.models import User
 from portal.errors import RuleViolation
 from portal.models import AuditEvent
 from portal.pdf import RenderFailed
-
-
-def pdf_text(content: bytes) -> str:
-    reader = PdfReader(io.BytesIO(content))
-    # pypdf breaks lines where the layout does; compare on single spaces.
-    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
 
 
 def test_filing_keeps_a_pdf_of_who_asks_for_whom_which_system_role_uses_conditions_and_why(city):

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from conftest import build_city, make_directors, signed_in_client
-from matrix import check_cell
+from matrix import check_cell, url_case
 from django.urls import reverse
 from django.utils import timezone
 
@@ -55,10 +55,6 @@ def snapshot():
     )
 
 
-def _case(name, method, kwargs, expect, data=None):
-    return {"name": name, "method": method, "kwargs": kwargs, "expect": expect, "data": data}
-
-
 def _new_data(w):
     today = timezone.localdate()
     return {"systems": [w.city.vms.pk], "condition": "b", "justification": "Recurring thefts.",
@@ -70,22 +66,22 @@ SEES_ALL = {"itsa": "ok", "designee": "ok", "safety_director": "ok", "operations
 NOBODY_ELSE = {"head": "404", "requester": "404", "officer": "404", "outsider": "404"}
 
 CASES = [
-    _case("retention:list", "get", lambda w: {}, {**SEES_ALL, "head": "ok", "outsider": "ok", "requester": "404",
-                                                  "officer": "404"}),
-    _case("retention:new", "get", lambda w: {}, {
+    url_case("retention:list", "get", lambda w: {}, {**SEES_ALL, "head": "ok", "outsider": "ok", "requester": "404",
+                                                     "officer": "404"}),
+    url_case("retention:new", "get", lambda w: {}, {
         "head": "ok", "outsider": "ok", "itsa": "ok", "requester": "404", "officer": "404", "designee": "404",
         "safety_director": "404", "operations_director": "404"}),
     # The streets head may ask, but not for the police's VMS: the form refuses the choice.
-    _case("retention:new", "post", lambda w: {}, {
+    url_case("retention:new", "post", lambda w: {}, {
         "head": "ok", "itsa": "ok", "outsider": "refused", "requester": "404", "officer": "404", "designee": "404",
         "safety_director": "404", "operations_director": "404"}, data=_new_data),
-    _case("retention:detail", "get", lambda w: {"pk": w.requested.pk}, {**SEES_ALL, **NOBODY_ELSE, "head": "ok"}),
-    _case("retention:detail", "get", lambda w: {"pk": w.granted.pk}, {**SEES_ALL, **NOBODY_ELSE}),
+    url_case("retention:detail", "get", lambda w: {"pk": w.requested.pk}, {**SEES_ALL, **NOBODY_ELSE, "head": "ok"}),
+    url_case("retention:detail", "get", lambda w: {"pk": w.granted.pk}, {**SEES_ALL, **NOBODY_ELSE}),
     # Only the Director of Public Safety decides; the head who asked sees it and is refused.
-    _case("retention:decide", "post", lambda w: {"pk": w.requested.pk}, {
+    url_case("retention:decide", "post", lambda w: {"pk": w.requested.pk}, {
         **NOBODY_ELSE, "head": "refused", "itsa": "refused", "designee": "refused", "operations_director": "refused",
         "safety_director": "ok"}, data=lambda w: {"decision": "grant", "reason": "High crime."}),
-    _case("retention:end", "post", lambda w: {"pk": w.granted.pk}, {
+    url_case("retention:end", "post", lambda w: {"pk": w.granted.pk}, {
         **NOBODY_ELSE, "itsa": "refused", "designee": "refused", "operations_director": "refused",
         "safety_director": "ok"}, data=lambda w: {"reason": "No longer needed."}),
 ]

@@ -4,7 +4,7 @@ the Director of Public Safety's decision and early end. Refusals show their mess
 from datetime import timedelta
 
 import pytest
-from django.contrib.messages import get_messages
+from conftest import messages_of
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,10 +13,6 @@ from audits.models import RetentionExtension
 from audits.retention import BIOMETRIC_FLAG, retention_extension_decide, retention_extension_request
 
 Status = RetentionExtension.Status
-
-
-def _messages(response):
-    return [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
 
 
 def _ask(city, by=None, systems=None, **changes):
@@ -190,7 +186,7 @@ def test_the_director_grants_then_ends_through_the_pages(city, directors, client
     response = client.post(reverse("retention:decide", args=[extension.pk]),
                            {"decision": "grant", "reason": "Burglaries doubled."})
     assert response.status_code == 302
-    assert ("success", "The retention extension is granted.") in _messages(response)
+    assert ("success", "The retention extension is granted.") in messages_of(response)
     extension.refresh_from_db()
     assert extension.status == Status.GRANTED and extension.decided_by == directors.safety
 
@@ -198,11 +194,11 @@ def test_the_director_grants_then_ends_through_the_pages(city, directors, client
     assert reverse("retention:end", args=[extension.pk]) in page
     assert "Decided by</dt><dd>Sasha Safety" in page
     response = client.post(reverse("retention:end", args=[extension.pk]), {"reason": "Burglaries stopped."})
-    assert any("back to 30 days" in text for _, text in _messages(response))
+    assert any("back to 30 days" in text for _, text in messages_of(response))
     extension.refresh_from_db()
     assert extension.status == Status.EXPIRED and extension.ended_at is not None
     response = client.post(reverse("retention:end", args=[extension.pk]), {"reason": "Again."})
-    assert any(level == "info" and "Nothing changed" in text for level, text in _messages(response))
+    assert any(level == "info" and "Nothing changed" in text for level, text in messages_of(response))
 
 
 def test_the_city_operations_director_is_refused_with_the_message(city, directors, client):
@@ -213,7 +209,7 @@ def test_the_city_operations_director_is_refused_with_the_message(city, director
                            {"decision": "grant", "reason": "Yes."})
     assert response.status_code == 302
     assert ("error", "Only the Director of Public Safety can grant or deny a retention extension "
-                     "(Section 3.11).") in _messages(response)
+                     "(Section 3.11).") in messages_of(response)
     assert RetentionExtension.objects.get().status == Status.REQUESTED
 
 
@@ -222,9 +218,9 @@ def test_a_decision_without_a_reason_changes_nothing(city, directors, client):
     extension = _ask(city)
     client.force_login(directors.safety)
     response = client.post(reverse("retention:decide", args=[extension.pk]), {"decision": "grant", "reason": ""})
-    assert response.status_code == 302 and _messages(response)[0][0] == "error"
+    assert response.status_code == 302 and messages_of(response)[0][0] == "error"
     response = client.post(reverse("retention:end", args=[extension.pk]), {"reason": ""})
-    assert response.status_code == 302 and _messages(response)[0][0] == "error"
+    assert response.status_code == 302 and messages_of(response)[0][0] == "error"
     assert RetentionExtension.objects.get().status == Status.REQUESTED
 
 

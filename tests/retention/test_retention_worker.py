@@ -10,24 +10,13 @@ import pytest
 from conftest import make_directors
 from django.core import mail
 from django.utils import timezone
+from services import eventually
 
 from audits.models import RetentionExtension
 from audits.retention import retention_extension_decide, retention_extension_request
 from audits.tasks import retention_daily
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-WAIT_SECONDS = 20
-
-
-def _eventually(check, seconds: float = WAIT_SECONDS):
-    """Poll until `check()` returns something truthy, for at most `seconds`; return its last answer."""
-    deadline = time.monotonic() + seconds
-    while True:
-        answer = check()
-        if answer or time.monotonic() > deadline:
-            return answer
-        time.sleep(0.1)
 
 
 def test_the_worker_ends_an_extension_whose_end_date_has_come(worker_on_redis, city):
@@ -45,11 +34,11 @@ def test_the_worker_ends_an_extension_whose_end_date_has_come(worker_on_redis, c
     retention_daily.delay()
 
     expired = RetentionExtension.Status.EXPIRED
-    assert _eventually(lambda: RetentionExtension.objects.filter(pk=extension.pk, status=expired).exists()), \
+    assert eventually(lambda: RetentionExtension.objects.filter(pk=extension.pk, status=expired).exists()), \
         "the worker did not end the extension"
     extension.refresh_from_db()
     assert timezone.localtime(extension.ended_at).date() == today
-    ended = _eventually(lambda: [m for m in mail.outbox if m.subject.startswith("Retention extension ended")])
+    ended = eventually(lambda: [m for m in mail.outbox if m.subject.startswith("Retention extension ended")])
     assert len(ended) == 1 and {city.head.email, directors.safety.email} <= set(ended[0].to)
 
     history_rows = extension.history.count()

@@ -8,7 +8,6 @@ import re
 from datetime import timedelta
 
 from conftest import PASSWORD
-from django.contrib.messages import get_messages
 from django.db.models import F
 from django.test import Client
 from django.urls import reverse
@@ -77,10 +76,6 @@ def enrol(client: Client) -> tuple[str, list[str]]:
 
 def recovery_codes_in(response) -> list[str]:
     return re.findall(r"<li><code>([^<]+)</code></li>", response.content.decode())
-
-
-def messages_of(response) -> list[tuple[str, str]]:
-    return [(message.level_tag, str(message)) for message in get_messages(response.wsgi_request)]
 
 
 def redirect_target(response) -> str:

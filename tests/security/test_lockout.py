@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
-from conftest import PASSWORD, signed_in_client
+from conftest import PASSWORD, messages_of, signed_in_client
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +15,7 @@ from accounts.models import User
 from portal.models import AuditEvent
 from security.forms import LOCKED_MESSAGE
 from security.models import AccountLock, UserSession
-from security_helpers import messages_of, sign_in
+from security_helpers import sign_in
 
 WRONG = "not the password"
 ELSEWHERE = "198.51.100.20"

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 import pytest
 from axes.models import AccessAttempt
-from conftest import PASSWORD, file_request
+from conftest import PASSWORD, file_request, messages_of
 from django.conf import settings as django_settings
 from django.test import Client
 from django.urls import reverse
@@ -17,7 +17,6 @@ from access_requests.models import AccessRequest, DepartmentAccess
 from access_requests.services import access_request_approve, department_access_request
 from security import services
 from security.models import AccountLock
-from security_helpers import messages_of
 
 CONFIRM = reverse("security:confirm_password")
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import PASSWORD, pass_second_factor
+from conftest import PASSWORD, messages_of, pass_second_factor
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
@@ -17,7 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from portal.models import AuditEvent
 from security import services
 from security_helpers import (
-    VERIFY, a_minute_later, code_for_key, messages_of, pending_key, recovery_codes_in, sign_in,
+    VERIFY, a_minute_later, code_for_key, pending_key, recovery_codes_in, sign_in,
 )
 
 OVERVIEW = reverse("security:overview")

@@ -5,7 +5,7 @@ import time
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from conftest import PASSWORD, provisioned, signed_in_client
+from conftest import PASSWORD, messages_of, provisioned, signed_in_client
 from django.conf import settings as django_settings
 from django.contrib.sessions.models import Session
 from django.db import transaction
@@ -18,7 +18,7 @@ from accounts.services import grant_set_status
 from portal.models import AuditEvent
 from security import services
 from security.models import UserSession
-from security_helpers import messages_of, sign_in, sign_out
+from security_helpers import sign_in, sign_out
 
 HOME = reverse("home")
 LOGIN = reverse("login")

@@ -2,13 +2,11 @@
 the end date is checked when the request is filed, written into the request as filed, and carried
 into the grant when ITSA provisions it (S3.5b)."""
 
-import io
 from datetime import timedelta
 
 import pytest
-from conftest import provisioned
+from conftest import pdf_text, provisioned
 from django.utils import timezone
-from pypdf import PdfReader
 
 from access_requests.models import AccessRequest, WrittenRequest
 from access_requests.services import (
@@ -33,11 +31,6 @@ def file_temporary(city, *, ends_on, action="add", person=None, role="end_user",
 
 def in_days(days: int):
     return timezone.localdate() + timedelta(days=days)
-
-
-def pdf_text(content: bytes) -> str:
-    reader = PdfReader(io.BytesIO(content))
-    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
 
 
 @pytest.mark.parametrize("days", [1, 29])

@@ -3,12 +3,12 @@ removes a temporary grant whose end has come and ITSA is asked to close the acco
 
 Needs Redis (REDIS_URL): skipped without it on a workstation, failed in CI."""
 
-import time
 from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.utils import timezone
+from services import eventually
 
 from access_requests.services import access_request_approve, access_request_provision, access_request_submit
 from accounts.models import Grant
@@ -16,18 +16,6 @@ from accounts.tasks import temporary_grants_daily
 from portal.models import AuditEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-WAIT_SECONDS = 20
-
-
-def _eventually(check, seconds: float = WAIT_SECONDS):
-    """Poll until `check()` returns something truthy, for at most `seconds`; return its last answer."""
-    deadline = time.monotonic() + seconds
-    while True:
-        answer = check()
-        if answer or time.monotonic() > deadline:
-            return answer
-        time.sleep(0.1)
 
 
 def test_the_worker_removes_a_temporary_grant_whose_end_has_come(worker_on_redis, city):
@@ -46,8 +34,8 @@ def test_the_worker_removes_a_temporary_grant_whose_end_has_come(worker_on_redis
 
     temporary_grants_daily.delay()
 
-    assert _eventually(lambda: Grant.objects.filter(pk=grant.pk, status=Grant.Status.REMOVED).exists()), \
+    assert eventually(lambda: Grant.objects.filter(pk=grant.pk, status=Grant.Status.REMOVED).exists()), \
         "the worker did not remove the temporary grant"
-    closing = _eventually(lambda: [m for m in mail.outbox if m.subject.startswith("Close account olive.temp")])
+    closing = eventually(lambda: [m for m in mail.outbox if m.subject.startswith("Close account olive.temp")])
     assert [sorted(message.to) for message in closing] == [sorted([city.itsa.email, city.itsa2.email])]
     assert AuditEvent.objects.filter(action="grant.temporary_ended", actor=None).count() == 1

@@ -12,7 +12,7 @@ from functools import cached_property
 
 import pytest
 from conftest import build_city, make_directors, provisioned, signed_in_client
-from matrix import check_cell
+from matrix import check_cell, url_case
 from django.urls import reverse
 from django.utils import timezone
 
@@ -83,10 +83,6 @@ def snapshot():
     )
 
 
-def _case(name, method, kwargs, expect, data=None):
-    return {"name": name, "method": method, "kwargs": kwargs, "expect": expect, "data": data}
-
-
 def _new_waiver_data(w):
     return {"department": w.city.police.pk, "intended_use": w.public_safety.pk, "permissible_use": "",
             "deviation": "Cameras at the fair.", "basis": "safety", "justification": "Crowds.",
@@ -107,17 +103,17 @@ DESIGNEE_RECORDS = {**POLICE_WAIVER, "head": "refused", "requester": "refused", 
                     "safety_director": "refused", "operations_director": "refused"}
 
 CASES = [
-    _case("waivers:list", "get", lambda w: {}, LOGGED_IN),
-    _case("waivers:new", "get", lambda w: {}, ASKERS),
-    _case("waivers:new", "post", lambda w: {}, {**ASKERS, "outsider": "refused"}, data=_new_waiver_data),
-    _case("waivers:detail", "get", lambda w: {"pk": w.requested.pk}, POLICE_WAIVER),
-    _case("waivers:detail", "get", lambda w: {"pk": w.streets_waiver.pk}, STREETS_WAIVER),
-    _case("waivers:decide", "post", lambda w: {"pk": w.requested.pk}, DIRECTORS_DECIDE,
-          data=lambda w: {"decision": "grant", "reason": "For the event."}),
-    _case("waivers:mayor", "post", lambda w: {"pk": w.awaiting_mayor.pk}, DESIGNEE_RECORDS,
-          data=lambda w: {"decision": "approve", "decided_on": timezone.localdate().isoformat()}),
-    _case("waivers:revoke", "post", lambda w: {"pk": w.granted.pk}, {**DIRECTORS_DECIDE},
-          data=lambda w: {"reason": "Event cancelled."}),
+    url_case("waivers:list", "get", lambda w: {}, LOGGED_IN),
+    url_case("waivers:new", "get", lambda w: {}, ASKERS),
+    url_case("waivers:new", "post", lambda w: {}, {**ASKERS, "outsider": "refused"}, data=_new_waiver_data),
+    url_case("waivers:detail", "get", lambda w: {"pk": w.requested.pk}, POLICE_WAIVER),
+    url_case("waivers:detail", "get", lambda w: {"pk": w.streets_waiver.pk}, STREETS_WAIVER),
+    url_case("waivers:decide", "post", lambda w: {"pk": w.requested.pk}, DIRECTORS_DECIDE,
+             data=lambda w: {"decision": "grant", "reason": "For the event."}),
+    url_case("waivers:mayor", "post", lambda w: {"pk": w.awaiting_mayor.pk}, DESIGNEE_RECORDS,
+             data=lambda w: {"decision": "approve", "decided_on": timezone.localdate().isoformat()}),
+    url_case("waivers:revoke", "post", lambda w: {"pk": w.granted.pk}, {**DIRECTORS_DECIDE},
+             data=lambda w: {"reason": "Event cancelled."}),
 ]
 
 

@@ -6,7 +6,6 @@ import importlib
 from datetime import date, timedelta
 
 import pytest
-from conftest import provisioned
 from django.apps import apps
 from django.utils import timezone
 
@@ -18,11 +17,6 @@ from portal.models import IntendedUse
 pytestmark = pytest.mark.django_db
 
 split_reasons = importlib.import_module("audits.migrations.0006_separate_end_reasons").split_reasons
-
-
-@pytest.fixture
-def grant(city):
-    return provisioned(city).grant
 
 
 def _waiver(city, grant, decision_reason, deviation="Parade."):

@@ -17,11 +17,6 @@ from portal.models import AuditEvent, IntendedUse, OutgoingEmail
 Status = Waiver.Status
 
 
-@pytest.fixture
-def grant(city):
-    return provisioned(city).grant  # the officer, an end user of the VMS
-
-
 def _ask(city, grant, *, by=None, days=3, starts_on=None, basis="safety", justification="A credible threat.",
          deviation="Live monitoring beyond the investigation's streets.", grants=None, department=None,
          permissible_use=None, intended_use=None, today=None):

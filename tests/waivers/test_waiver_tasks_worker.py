@@ -3,13 +3,13 @@ whose end date has come, and its mail reaches the head.
 
 Needs Redis (REDIS_URL): skipped without it on a workstation, failed in CI."""
 
-import time
 from datetime import timedelta
 
 import pytest
 from conftest import make_directors, provisioned
 from django.core import mail
 from django.utils import timezone
+from services import eventually
 
 from audits import waivers
 from audits.models import Waiver
@@ -17,17 +17,6 @@ from audits.tasks import waivers_daily
 from portal.models import IntendedUse
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-WAIT_SECONDS = 20
-
-
-def _eventually(check, seconds: float = WAIT_SECONDS):
-    deadline = time.monotonic() + seconds
-    while True:
-        answer = check()
-        if answer or time.monotonic() > deadline:
-            return answer
-        time.sleep(0.1)
 
 
 def test_the_worker_ends_the_waiver_whose_end_date_has_come(worker_on_redis, city):
@@ -49,9 +38,9 @@ def test_the_worker_ends_the_waiver_whose_end_date_has_come(worker_on_redis, cit
 
     waivers_daily.delay()
 
-    assert _eventually(lambda: Waiver.objects.get(pk=waiver.pk).status == Waiver.Status.EXPIRED), \
+    assert eventually(lambda: Waiver.objects.get(pk=waiver.pk).status == Waiver.Status.EXPIRED), \
         "the worker did not end the waiver"
-    ended = _eventually(lambda: [m for m in mail.outbox if m.subject.startswith("Waiver ended")])
+    ended = eventually(lambda: [m for m in mail.outbox if m.subject.startswith("Waiver ended")])
     assert [m.to for m in ended] == [[city.head.email]]
     assert Waiver.objects.get(pk=running.pk).status == Waiver.Status.REQUESTED
     assert Waiver.objects.get(pk=waiver.pk).ended_by is None

@@ -4,8 +4,7 @@ Mayor's decision, revoking, the list, and the grant page showing its waivers in 
 from datetime import timedelta
 
 import pytest
-from conftest import provisioned
-from django.contrib.messages import get_messages
+from conftest import messages_of, provisioned
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,11 +14,6 @@ from audits.models import Waiver
 from portal.models import IntendedUse
 
 Status = Waiver.Status
-
-
-@pytest.fixture
-def grant(city):
-    return provisioned(city).grant
 
 
 def _ask(city, grant, *, days=3, by=None, deviation="Wider coverage around the stadium."):
@@ -39,10 +33,6 @@ def _post_data(city, grant, **changes):
     }
     data.update(changes)
     return data
-
-
-def _messages(response):
-    return [str(m) for m in get_messages(response.wsgi_request)]
 
 
 # --- Asking -------------------------------------------------------------------------------------
@@ -155,9 +145,9 @@ def test_a_director_grants_and_the_waiver_is_in_force(client, city, directors, g
     assert response.status_code == 302
     waiver.refresh_from_db()
     assert (waiver.status, waiver.decided_by) == (Status.GRANTED, directors.safety)
-    assert _messages(response) == ["The waiver is granted."]
+    assert messages_of(response, levels=False) == ["The waiver is granted."]
     again = client.post(url, {"decision": "grant", "reason": "Again."})
-    assert "Nothing changed" in _messages(again)[-1]
+    assert "Nothing changed" in messages_of(again, levels=False)[-1]
     # The page now offers the revocation, and shows the waiver as in force.
     body = client.get(waiver.get_absolute_url()).content.decode()
     assert "In force" in body and reverse("waivers:revoke", args=[waiver.pk]) in body
@@ -168,7 +158,7 @@ def test_the_director_who_asked_is_refused_with_a_message(client, city, director
     client.force_login(directors.operations)
     response = client.post(reverse("waivers:decide", args=[waiver.pk]), {"decision": "grant", "reason": "Mine."})
     assert response.status_code == 302
-    assert "the other director must decide it" in _messages(response)[-1]
+    assert "the other director must decide it" in messages_of(response, levels=False)[-1]
     waiver.refresh_from_db()
     assert waiver.status == Status.REQUESTED
 
@@ -177,7 +167,7 @@ def test_an_incomplete_decision_is_refused(client, city, directors, grant):
     waiver = _ask(city, grant)
     client.force_login(directors.safety)
     response = client.post(reverse("waivers:decide", args=[waiver.pk]), {"decision": "maybe", "reason": ""})
-    assert "Choose to grant or deny" in _messages(response)[-1]
+    assert "Choose to grant or deny" in messages_of(response, levels=False)[-1]
     waiver.refresh_from_db()
     assert waiver.status == Status.REQUESTED
 
@@ -187,7 +177,7 @@ def test_over_thirty_days_the_designee_records_the_mayors_approval(client, city,
     waiver = _ask(city, grant, days=60)
     client.force_login(directors.safety)
     response = client.post(reverse("waivers:decide", args=[waiver.pk]), {"decision": "grant", "reason": "Works."})
-    assert "waits for the Mayor's approval" in _messages(response)[-1]
+    assert "waits for the Mayor's approval" in messages_of(response, levels=False)[-1]
     waiver.refresh_from_db()
     assert waiver.status == Status.AWAITING_MAYOR and waiver.substantive_change
 
@@ -197,9 +187,9 @@ def test_over_thirty_days_the_designee_records_the_mayors_approval(client, city,
     url = reverse("waivers:mayor", args=[waiver.pk])
     tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
     response = client.post(url, {"decision": "approve", "decided_on": tomorrow})
-    assert "cannot be in the future" in _messages(response)[-1]
+    assert "cannot be in the future" in messages_of(response, levels=False)[-1]
     response = client.post(url, {"decision": "approve", "decided_on": "garbage"})
-    assert "was not recorded" in _messages(response)[-1]
+    assert "was not recorded" in messages_of(response, levels=False)[-1]
     response = client.post(url, {"decision": "approve", "decided_on": timezone.localdate().isoformat()})
     waiver.refresh_from_db()
     assert (waiver.status, waiver.mayor_recorded_by) == (Status.GRANTED, city.designee)
@@ -210,7 +200,7 @@ def test_a_director_revokes_a_granted_waiver(client, city, directors, grant):
     client.force_login(directors.operations)
     url = reverse("waivers:revoke", args=[waiver.pk])
     response = client.post(url, {"reason": ""})
-    assert "Write the reason" in _messages(response)[-1]
+    assert "Write the reason" in messages_of(response, levels=False)[-1]
     client.post(url, {"reason": "Event cancelled."})
     waiver.refresh_from_db()
     assert (waiver.status, waiver.ended_by) == (Status.REVOKED, directors.operations)

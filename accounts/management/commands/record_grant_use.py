@@ -4,7 +4,7 @@ from datetime import date, datetime, time, timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from accounts.hygiene import ReportedUse, grant_use_record
+from accounts.last_use import ReportedUse, grant_use_record
 
 HEADER = ("system_code", "account_name", "last_used_at")
 # A system's clock may run a little ahead of ours; a date further ahead is a mistake.

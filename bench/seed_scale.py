@@ -1,8 +1,16 @@
 """Build a city-sized portal on PostgreSQL, for the benchmarks: departments, systems, people,
 grants, years of access requests, annual validations and the history of each.
 
+Run from the project root, against a database of its own (bench/README.md, "Pages under load"):
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:54329/portal_bench_scale python bench/seed_scale.py --yes
+
 The services would take hours for 60,000 grants, so the rows go straight into the tables with
-bulk_create, in the order the services would have written them, and obey the same rules:
+bulk_create, in the order the services would have written them, and obey the same rules. Where a
+rule has a home in the portal (references, written texts, permissible uses, when a validation opens
+and is due, statements, change reasons), the rows are made by calling it; elsewhere the city is
+built so that the rule never comes into play (a person's grants are on different systems, so
+separation of duties is never at stake; heads hold no grants, so nobody decides their own access):
 
 - every department has a head and two authorized requesters, and the head and the requesters
   hold the department's object permission; the city has five ITSA administrators and two Mayor's
@@ -15,8 +23,9 @@ bulk_create, in the order the services would have written them, and obey the sam
   that ended them (filed by the department, or sent to ITSA by a validation); returned, declined,
   withdrawn, awaiting and with-ITSA requests are there too; references run AR-<year>-<n> in the
   order the requests were filed;
-- each department's annual validations follow the schedule of `audits.services.next_due_on`:
-  the past ones signed off by the head with every item decided, the current one open for some;
+- each department's annual validations open on the day `audits.services.next_due_on` gives after
+  the last one's completion: the past ones signed off by the head with every item decided, the
+  current one open for some;
 - history: each row has the history rows its changes would have left (a creation row, then one
   per change of state), written with the historical models' bulk_create, never updated.
 
@@ -25,26 +34,43 @@ text, as for requests filed before PDF records were kept. Dates are counted back
 with the same --seed build the same city, its dates moved on by the time between the runs.
 """
 
-import hashlib
 import math
 import random
+import sys
 from base64 import b32decode
 from collections import defaultdict
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from time import perf_counter
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
-from django.contrib.auth.hashers import make_password
-from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
-from django.utils import dateformat, timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
+BENCH = Path(__file__).resolve().parent
+if str(BENCH) not in sys.path:
+    sys.path.insert(0, str(BENCH))
 
-from access_requests.models import AccessRequest, DepartmentAccess
-from access_requests.services import _written_text
-from accounts.models import (
+from django.apps import apps  # noqa: E402
+from validations import setup_django  # noqa: E402
+
+if not apps.ready:  # run as a script: the portal's modules below need Django set up (the tests have it)
+    setup_django()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth.hashers import make_password  # noqa: E402
+from django.core.management.base import BaseCommand, CommandError  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.utils import dateformat, timezone  # noqa: E402
+from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
+
+from access_requests.models import AccessRequest, DepartmentAccess  # noqa: E402
+from access_requests.services import (  # noqa: E402
+    authorized_uses,
+    filed_as_approved,
+    request_reference,
+    written_fingerprint,
+    written_request_text,
+)
+from accounts.models import (  # noqa: E402
     CITY_ROLE_GROUPS,
     DESIGNEE_GROUP,
     ITSA_GROUP,
@@ -54,13 +80,19 @@ from accounts.models import (
     SurveillanceSystem,
     User,
 )
-from accounts.services import department_sync_permissions, role_group
-from audits.management.commands.seed_demo import DEMO_AUTHENTICATOR_KEY
-from audits.models import Validation, ValidationItem
-from audits.services import sign_off_statement
-from portal.audit import audit_record
-from portal.models import IntendedUse, PermissibleUse
-from portal.table1 import load_table_1
+from accounts.services import department_sync_permissions, grant_status_reason, role_group  # noqa: E402
+from audits.management.commands.seed_demo import DEMO_AUTHENTICATOR_KEY  # noqa: E402
+from audits.models import Validation, ValidationItem  # noqa: E402
+from audits.services import (  # noqa: E402
+    ITEM_ORDER,
+    next_due_on,
+    revocation_justification,
+    sign_off_due_on,
+    sign_off_statement,
+)
+from portal.audit import audit_record  # noqa: E402
+from portal.models import IntendedUse, PermissibleUse  # noqa: E402
+from portal.table1 import load_table_1  # noqa: E402
 
 DOMAIN = "scale.example"
 SCALE_PASSWORD = "scale-city-2026"
@@ -175,10 +207,12 @@ def _snapshot(history_model, obj) -> dict:
     return {field.attname: getattr(obj, field.attname) for field in history_model.tracked_fields}
 
 
+# A command for its options, output and exit status: the script runs it (at the end of this file),
+# the tests call it with call_command.
 class Command(BaseCommand):
     help = ("Build a large city on PostgreSQL for the benchmarks (by default 100 departments, 60 systems, "
             "20,000 people, 60,000 grants, three years of requests, validations and history) and print the "
-            "benchmark's logins.")
+            "benchmark's logins. Run from the project root: python bench/seed_scale.py --yes")
 
     def add_arguments(self, parser):
         parser.add_argument("--people", type=int, default=20000,
@@ -334,7 +368,7 @@ class Command(BaseCommand):
 
 
 class WrittenText:
-    """The written text of each request, as `access_requests.services._written_text` makes it, at the
+    """The written text of each request, as `access_requests.services.written_request_text` makes it, at the
     cost of one template render per shape of request (action, role, uses...) rather than per request:
     the shape is rendered once with markers in place of the request's own words, which are then put
     in. The first request of each shape is also rendered in full and compared; on any difference
@@ -350,7 +384,7 @@ class WrittenText:
 
     def __call__(self, request: AccessRequest, uses) -> str:
         if self.exact:
-            return _written_text(request, uses)
+            return written_request_text(request, uses)
         grant = request.grant
         key = (request.action, request.role, request.department.kind, bool(request.person.title),
                grant.role if grant else None, tuple(use.pk for use in uses))
@@ -364,8 +398,8 @@ class WrittenText:
         }
         shape = self.shapes.get(key)
         if shape is None:
-            shape = self.shapes[key] = _written_text(self._marked(request), uses)
-            text, exact = self._fill(shape, words), _written_text(request, uses)
+            shape = self.shapes[key] = written_request_text(self._marked(request), uses)
+            text, exact = self._fill(shape, words), written_request_text(request, uses)
             if text != exact:
                 self.exact = True
             return exact
@@ -403,18 +437,14 @@ class City:
         self.start = self.now - timedelta(days=365 * self.years)
         self.no_password = make_password(None)
         self.known_password = make_password(SCALE_PASSWORD)
-        self.due_days = getattr(settings, "VALIDATION_DUE_DAYS", 30)
-        self.lead_days = getattr(settings, "VALIDATION_LEAD_DAYS", 30)
-        self.uses_of = defaultdict(list)  # intended use pk -> its permissible uses, in Table 1's order
-        for use in PermissibleUse.objects.select_related("intended_use").order_by("intended_use__position",
-                                                                                   "position"):
-            self.uses_of[use.intended_use_id].append(use)
+        self.allowed_uses = {}  # (department pk, system pk) -> the permissible uses it may name there
         self.numbered = 0
         self.grants: list[Grant] = []
         self.requests: list[AccessRequest] = []
         self.validations: list[Validation] = []
         self.items: list[ValidationItem] = []
         self.access: list[DepartmentAccess] = []
+        self.revoked: list[Grant] = []
 
     # --- Time ---------------------------------------------------------------------------------
 
@@ -617,18 +647,13 @@ class City:
                                   status=Grant.Status.ACTIVE, provisioned_at=provisioned,
                                   provisioned_by=rng.choice(self.itsa),
                                   account_name=local if role == Role.END_USER else f"{local}_{role[:5]}")
-                    grant._uses = self._pick_uses(department)
-                    grant._suspended_at = grant._removal = None
+                    grant._uses = self._pick_uses(department, system)
+                    grant._suspended_at = grant._suspension = grant._removal = None
                     if rng.random() < ENDED_SHARE and provisioned + timedelta(days=2) < self.now:
                         grant.ended_at = self.between(provisioned + timedelta(days=2), self.now - timedelta(hours=1))
                     elif rng.random() < SUSPENDED_SHARE:
                         grant._suspended_at = self.between(provisioned + timedelta(hours=12), self.now)
                     self.grants.append(grant)
-        by_department = defaultdict(list)
-        for grant in self.grants:
-            by_department[grant.department_id].append(grant)
-        for department in self.departments:
-            self._plan_validations(department, by_department[department.pk])
         for grant in self.grants:
             self._settle(grant)
         Grant.objects.bulk_create(self.grants, batch_size=BATCH)
@@ -636,6 +661,17 @@ class City:
         links = [through(grant_id=g.pk, permissibleuse_id=use.pk) for g in self.grants for use in g._uses]
         through.objects.bulk_create(links, batch_size=5 * BATCH)
         self._attach_links(self.grants, links, "permissibleuse_id")
+        # Validation items go in the portal's order (audits.services.ITEM_ORDER), as PostgreSQL sorts it.
+        ranked = Grant.objects.order_by(*ITEM_ORDER).values_list("pk", flat=True)
+        self.item_rank = {pk: n for n, pk in enumerate(ranked.iterator(chunk_size=5 * BATCH))}
+        by_department = defaultdict(list)
+        for grant in self.grants:
+            by_department[grant.department_id].append(grant)
+        for department in self.departments:
+            self._plan_validations(department, by_department[department.pk])
+        for grant in self.revoked:  # ended by a validation's removal
+            self._settle(grant)
+        Grant.objects.bulk_update(self.revoked, ["status", "ended_at", "last_used_at"], batch_size=BATCH)
         ended = sum(1 for g in self.grants if g.ended_at)
         staff = sum(1 for g in self.grants if g.role != Role.END_USER)
         return f"{len(self.grants):,} grants ({ended:,} ended, {staff:,} with a staff role)"
@@ -650,10 +686,13 @@ class City:
                 counts[take] += 1
         return counts
 
-    def _pick_uses(self, department) -> list[PermissibleUse]:
-        allowed = [use for intended in self.intended_of[department.pk] for use in self.uses_of[intended.pk]]
-        return sorted(self.rng.sample(allowed, min(len(allowed), self.rng.choice((1, 1, 2)))),
-                      key=lambda u: (u.intended_use.position, u.position))
+    def _pick_uses(self, department, system) -> list[PermissibleUse]:
+        allowed = self.allowed_uses.get((department.pk, system.pk))
+        if allowed is None:
+            allowed = self.allowed_uses[department.pk, system.pk] = list(
+                authorized_uses(department=department, system=system).order_by("intended_use__position", "position"))
+        picked = self.rng.sample(range(len(allowed)), min(len(allowed), self.rng.choice((1, 1, 2))))
+        return [allowed[n] for n in sorted(picked)]  # in Table 1's order
 
     def _settle(self, grant: Grant):
         """The grant's state now, from its planned dates."""
@@ -668,11 +707,13 @@ class City:
             grant.last_used_at = self.between(max(grant.provisioned_at, last - timedelta(days=20)), last)
 
     def _validation_dates(self) -> list[tuple[date, date | None]]:
-        """(period, sign-off day or None while open), oldest first, spaced as `next_due_on` spaces them:
-        a year after the last completion, less the lead time."""
+        """A draft of (period, sign-off day or None while open), oldest first: where the department
+        stands today (this year's validation open for a few days, or the last one signed some months
+        ago), counted back a year less the lead time at a time. `_plan_validations` takes from it the
+        first period and how long each validation took to sign, and counts the periods by the rule."""
         rng = self.rng
         earliest = timezone.localtime(self.start).date() + timedelta(days=60)
-        step = timedelta(days=365 - self.lead_days)
+        step = next_due_on(last_completed=self.today, today=self.today) - self.today
         dates = []
         if rng.random() < OPEN_VALIDATION_SHARE:
             period = self.today - timedelta(days=rng.randint(1, 25))
@@ -689,23 +730,34 @@ class City:
         return dates[::-1]
 
     def _plan_validations(self, department, grants):
+        """The department's annual validations, oldest first. After the first, each opens on the day
+        `next_due_on` gives for the completion of the one before, as the nightly opening does; one
+        whose sign-off day has not come yet is open now."""
         rng = self.rng
         head = department.head
-        for period, signed in self._validation_dates():
+        draft = self._validation_dates()
+        if not draft:
+            return
+        period = draft[0][0]
+        # Past the draft's last, the rule may have made one more due by today.
+        for drafted, signed in [*draft, (None, None)]:
             opened = self.at(period, 2, rng.randint(0, 59))
+            if opened >= self.now:
+                break
             validation = Validation(kind=Validation.Kind.ANNUAL, department=department, period=period,
-                                    due_date=period + timedelta(days=self.due_days), opened_at=opened,
+                                    due_date=sign_off_due_on(opened_on=period), opened_at=opened,
                                     status=Validation.Status.OPEN)
             validation._items = []
+            self.validations.append(validation)
             under_review = [g for g in grants
                             if g.provisioned_at < opened and (g.ended_at is None or g.ended_at > opened)]
-            # In the order the portal makes them (audits.services._fill_items): the page shows items by id.
-            under_review.sort(key=lambda g: (g.person.full_name, g.system.name))
-            if signed is None:
+            under_review.sort(key=lambda g: self.item_rank[g.pk])
+            signed_on = None if signed is None else period + (signed - drafted)
+            if signed_on is None or signed_on >= self.today:
                 self._decide_open(validation, under_review, head)
-            else:
-                self._decide_signed(validation, under_review, head, self.office_hours(signed))
-            self.validations.append(validation)
+                break
+            self._decide_signed(validation, under_review, head, self.office_hours(signed_on))
+            period = next_due_on(last_completed=timezone.localtime(validation.completed_at).date(), today=self.today)
 
     def _item(self, validation, grant, decision, decided_at=None, by=None, reason="", follow_up=None):
         item = ValidationItem(validation=validation, grant=grant, decision=decision, decided_at=decided_at,
@@ -727,17 +779,17 @@ class City:
             if rng.random() < REVOKE_SHARE:
                 reason = rng.choice(REVOKE_REASONS)
                 processed = min(signed_at + self.days(0.5, 7), self.now - timedelta(hours=1))
-                follow_up = self._queued_removal(grant, head, decided, reason, processed)
+                follow_up = self._queued_removal(validation, grant, head, decided, reason, processed)
                 self._item(validation, grant, Decision.REVOKE, decided, head, reason, follow_up)
                 grant.ended_at, grant._removal = processed, follow_up
+                self.revoked.append(grant)
                 completed = max(completed, processed)
             else:
                 self._item(validation, grant, Decision.KEEP, decided, head)
                 kept += 1
         validation.signed_off_by, validation.signed_off_at = head, signed_at
-        validation.sign_off_statement = (
-            f"{sign_off_statement(validation=validation, by=head, kept=kept)} "
-            f"Signed {timezone.localtime(signed_at, self.zone):%B %-d, %Y at %H:%M %Z}.")
+        validation.sign_off_statement = sign_off_statement(validation=validation, by=head, kept=kept,
+                                                           signed_at=signed_at)
         validation.status, validation.completed_at = Validation.Status.COMPLETE, completed
 
     def _decide_open(self, validation, grants, head):
@@ -751,16 +803,17 @@ class City:
             decided = self.between(validation.opened_at, self.now - timedelta(minutes=5))
             if rng.random() < REVOKE_SHARE:
                 reason = rng.choice(REVOKE_REASONS)
-                follow_up = self._queued_removal(grant, head, decided, reason, None)
+                follow_up = self._queued_removal(validation, grant, head, decided, reason, None)
                 self._item(validation, grant, Decision.REVOKE, decided, head, reason, follow_up)
             else:
                 self._item(validation, grant, Decision.KEEP, decided, head)
 
-    def _queued_removal(self, grant, head, decided, reason, processed):
+    def _queued_removal(self, validation, grant, head, decided, reason, processed):
         """The removal a validation sends straight to ITSA (access_request_queue_for_itsa)."""
         return self._request(
             grant, Action.REMOVE, Status.COMPLETED if processed else Status.WITH_ITSA, decided, head,
-            approved_at=decided, processed_at=processed, justification=reason, queued=True,
+            approved_at=decided, processed_at=processed, queued=True,
+            justification=revocation_justification(validation=validation, reason=reason),
         )
 
     # --- Access requests -------------------------------------------------------------------------
@@ -770,11 +823,14 @@ class City:
                  uses=None, **fields) -> AccessRequest:
         """A request in its final state; `_request_events` tells the states it went through."""
         department = department or grant.department
+        person = person or grant.person
+        if filed_as_approved(department=department, person=person, by=requested_by):
+            queued, approved_at = True, submitted  # the head's filing is the approval: straight to ITSA
         processed_by = None
         if processed_at or status == Status.RETURNED:
             processed_by = grant.provisioned_by if grant and action == Action.ADD else self.rng.choice(self.itsa)
         request = AccessRequest(
-            department=department, person=person or grant.person, system=system or grant.system, action=action,
+            department=department, person=person, system=system or grant.system, action=action,
             role=role or grant.role, justification=justification, status=status, requested_by=requested_by,
             submitted_at=submitted, approved_by=department.head if approved_at else None, approved_at=approved_at,
             processed_by=processed_by, processed_at=processed_at,
@@ -801,9 +857,10 @@ class City:
                           processed_at=grant.provisioned_at, account_name=grant.account_name, justification=why)
             if grant._suspended_at:
                 asked = max(grant.provisioned_at, grant._suspended_at - self.days(0.5, 5))
-                self._request(grant, Action.SUSPEND, Status.COMPLETED, asked, self._requester(department),
-                              approved_at=asked + (grant._suspended_at - asked) / 2,
-                              processed_at=grant._suspended_at, justification=SUSPEND_REASON)
+                grant._suspension = self._request(
+                    grant, Action.SUSPEND, Status.COMPLETED, asked, self._requester(department),
+                    approved_at=asked + (grant._suspended_at - asked) / 2, processed_at=grant._suspended_at,
+                    justification=SUSPEND_REASON)
             if grant.ended_at and not grant._removal:
                 asked = max(grant.provisioned_at, grant.ended_at - self.days(0.2, 5))
                 grant._removal = self._request(grant, Action.REMOVE, Status.COMPLETED, asked,
@@ -823,9 +880,9 @@ class City:
         return f"{len(self.requests):,} requests (" + ", ".join(
             f"{by_status[s]:,} {STATUS_WORDS[s]}" for s in Status.values if by_status[s]) + ")"
 
-    def _requester(self, department) -> User:
-        # Mostly an authorized requester; now and then the head files it.
-        if self.rng.random() < 0.1:
+    def _requester(self, department, *, or_head: bool = True) -> User:
+        # Mostly an authorized requester; now and then the head files it, and it goes straight to ITSA.
+        if or_head and self.rng.random() < 0.1:
             return department.head
         return self.rng.choice(self.requesters[department.pk])
 
@@ -841,6 +898,8 @@ class City:
                           processed_at=earlier + self.days(2, 4), justification=why,
                           return_reason=rng.choice(RETURN_REASONS))
         elif draw < RETURNED_SHARE + DECLINED_SHARE:
+            if by == grant.department.head:  # the head declines what others filed; their own filing is approved
+                by = self._requester(grant.department, or_head=False)
             self._request(grant, Action.ADD, Status.DECLINED, earlier, by, approved_at=earlier + self.days(0.5, 3),
                           justification=why, head_reason=rng.choice(DECLINE_REASONS))
         else:
@@ -868,9 +927,10 @@ class City:
                 system = rng.choice(free)
                 submitted = self.now - self.days(0.1, 14)
                 approved = self.between(submitted, self.now) if status == Status.WITH_ITSA else None
-                self._request(None, Action.ADD, status, submitted, self._requester(department), person=person,
+                by = self._requester(department, or_head=status != Status.AWAITING_HEAD)
+                self._request(None, Action.ADD, status, submitted, by, person=person,
                               system=system, department=department, role=Role.END_USER,
-                              uses=self._pick_uses(department), approved_at=approved,
+                              uses=self._pick_uses(department, system), approved_at=approved,
                               justification=rng.choice(ADD_REASONS))
                 asked.add((person.pk, system.pk))
                 count -= 1
@@ -880,11 +940,11 @@ class City:
         counters = defaultdict(int)
         written = WrittenText()
         for request in sorted(self.requests, key=lambda r: r.submitted_at):
-            year = timezone.localtime(request.submitted_at, self.zone).year
+            year = timezone.localtime(request.submitted_at).year
             counters[year] += 1
-            request.reference = f"AR-{year}-{counters[year]:05d}"
+            request.reference = request_reference(year=year, number=counters[year])
             request.written_text = written(request, request._uses)
-            request.written_sha256 = hashlib.sha256(request.written_text.encode()).hexdigest()
+            request.written_sha256 = written_fingerprint(request.written_text)
             if request._grant_after:  # a completed addition points at the grant it made
                 request.grant = request._grant_after
 
@@ -954,13 +1014,14 @@ class City:
             live = {"status": Grant.Status.ACTIVE, "ended_at": None}
             events = [("+", grant.provisioned_at, grant.provisioned_by, dict(live))]
             if grant._suspended_at:
-                events.append(("~", grant._suspended_at, grant.provisioned_by,
-                               {**live, "status": Grant.Status.SUSPENDED,
-                                "_reason": f"{Grant.Status.SUSPENDED} by {grant.provisioned_by}"}))
+                by = grant._suspension.processed_by
+                events.append(("~", grant._suspended_at, by, {
+                    **live, "status": Grant.Status.SUSPENDED,
+                    "_reason": grant_status_reason(status=Grant.Status.SUSPENDED, by=by)}))
             if grant.ended_at:
-                removal = grant._removal
-                events.append(("~", grant.ended_at, removal.processed_by,
-                               {"_reason": f"{Grant.Status.REMOVED} by {removal.processed_by}"}))
+                by = grant._removal.processed_by
+                events.append(("~", grant.ended_at, by, {
+                    "_reason": grant_status_reason(status=Grant.Status.REMOVED, by=by)}))
             rows += self._rows(Grant, grant, events, m2m=grant._links)
         return f"{self._write(Grant, rows, 'permissible_uses'):,} rows"
 
@@ -1021,5 +1082,9 @@ class City:
                      detail=f"{len(self.departments)} departments, {len(self.systems)} systems, "
                             f"{len(self.city_people) + len(self.people)} people, {len(self.grants)} grants, "
                             f"{len(self.requests)} access requests, {len(self.validations)} validations, "
-                            "written in bulk by the seed_scale command")
+                            "written in bulk by the benchmark's seed_scale")
         return ""
+
+
+if __name__ == "__main__":
+    Command().run_from_argv(["python", "bench/seed_scale.py", *sys.argv[1:]])

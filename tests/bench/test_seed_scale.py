@@ -1,3 +1,5 @@
+"""bench/seed_scale.py: the city it builds keeps the portal's rules, made by the portal's own functions."""
+
 import re
 from base64 import b32decode
 from io import StringIO
@@ -7,16 +9,27 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.shortcuts import get_users_with_perms
 
 from access_requests.models import AccessRequest
+from access_requests.services import written_fingerprint, written_request_text
 from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, AuthorizedRequester, Department, Grant, SurveillanceSystem, User
+from accounts.services import grant_status_reason
 from accounts.sod import sod_violations
 from audits.management.commands.seed_demo import DEMO_AUTHENTICATOR_KEY
-from audits.management.commands.seed_scale import SCALE_PASSWORD
 from audits.models import Validation, ValidationItem
+from audits.services import (
+    ITEM_ORDER,
+    departments_due,
+    next_due_on,
+    revocation_justification,
+    sign_off_due_on,
+    sign_off_statement,
+)
+from bench.seed_scale import SCALE_PASSWORD, Command
 from portal.history import timeline
 from portal.models import PermissibleUse
 from services import require_postgres
@@ -35,7 +48,13 @@ def postgres(db):
 
 def seed(*args) -> str:
     out = StringIO()
-    call_command("seed_scale", *TINY, *args, stdout=out)
+    call_command(Command(), *TINY, *args, stdout=out)
+    return out.getvalue()
+
+
+def run(command: str) -> str:
+    out = StringIO()
+    call_command(command, stdout=out)
     return out.getvalue()
 
 
@@ -73,7 +92,7 @@ def test_every_grant_has_the_completed_request_that_made_it_and_every_ended_one_
     assert not Grant.objects.filter(~Exists(made)).exists()
     for grant in Grant.objects.prefetch_related("requests", "permissible_uses"):
         addition = next(r for r in grant.requests.all() if r.action == AccessRequest.Action.ADD)
-        assert addition.submitted_at < addition.approved_at < addition.processed_at == grant.provisioned_at
+        assert addition.submitted_at <= addition.approved_at < addition.processed_at == grant.provisioned_at
         assert 1 <= len(grant.permissible_uses.all()) <= 2
         if grant.ended_at:
             assert grant.status == Grant.Status.REMOVED
@@ -154,6 +173,90 @@ def test_only_the_printed_logins_can_sign_in_and_they_have_the_demo_authenticato
 
 
 @pytest.mark.postgres
+def test_the_city_passes_the_separation_of_duties_scan_and_the_audit_chain_check(postgres):
+    seed()
+    assert "No separation-of-duties violation" in run("sod_scan")
+    assert "chain intact" in run("verify_audit_log")
+
+
+@pytest.mark.postgres
+def test_each_annual_validation_opens_on_the_day_the_last_ones_completion_makes_it_due(postgres):
+    """S3.4: the validations are where the nightly opening would have put them, and none is left due."""
+    seed()
+    today = timezone.localdate()
+    for department in Department.objects.all():
+        validations = list(Validation.objects.filter(department=department).order_by("period"))
+        for before, after in zip(validations, validations[1:]):
+            completed = timezone.localtime(before.completed_at).date()
+            assert after.period == next_due_on(last_completed=completed, today=today)
+        assert all(v.due_date == sign_off_due_on(opened_on=v.period) for v in validations)
+    assert departments_due(today=today) == []
+
+
+@pytest.mark.postgres
+def test_validations_keep_the_items_order_statement_and_removals_the_portal_writes(postgres):
+    seed()
+    order = [f"grant__{field}" for field in ITEM_ORDER]
+    for validation in Validation.objects.select_related("department", "signed_off_by"):
+        items = validation.items.all()
+        assert list(items.order_by("pk")) == list(items.order_by(*order))
+        if validation.signed_off_by:
+            kept = items.filter(decision=ValidationItem.Decision.KEEP).count()
+            assert validation.sign_off_statement == sign_off_statement(
+                validation=validation, by=validation.signed_off_by, kept=kept, signed_at=validation.signed_off_at)
+    revoked = ValidationItem.objects.filter(decision=ValidationItem.Decision.REVOKE).select_related(
+        "validation__department", "follow_up")
+    assert revoked.exists()
+    for item in revoked:
+        assert item.follow_up.justification == revocation_justification(validation=item.validation,
+                                                                        reason=item.reason)
+
+
+@pytest.mark.postgres
+def test_a_heads_filing_is_its_approval_and_every_request_keeps_the_written_text_it_was_filed_with(postgres):
+    """S3.4c: what the head files goes straight to ITSA; the head declines only what others filed."""
+    seed()
+    by_head = AccessRequest.objects.filter(requested_by=F("department__head"))
+    assert by_head.exists()
+    assert not by_head.filter(status__in=[AccessRequest.Status.AWAITING_HEAD, AccessRequest.Status.DECLINED]).exists()
+    for request in by_head:
+        assert (request.approved_by_id, request.approved_at) == (request.requested_by_id, request.submitted_at)
+        assert request.history.earliest("history_date").status == AccessRequest.Status.WITH_ITSA
+    requests = AccessRequest.objects.select_related("department", "person", "system", "requested_by", "grant")
+    for request in requests:
+        if request.action == AccessRequest.Action.ADD:
+            request.grant = None  # filed before ITSA made the grant
+        uses = list(request.permissible_uses.select_related("intended_use").order_by("intended_use__position",
+                                                                                    "position"))
+        assert request.written_text == written_request_text(request, uses)
+        assert request.written_sha256 == written_fingerprint(request.written_text)
+
+
+@pytest.mark.postgres
+def test_a_grants_history_names_the_itsa_administrator_who_suspended_or_removed_it(postgres):
+    seed("--people", "150")  # enough grants for a few suspensions
+    changes = Grant.history.filter(history_type="~").select_related("history_user")
+    assert {Grant.Status.SUSPENDED, Grant.Status.REMOVED} <= set(changes.values_list("status", flat=True))
+    for change in changes:
+        request = AccessRequest.objects.get(
+            grant_id=change.id, status=AccessRequest.Status.COMPLETED,
+            action={Grant.Status.SUSPENDED: AccessRequest.Action.SUSPEND,
+                    Grant.Status.REMOVED: AccessRequest.Action.REMOVE}[change.status])
+        assert (change.history_user, change.history_date) == (request.processed_by, request.processed_at)
+        assert change.history_change_reason == grant_status_reason(status=change.status, by=request.processed_by)
+
+
+@pytest.mark.postgres
+def test_it_refuses_a_production_portal_unless_forced(postgres, settings):
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="production"):
+        seed()
+    assert not User.objects.exists()
+    seed("--force")
+    assert User.objects.count() == 60 + CITY_WIDE
+
+
+@pytest.mark.postgres
 def test_it_refuses_a_database_that_already_holds_people(postgres):
     seed()
     with pytest.raises(CommandError, match="--wipe"):
@@ -174,6 +277,7 @@ def test_wipe_rebuilds_the_same_city_from_the_same_seed(postgres):
     out = seed("--wipe")
     assert "Emptying" in out
     assert city() == first
+    assert "chain intact" in run("verify_audit_log")  # the emptied trail starts again, signed
     assert PermissibleUse.objects.count() == uses
     assert User.objects.filter(groups__name=ITSA_GROUP).count() == 5
     seed("--wipe", "--seed", "7")
@@ -184,14 +288,14 @@ def test_wipe_rebuilds_the_same_city_from_the_same_seed(postgres):
 def test_it_asks_before_writing_unless_told_yes(postgres, monkeypatch):
     monkeypatch.setattr("builtins.input", lambda prompt: "no")
     with pytest.raises(CommandError, match="Nothing done"):
-        call_command("seed_scale", *[a for a in TINY if a != "--yes"], stdout=StringIO())
+        call_command(Command(), *[a for a in TINY if a != "--yes"], stdout=StringIO())
     assert not User.objects.exists()
 
 
 @pytest.mark.postgres
 def test_it_refuses_sizes_that_cannot_hold_a_department(postgres):
     with pytest.raises(CommandError, match="at least"):
-        call_command("seed_scale", "--people", "5", "--departments", "3", "--yes", stdout=StringIO())
+        call_command(Command(), "--people", "5", "--departments", "3", "--yes", stdout=StringIO())
 
 
 def test_it_refuses_a_database_other_than_postgresql(db, monkeypatch):

@@ -10,13 +10,13 @@ A live grant (active or suspended) is a finding of one or more kinds:
 GRANT_HYGIENE_SUSPEND on, it also suspends each active grant found, once, and files the ITSA work to
 suspend the account on the system, as a validation left without an answer does.
 
-The systems tell when an account was last used: `grant_use_record` keeps the latest date.
+The systems tell when an account was last used: `accounts.last_use.grant_use_record` keeps the
+latest date.
 
-A grant's right to exist is the access request behind it, and ITSA's work is an access request: this
-module is where accounts reads the requests app above it.
+A grant's right to exist is the access request behind it, and ITSA's work is an access request: so
+the check lives with the requests, above the grants it reads.
 """
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -25,14 +25,14 @@ from django.db.models import Exists, OuterRef, Q, TextChoices
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts.models import ITSA_GROUP, Grant, User
+from accounts.services import grant_set_status, lock_person
 from portal.audit import audit_record, audit_refusal, service_transaction
 from portal.emails import email_send
 from portal.errors import NotAllowed
-from access_requests.models import AccessRequest
-from access_requests.services import access_request_queue_for_itsa
 
-from .models import ITSA_GROUP, Grant, SurveillanceSystem, User
-from .services import grant_set_status, lock_person
+from .models import AccessRequest
+from .services import access_request_queue_for_itsa
 
 NO_REQUEST_REASON = (
     "No approved access request is on file for this grant: it was made outside the requests, by hand or by an import."
@@ -208,8 +208,9 @@ def _file_itsa_work(grant: Grant, *, reasons: str, by: User | None) -> AccessReq
     without an answer does: the work is never filed by the ITSA administrator who carries it out,
     and any other ITSA administrator but the holder may do it. No active head: the person who ran
     the check; at night, nobody, and the report tells ITSA."""
-    on_its_way = grant.requests.filter(
-        status__in=AccessRequest.OPEN_STATUSES, action__in=[AccessRequest.Action.REMOVE, AccessRequest.Action.SUSPEND]
+    on_its_way = AccessRequest.objects.filter(
+        grant=grant, status__in=AccessRequest.OPEN_STATUSES,
+        action__in=[AccessRequest.Action.REMOVE, AccessRequest.Action.SUSPEND],
     ).first()
     if on_its_way is not None:
         return on_its_way
@@ -229,55 +230,3 @@ def _summary(run: HygieneRun) -> str:
     )
     mode = f"{len(run.suspended)} suspended" if run.suspend else "report only"
     return f"{len(run.findings)} findings on {len(run.rows)} grants ({counts}); {mode}."
-
-
-# --- Last use, as the systems report it -----------------------------------------------------------
-
-@dataclass(frozen=True)
-class ReportedUse:
-    """A system says an account was last used at `used_at`; `line` says where the report said so."""
-
-    system_code: str
-    account_name: str
-    used_at: datetime
-    line: int = 0
-
-
-@dataclass
-class UseReport:
-    updated: int = 0
-    not_newer: int = 0
-    unknown: list[tuple[ReportedUse, str]] = field(default_factory=list)
-
-
-@service_transaction
-def grant_use_record(*, uses: Iterable[ReportedUse]) -> UseReport:
-    """Keep the latest reported use of each live grant's account; a use older than the one on
-    record changes nothing. Account names match whatever their case."""
-    uses = list(uses)
-    codes = {use.system_code for use in uses}
-    known_systems = set(SurveillanceSystem.objects.filter(code__in=codes).values_list("code", flat=True))
-    grants: dict[tuple[str, str], list[int]] = {}
-    live = Grant.objects.filter(status__in=Grant.LIVE_STATUSES, system__code__in=codes)
-    for pk, code, account_name in live.values_list("pk", "system__code", "account_name"):
-        grants.setdefault((code, account_name.strip().casefold()), []).append(pk)
-    report = UseReport()
-    for use in uses:
-        pks = grants.get((use.system_code, use.account_name.strip().casefold()))
-        if pks is None:
-            why = ("no live grant with this account name on the system" if use.system_code in known_systems
-                   else "no system with this code")
-            report.unknown.append((use, why))
-            continue
-        # The database compares, so two reports at once still never move the date backwards.
-        moved = Grant.objects.filter(pk__in=pks).filter(
-            Q(last_used_at__isnull=True) | Q(last_used_at__lt=use.used_at)
-        ).update(last_used_at=use.used_at)
-        if moved:
-            report.updated += 1
-        else:
-            report.not_newer += 1
-    audit_record(actor=None, action="grant.use_recorded", target="last use of accounts",
-                 detail=f"{len(uses)} reported: {report.updated} updated, {report.not_newer} not newer, "
-                        f"{len(report.unknown)} unknown")
-    return report

@@ -12,12 +12,10 @@ from django.shortcuts import resolve_url
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView
 
-from security.services import open_lock
+from portal.audit import audit_record
+from portal.models import AuditEvent
 
-from .audit import audit_record
-from .models import AuditEvent
-
-
+from .services import open_lock
 
 
 class CityOIDCBackend(OIDCAuthenticationBackend):

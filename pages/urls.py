@@ -1,19 +1,30 @@
+"""The portal's URLconf, at the top of the apps: it mounts every app's pages. The person, grant and
+department pages live here but keep their names in the accounts namespace, beside the people list."""
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from audits.oversight_views import home
+from accounts import urls as accounts_urls
+from portal import views as portal_views
 from security.views import SignInView
 
 from . import views
 
+people_patterns = [
+    *accounts_urls.urlpatterns,
+    path("<int:pk>/", views.person, name="person"),
+    path("grants/<int:pk>/", views.grant, name="grant"),
+    path("departments/<int:pk>/", views.department, name="department"),
+]
+
 urlpatterns = [
-    path("", home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
+    path("", views.home, name="home"),
+    path("healthz", portal_views.healthz, name="healthz"),
     path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/", include("security.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("people/", include("accounts.urls")),
+    path("people/", include((people_patterns, accounts_urls.app_name))),
     path("requests/", include("access_requests.urls")),
     path("validations/", include("audits.urls")),
     path("reports/", include("audits.report_urls")),
@@ -34,8 +45,8 @@ if settings.OIDC_ENABLED:
     urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))
 if settings.BENCH_BASELINE:
     urlpatterns += [
-        path("bench/baseline", views.bench_baseline, name="bench_baseline"),
-        path("bench/signed-in", views.bench_signed_in, name="bench_signed_in"),
+        path("bench/baseline", portal_views.bench_baseline, name="bench_baseline"),
+        path("bench/signed-in", portal_views.bench_signed_in, name="bench_signed_in"),
     ]
 if settings.SMOKE_ROUTES:
-    urlpatterns.append(path("smoke/server-error", views.smoke_server_error, name="smoke_server_error"))
+    urlpatterns.append(path("smoke/server-error", portal_views.smoke_server_error, name="smoke_server_error"))

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from accounts.hygiene import find_accounts_that_should_not_exist, grant_hygiene_run, group_by_grant
+from access_requests.hygiene import find_accounts_that_should_not_exist, grant_hygiene_run, group_by_grant
 
 COLUMNS = ("Grant", "Person", "System", "Role", "Account", "State", "Finding", "Reason")
 
