@@ -20,9 +20,8 @@ def departments_for(user: User) -> QuerySet[Department]:
 
 
 def department_ids_for(user: User) -> list[int]:
-    """The ids of departments_for(user), read once. Filters take this list rather than the
-    permission subquery: PostgreSQL cannot tell how many departments the subquery gives, and with a
-    city's 70,000 requests it read them all to find one department's (bench/README.md)."""
+    """The ids of departments_for(user), read once: PostgreSQL cannot estimate the permission
+    subquery, and filtering on it read every request of the city (bench/README.md, "Pages under load")."""
     return list(departments_for(user).values_list("pk", flat=True))
 
 

@@ -19,8 +19,8 @@ logger = logging.getLogger(__name__)
 
 
 def _entry(item: ValidationItem, number: dict[int, int]) -> str:
-    """One line of the attestation, as plain text (the template escapes it). Written here rather than
-    in the template: for 2,000 entries the template's lookups cost a third of a second."""
+    """One line of the attestation, as plain text (the template escapes it). Written here because the
+    template's lookups slowed a large attestation (bench/README.md, "What made the attestation fit")."""
     grant = item.grant
     uses = ", ".join(f"U{number[use.pk]}" for use in grant.permissible_uses.all()) or "no use named"
     decision = item.get_decision_display()
@@ -48,7 +48,7 @@ def attestation_document(*, validation: Validation) -> Document:
     counts = Counter(item.decision for item in items)
     tally = [(label, counts[value]) for value, label in ValidationItem.Decision.choices if counts[value]]
     # Each permissible use is printed once, numbered, and each entry cites the numbers: an entry then
-    # fits on one line, and the layout time of a 2,000-entry attestation follows its lines.
+    # fits on one line, and WeasyPrint's time follows the number of lines.
     uses = sorted({use for item in items for use in item.grant.permissible_uses.all()},
                   key=lambda use: (use.intended_use.position, use.position, use.pk))
     number = {use.pk: index for index, use in enumerate(uses, start=1)}

@@ -112,9 +112,8 @@ _warm = False
 
 
 def _warm_up() -> None:
-    """Load the fonts once in this process, so that every forked render starts with them: it halves
-    the time of a one-page document. Done under a lock and before any fork, so no render is forked
-    while this process is inside the font library."""
+    """Load the fonts once in this process, so that every forked render starts with them rather than
+    loading its own. Under a lock, so no render forks while this process is inside the font library."""
     global _warm
     if _warm:
         return

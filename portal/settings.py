@@ -120,16 +120,13 @@ DATABASES = {
         "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"
     )
 }
-# Keep connections open: closing them per request cost 5x throughput when measured.
+# Keep connections open: a connection per request cut throughput (bench/README.md, "Pages under load").
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Prepared statements: a page's queries join a request to its department, people and system and
-    # check object permissions, and PostgreSQL took 10-20 ms to plan each of them against 1 ms to run
-    # it (bench/README.md, "Pages under load"). With server-side binding the same query text comes
-    # back with new values, psycopg prepares it on its fifth run on a connection and PostgreSQL
-    # then reuses a generic plan. Set DATABASE_PREPARE_THRESHOLD=none behind a pooler in
-    # transaction mode (PgBouncer before 1.21), which cannot keep prepared statements.
+    # Prepared statements: PostgreSQL spent longer planning a page's permission-checked joins than
+    # running them (bench/README.md, "Pages under load"). Set DATABASE_PREPARE_THRESHOLD=none behind
+    # a pooler in transaction mode (PgBouncer before 1.21), which cannot keep prepared statements.
     _prepare = env.str("DATABASE_PREPARE_THRESHOLD", default="5").strip().lower()
     if _prepare not in ("", "none", "off"):
         DATABASES["default"].setdefault("OPTIONS", {}).update(
