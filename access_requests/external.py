@@ -21,6 +21,7 @@ from django.utils import timezone
 from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, Department, SurveillanceSystem, User
 from accounts.selectors import department_ids_for, emails_of
 from portal.audit import audit_record, audit_refusal, lock_audit_chain, service_transaction
+from portal.decisions import decision_open, decision_record
 from portal.emails import email_send
 from portal.errors import NotAllowed, RuleViolation
 from portal.models import PermissibleUse
@@ -180,17 +181,9 @@ def external_connection_request(
     return connection
 
 
-def _decider_problem(connection: ExternalConnection, user: User) -> str | None:
-    if not user.roles.is_designee:
-        return "Only the Mayor's designee can approve or deny an external system connection (Section 3.6)."
-    if connection.requested_by_id == user.pk:
-        return "You asked for this connection, so another designee must decide it."
-    return None
-
-
 def may_decide(*, connection: ExternalConnection, user: User) -> bool:
     """The Mayor's designee decides a pending request (S3.6a), never one they asked for."""
-    return connection.status == Status.PENDING and _decider_problem(connection, user) is None
+    return connection.status == Status.PENDING and user.roles.is_designee and not connection.is_asked_by(user)
 
 
 @service_transaction
@@ -201,15 +194,14 @@ def external_connection_decide(*, connection: ExternalConnection, approve: bool,
     today = today or timezone.localdate()
     connection = ExternalConnection.objects.select_for_update().select_related("department").get(pk=connection.pk)
     target = Status.APPROVED if approve else Status.DENIED
-    if connection.status == target and connection.decided_by_id == by.pk:
+    reason = decision_open(
+        connection, by=by, reason=reason, outcomes=(target,), pending=Status.PENDING, what="request",
+        action="external_connection.decide", may_decide=by.roles.is_designee,
+        not_allowed="Only the Mayor's designee can approve or deny an external system connection (Section 3.6).",
+        asked="You asked for this connection, so another designee must decide it.",
+    )
+    if reason is None:
         return connection
-    problem = _decider_problem(connection, by)
-    if problem:
-        audit_refusal(actor=by, action="external_connection.decide", target=connection)
-        raise NotAllowed(problem)
-    if connection.status != Status.PENDING:
-        raise RuleViolation(f"This request was already decided: {connection.get_status_display().lower()}.")
-    reason = clean_text(reason, field="reason", label="reason for the decision")
     if approve:
         if connection.ends_on <= today:
             raise RuleViolation(f"This connection would have ended on {_day(connection.ends_on)}. "
@@ -217,12 +209,7 @@ def external_connection_decide(*, connection: ExternalConnection, approve: bool,
         # Department access may have changed since the request: approve only what still holds.
         _check_scope(department=connection.department, systems=list(connection.systems.all()),
                      uses=list(connection.permissible_uses.select_related("intended_use")))
-    connection.status = target
-    connection.decision_reason = reason
-    connection.decided_by = by
-    connection.decided_at = timezone.now()
-    connection.save()
-    audit_record(actor=by, action=f"external_connection.{target}", target=connection)
+    decision_record(connection, status=target, reason=reason, by=by, action=f"external_connection.{target}")
     email_send("external-decided", to=[connection.requested_by.email, _head_email(connection)],
                context={"c": connection})
     return connection

@@ -68,10 +68,4 @@ class ExternalConnectionForm(PortalForm):
         return list(groups.values())
 
 
-class ExternalDecideForm(PortalForm):
-    decision = forms.ChoiceField(
-        choices=[("approve", "Approve the connection"), ("deny", "Deny the connection")],
-        widget=forms.RadioSelect, label="Decision",
-    )
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=TEXT_LIMIT,
-                             label="Reason for the decision")
+EXTERNAL_DECISIONS = [("approve", "Approve the connection"), ("deny", "Deny the connection")]

@@ -16,12 +16,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.selectors import get_or_404_logged
 from portal.audit import audit_record
 from portal.errors import RuleViolation
+from portal.forms import DecisionForm
 from portal.history import timeline
 from portal.pages import carry_out
 from security.decorators import password_recently_entered
 
 from . import external
-from .external_forms import ExternalConnectionForm, ExternalDecideForm
+from .external_forms import EXTERNAL_DECISIONS, ExternalConnectionForm
 from .models import ExternalConnection
 
 Status = ExternalConnection.Status
@@ -123,7 +124,7 @@ def detail(request, pk):
         "can_decide": can_decide,
         "can_withdraw": external.may_withdraw(connection=connection, user=user),
         "can_renew": external.may_renew(connection=connection, user=user),
-        "decide_form": ExternalDecideForm() if can_decide else None,
+        "decide_form": DecisionForm(choices=EXTERNAL_DECISIONS) if can_decide else None,
         "timeline": timeline(connection),
     })
 
@@ -134,11 +135,11 @@ def detail(request, pk):
 def decide(request, pk):
     user = request.user
     connection = _get_connection_for(user, pk)
-    form = ExternalDecideForm(request.POST)
+    form = DecisionForm(request.POST, choices=EXTERNAL_DECISIONS)
     if not form.is_valid():
-        messages.error(request, "Choose to approve or deny, and write the reason for the decision.")
+        messages.error(request, form.incomplete)
         return redirect(connection)
-    approved = form.cleaned_data["decision"] == "approve"
+    approved = form.approves
     return carry_out(
         request, connection,
         lambda: external.external_connection_decide(connection=connection, approve=approved,

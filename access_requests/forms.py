@@ -5,12 +5,11 @@ from django.urls import reverse
 
 from accounts.forms import ModelChoicesField
 from accounts.models import Department, Grant, SurveillanceSystem, User
-from portal.forms import RefusalErrors
+from portal.forms import TEXT_LIMIT, RefusalErrors
 from portal.models import IntendedUse, PermissibleUse
 
 from .models import DOCUMENT_TYPES, AccessRequest, StatusChange
 
-TEXT_LIMIT = 5000
 # What the file picker offers: the types the portal keeps, by extension and by type.
 ACCEPTED_FILES = ",".join([*(end for _, endings in DOCUMENT_TYPES.values() for end in endings), *DOCUMENT_TYPES])
 
@@ -206,10 +205,4 @@ class DepartmentAccessForm(PortalForm):
         return [(checkbox, checkbox.data["value"].instance) for checkbox in self["intended_uses"]]
 
 
-class DecideForm(PortalForm):
-    decision = forms.ChoiceField(
-        choices=[("grant", "Grant department access"), ("deny", "Deny department access")],
-        widget=forms.RadioSelect, label="Decision",
-    )
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=TEXT_LIMIT,
-                             label="Reason for the decision")
+DEPARTMENT_ACCESS_DECISIONS = [("grant", "Grant department access"), ("deny", "Deny department access")]

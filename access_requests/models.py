@@ -10,11 +10,12 @@ from django.db.models import Q
 from django.urls import reverse
 
 from accounts.models import Department, Grant, SurveillanceSystem
+from portal.decisions import AskAndDecide
 from portal.history import AppendOnlyHistoricalRecords, history_user
 from portal.models import AppendOnlyQuerySet, IntendedUse, PermissibleUse
 
 
-class DepartmentAccess(models.Model):
+class DepartmentAccess(AskAndDecide):
     """A department's authorization to use a system for given intended uses (3.4)."""
 
     class Status(models.TextChoices):
@@ -28,13 +29,6 @@ class DepartmentAccess(models.Model):
     intended_uses = models.ManyToManyField(IntendedUse, related_name="+")
     business_need = models.TextField(help_text="The business need, tied to the services the department delivers.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    requested_at = models.DateTimeField(auto_now_add=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_reason = models.TextField(blank=True)
 
     history = AppendOnlyHistoricalRecords(get_user=history_user, m2m_fields=[intended_uses])
 
@@ -278,7 +272,7 @@ class StatusChange(models.Model):
         return AccessRequest.Action.SUSPEND if self.kind == self.Kind.ON_LEAVE else AccessRequest.Action.REMOVE
 
 
-class ExternalConnection(models.Model):
+class ExternalConnection(AskAndDecide):
     """A request to connect an external system to city surveillance systems (3.6).
 
     It names the external system's owner, how it connects (only secure web services or APIs, or a
@@ -320,13 +314,6 @@ class ExternalConnection(models.Model):
         help_text="The approved connection this request renews.",
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    requested_at = models.DateTimeField(auto_now_add=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_reason = models.TextField(blank=True)
     renewal_notice_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     history = AppendOnlyHistoricalRecords(get_user=history_user, m2m_fields=[systems, permissible_uses],

@@ -29,6 +29,7 @@ from accounts.services import (
 )
 from accounts.sod import sod_conflict, sod_finding_record
 from portal.audit import audit_record, audit_refusal, service_transaction
+from portal.decisions import decision_open, decision_record
 from portal.emails import email_send
 from portal.errors import NotAllowed, RuleViolation
 from portal.models import IntendedUse, PermissibleUse
@@ -91,7 +92,7 @@ def department_access_request(
 
 def may_decide_department_access(*, access: DepartmentAccess, user: User) -> bool:
     """The Mayor's designee decides (S3.4b), never on a request they filed themselves."""
-    return user.roles.is_designee and access.requested_by_id != user.pk
+    return user.roles.is_designee and not access.is_asked_by(user)
 
 
 @service_transaction
@@ -99,22 +100,15 @@ def department_access_decide(*, access: DepartmentAccess, grant: bool, reason: s
     """The Mayor's designee grants or denies department access, with a reason (S3.4b)."""
     access = DepartmentAccess.objects.select_for_update().get(pk=access.pk)
     target = DepartmentAccess.Status.GRANTED if grant else DepartmentAccess.Status.DENIED
-    if access.status == target and access.decided_by_id == by.pk:
+    reason = decision_open(
+        access, by=by, reason=reason, outcomes=(target,), pending=DepartmentAccess.Status.PENDING, what="request",
+        action="department_access.decide", may_decide=by.roles.is_designee,
+        not_allowed="Only the Mayor's designee can grant or deny department access.",
+        asked="You asked for this access, so somebody else must decide it.",
+    )
+    if reason is None:
         return access
-    if not by.roles.is_designee:
-        audit_refusal(actor=by, action="department_access.decide", target=access)
-        raise NotAllowed("Only the Mayor's designee can grant or deny department access.")
-    if access.requested_by_id == by.pk:
-        audit_refusal(actor=by, action="department_access.decide", target=access)
-        raise NotAllowed("You asked for this access, so somebody else must decide it.")
-    if not access.is_pending:
-        raise RuleViolation(f"This request was already decided: {access.get_status_display().lower()}.")
-    access.status = target
-    access.decision_reason = clean_text(reason, field="reason", label="reason for the decision")
-    access.decided_by = by
-    access.decided_at = timezone.now()
-    access.save()
-    audit_record(actor=by, action=f"department_access.{target}", target=access)
+    decision_record(access, status=target, reason=reason, by=by, action=f"department_access.{target}")
     email_send("department-access-decided", to=[access.requested_by.email], context={"access": access})
     return access
 

@@ -18,14 +18,15 @@ from accounts.models import Grant, SurveillanceSystem
 from accounts.selectors import departments_for, get_or_404_logged, people_visible_to
 from portal.audit import audit_record
 from portal.errors import RuleViolation
+from portal.forms import DecisionForm
 from portal.history import combined_timeline, timeline
 from portal.pages import carry_out, form_error_message
 from security.decorators import password_recently_entered
 
 from . import services
 from .forms import (
-    AccessRequestForm, DecideForm, DepartmentAccessForm, DocumentForm, PreviewForm, ProvisionForm, ReasonForm,
-    StatusChangeForm,
+    DEPARTMENT_ACCESS_DECISIONS, AccessRequestForm, DepartmentAccessForm, DocumentForm, PreviewForm, ProvisionForm,
+    ReasonForm, StatusChangeForm,
 )
 from .models import AccessRequest, DepartmentAccess, SupportingDocument, WrittenRequest
 from .selectors import access_requests_matching, access_requests_visible_to, department_access_visible_to, itsa_queue
@@ -470,7 +471,7 @@ def department_access_detail(request, pk):
         "access": access,
         "intended_uses": list(access.intended_uses.all()),
         "can_decide": can_decide,
-        "decide_form": DecideForm() if can_decide else None,
+        "decide_form": DecisionForm(choices=DEPARTMENT_ACCESS_DECISIONS) if can_decide else None,
         "timeline": timeline(access),
     })
 
@@ -481,11 +482,11 @@ def department_access_detail(request, pk):
 def department_access_decide(request, pk):
     user = request.user
     access = _get_department_access_for(user, pk)
-    form = DecideForm(request.POST)
+    form = DecisionForm(request.POST, choices=DEPARTMENT_ACCESS_DECISIONS)
     if not form.is_valid():
-        messages.error(request, "Choose to grant or deny, and write the reason for the decision.")
+        messages.error(request, form.incomplete)
         return redirect(access)
-    granted = form.cleaned_data["decision"] == "grant"
+    granted = form.approves
     return carry_out(
         request, access,
         lambda: services.department_access_decide(access=access, grant=granted, reason=form.cleaned_data["reason"],

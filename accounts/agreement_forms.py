@@ -2,7 +2,8 @@
 
 from django import forms
 
-from portal.forms import RefusalErrors
+from portal.forms import DATE_INPUT as CLASSED_DATE_INPUT
+from portal.forms import DecisionForm, RefusalErrors
 from portal.table2 import Category
 
 from .agreements import public_safety_uses
@@ -58,17 +59,20 @@ class AgreementForm(_AgreementPageForm):
             field.initial = departments[0].pk
 
 
-class AgreementDecideForm(_AgreementPageForm):
-    decision = forms.ChoiceField(
-        choices=[("approve", "The Mayor approved the agreement"), ("deny", "Deny the agreement")],
-        widget=forms.RadioSelect(attrs={"class": "usa-radio__input"}), label="Decision",
-    )
+AGREEMENT_DECISIONS = [("approve", "The Mayor approved the agreement"), ("deny", "Deny the agreement")]
+
+
+class AgreementDecideForm(DecisionForm):
+    """The decision, with the date the Mayor approved the agreement (S3.7)."""
+
     mayor_approved_on = forms.DateField(
-        label="Date of the Mayor's approval", widget=DATE_INPUT, required=False,
+        label="Date of the Mayor's approval", widget=CLASSED_DATE_INPUT, required=False,
         help_text="Required to approve. Format: YYYY-MM-DD.",
     )
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=TEXT_LIMIT,
-                             label="Reason for the decision")
+    field_order = ["decision", "mayor_approved_on", "reason"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, choices=AGREEMENT_DECISIONS, **kwargs)
 
 
 class AgreementEndForm(_AgreementPageForm):

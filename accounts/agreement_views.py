@@ -123,9 +123,9 @@ def agreement_decide(request, pk):
     agreement = _get_agreement_for(user, pk)
     form = AgreementDecideForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose to approve or deny, and write the reason for the decision.")
+        messages.error(request, form.incomplete)
         return _detail(request, agreement, decide_form=form)
-    approve = form.cleaned_data["decision"] == "approve"
+    approve = form.approves
     before = agreement.status
     try:
         agreement = services.agreement_decide(

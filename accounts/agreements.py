@@ -22,6 +22,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from portal.audit import audit_record, audit_refusal, lock_audit_chain, service_transaction
+from portal.decisions import decision_open, decision_record
 from portal.emails import email_send
 from portal.errors import NotAllowed, RuleViolation
 from portal.models import PermissibleUse
@@ -89,7 +90,7 @@ def may_request_agreement(user: User) -> bool:
 def may_decide_agreement(*, agreement: SharingAgreement, user: User) -> bool:
     """The Mayor's designee records the decision, never on an agreement they asked for."""
     return (agreement.status == SharingAgreement.Status.PENDING and user.roles.is_designee
-            and agreement.requested_by_id != user.pk)
+            and not agreement.is_asked_by(user))
 
 
 def may_end_agreement(*, agreement: SharingAgreement, user: User) -> bool:
@@ -174,17 +175,14 @@ def agreement_decide(
     today = today or timezone.localdate()
     agreement = SharingAgreement.objects.select_for_update().get(pk=agreement.pk)
     target = SharingAgreement.Status.APPROVED if approve else SharingAgreement.Status.DENIED
-    if agreement.status == target and agreement.decided_by_id == by.pk:
+    reason = decision_open(
+        agreement, by=by, reason=reason, outcomes=(target,), pending=SharingAgreement.Status.PENDING,
+        what="agreement", action="agreement.decide", may_decide=by.roles.is_designee,
+        not_allowed="Only the Mayor's designee records the decision on an information sharing agreement.",
+        asked="You asked for this agreement, so somebody else must record the decision.",
+    )
+    if reason is None:
         return agreement
-    if not by.roles.is_designee:
-        audit_refusal(actor=by, action="agreement.decide", target=agreement)
-        raise NotAllowed("Only the Mayor's designee records the decision on an information sharing agreement.")
-    if agreement.requested_by_id == by.pk:
-        audit_refusal(actor=by, action="agreement.decide", target=agreement)
-        raise NotAllowed("You asked for this agreement, so somebody else must record the decision.")
-    if agreement.status != SharingAgreement.Status.PENDING:
-        raise RuleViolation(f"This agreement was already decided: {agreement.get_status_display().lower()}.")
-    reason = clean_text(reason, field="reason", label="reason for the decision")
     if approve:
         if mayor_approved_on is None:
             raise RuleViolation("Give the date of the Mayor's approval (Section 3.7).", field="mayor_approved_on")
@@ -192,15 +190,10 @@ def agreement_decide(
             raise RuleViolation("The Mayor's approval cannot be dated in the future.", field="mayor_approved_on")
         if agreement.ends_on <= today:
             raise RuleViolation(f"The agreement's end date has passed ({_day(agreement.ends_on)}): ask for a new one.")
-    agreement.status = target
-    agreement.decision_reason = reason
     agreement.mayor_approved_on = mayor_approved_on if approve else None
-    agreement.decided_by = by
-    agreement.decided_at = timezone.now()
-    agreement._change_reason = f"{'Approved' if approve else 'Denied'}, recorded by {by}"
-    agreement.save()
-    audit_record(actor=by, action=f"agreement.{target}", target=agreement,
-                 detail=f"Mayor's approval: {mayor_approved_on}" if approve else "")
+    decision_record(agreement, status=target, reason=reason, by=by, action=f"agreement.{target}",
+                    detail=f"Mayor's approval: {mayor_approved_on}" if approve else "",
+                    change_reason=f"{'Approved' if approve else 'Denied'}, recorded by {by}")
     recipients = [agreement.requested_by.email]
     if agreement.department.head_id:
         recipients.append(agreement.department.head.email)

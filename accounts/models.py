@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.decisions import AskAndDecide
 from portal.history import AppendOnlyHistoricalRecords, history_user
 
 from portal.models import PermissibleUse
@@ -391,7 +392,7 @@ class SodFinding(models.Model):
         return f"{self.person} on {self.system}: {self.get_resolution_display()}"
 
 
-class SharingAgreement(models.Model):
+class SharingAgreement(AskAndDecide):
     """An information sharing agreement with a third-party public safety organization (3.7, Table 2).
 
     A city department sponsors it and asks for it; the Mayor approves it, and the Mayor's designee
@@ -417,13 +418,8 @@ class SharingAgreement(models.Model):
     starts_on = models.DateField()
     ends_on = models.DateField(help_text="The agreement ends at 00:00, city time, on this day.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Unlike the shared block's auto_now_add, an agreement's request time can be given.
     requested_at = models.DateTimeField(default=timezone.now)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_reason = models.TextField(blank=True)
     mayor_approved_on = models.DateField("date of the Mayor's approval", null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_by = models.ForeignKey(

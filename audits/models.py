@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from accounts.models import Department, Grant, SurveillanceSystem
 from portal.models import IntendedUse, PermissibleUse
+from portal.decisions import AskAndDecide
 from portal.history import AppendOnlyHistoricalRecords, history_user
 
 
@@ -184,7 +185,7 @@ class PublishedReport(models.Model):
         return self.title
 
 
-class Waiver(models.Model):
+class Waiver(AskAndDecide):
     """A temporary exception to a use or a condition of Table 1 (5.1).
 
     Somebody asks (a department head, usually); the Director of Public Safety or the City
@@ -228,14 +229,10 @@ class Waiver(models.Model):
     substantive_change = models.BooleanField(
         default=False, help_text="Longer than 30 days: approved by the Mayor, a substantive change to the policy.",
     )
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    requested_at = models.DateTimeField(auto_now_add=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
         help_text="The director who granted or denied it.",
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_reason = models.TextField(blank=True)
     mayor_recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
         help_text="The Mayor's designee who recorded the Mayor's approval.",
@@ -333,7 +330,7 @@ class Incident(models.Model):
         return reverse("incidents:detail", args=[self.pk])
 
 
-class RetentionExtension(models.Model):
+class RetentionExtension(AskAndDecide):
     """The Director of Public Safety's extension of retention from 30 to 90 days for named systems
     or areas, citing one of the conditions of 3.11 (a, b or c). It is asked for by somebody else,
     lasts from `starts_on` to 00:00, city time, on `ends_on`, and is reviewed on `review_on`.
@@ -364,13 +361,6 @@ class RetentionExtension(models.Model):
     ends_on = models.DateField(help_text="The extension ends at 00:00, city time, on this day.")
     review_on = models.DateField(help_text="When the Director of Public Safety reviews the extension.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED, db_index=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    requested_at = models.DateTimeField(auto_now_add=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_reason = models.TextField(blank=True)
     review_notice_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_by = models.ForeignKey(

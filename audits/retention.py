@@ -22,6 +22,7 @@ from accounts.models import ITSA_GROUP, SAFETY_DIRECTOR_GROUP, SurveillanceSyste
 from access_requests.models import DepartmentAccess
 from access_requests.services import department_is_authorized
 from portal.audit import audit_record, audit_refusal, service_transaction
+from portal.decisions import decision_open, decision_record, refuse_decider
 from portal.emails import email_send
 from portal.errors import NotAllowed, RuleViolation
 from portal.text import clean_text
@@ -100,13 +101,13 @@ def may_request(user: User) -> bool:
 def may_decide(*, extension: RetentionExtension, user: User) -> bool:
     """Only the Director of Public Safety decides (S3.11), never on a request they made."""
     return (extension.status == Status.REQUESTED and user.is_authenticated and user.roles.is_safety_director
-            and extension.requested_by_id != user.pk)
+            and not extension.is_asked_by(user))
 
 
 def may_end(*, extension: RetentionExtension, user: User) -> bool:
     """The Director of Public Safety ends a granted extension early, unless they asked for it."""
     return (extension.status == Status.GRANTED and user.is_authenticated and user.roles.is_safety_director
-            and extension.requested_by_id != user.pk)
+            and not extension.is_asked_by(user))
 
 
 def retention_extensions_visible_to(user: User) -> QuerySet[RetentionExtension]:
@@ -228,13 +229,13 @@ def _mail_context(extension: RetentionExtension, systems=None) -> dict:
 
 # --- Deciding and ending ---------------------------------------------------------------------------
 
-def _refuse_unless_director(extension: RetentionExtension, by: User, action: str, what: str) -> None:
-    if not by.roles.is_safety_director:
-        audit_refusal(actor=by, action=action, target=extension)
-        raise NotAllowed(f"Only the Director of Public Safety can {what} a retention extension (Section 3.11).")
-    if extension.requested_by_id == by.pk:
-        audit_refusal(actor=by, action=action, target=extension, detail="own request")
-        raise NotAllowed(f"You asked for this extension, so another Director of Public Safety must {what} it.")
+def _director_refusals(by: User, what: str) -> dict:
+    """What `refuse_decider` needs to refuse anyone but a Director of Public Safety who did not ask."""
+    return {
+        "may_decide": by.roles.is_safety_director, "detail": "own request",
+        "not_allowed": f"Only the Director of Public Safety can {what} a retention extension (Section 3.11).",
+        "asked": f"You asked for this extension, so another Director of Public Safety must {what} it.",
+    }
 
 
 @service_transaction
@@ -245,23 +246,17 @@ def retention_extension_decide(
     today = today or timezone.localdate()
     extension = RetentionExtension.objects.select_for_update().get(pk=extension.pk)
     target = Status.GRANTED if grant else Status.DENIED
-    if extension.status == target and extension.decided_by_id == by.pk:
+    reason = decision_open(
+        extension, by=by, reason=reason, outcomes=(target,), pending=Status.REQUESTED, what="extension",
+        action="retention_extension.decide", **_director_refusals(by, "grant or deny"),
+    )
+    if reason is None:
         return extension
-    _refuse_unless_director(extension, by, "retention_extension.decide", "grant or deny")
-    if extension.status != Status.REQUESTED:
-        raise RuleViolation(f"This extension was already decided: {extension.get_status_display().lower()}.")
-    reason = clean_text(reason, field="reason", label="reason for the decision")
     if grant and extension.ends_on <= today:
         raise RuleViolation("The extension's end date has passed: it can only be denied. Ask for a new one.")
-    extension.status = target
-    extension.decision_reason = reason
-    extension.decided_by = by
-    extension.decided_at = timezone.now()
-    extension._change_reason = "Granted" if grant else "Denied"
-    extension.save()
     systems = list(extension.systems.all())
-    audit_record(actor=by, action=f"retention_extension.{target}", target=extension,
-                 detail=_detail(extension, systems))
+    decision_record(extension, status=target, reason=reason, by=by, action=f"retention_extension.{target}",
+                    detail=_detail(extension, systems), change_reason="Granted" if grant else "Denied")
     # ITSA sets the retention on the systems: they hear of a grant too.
     to = [extension.requested_by.email] + (_emails(_itsa()) if grant else [])
     email_send("retention-decided", to=to, context=_mail_context(extension, systems))
@@ -273,7 +268,7 @@ def retention_extension_end(*, extension: RetentionExtension, reason: str, by: U
     """The Director of Public Safety ends a granted extension before its end date, with a reason:
     the systems go back to 30 days (S3.11)."""
     extension = RetentionExtension.objects.select_for_update().get(pk=extension.pk)
-    _refuse_unless_director(extension, by, "retention_extension.end", "end")
+    refuse_decider(extension, by=by, action="retention_extension.end", **_director_refusals(by, "end"))
     if extension.status == Status.EXPIRED:
         return extension
     if extension.status != Status.GRANTED:

@@ -53,15 +53,8 @@ class RetentionExtensionForm(PortalForm):
         self.fields["systems"].queryset = systems
 
 
-class RetentionDecideForm(PortalForm):
-    """The Director of Public Safety grants or denies an extension."""
-
-    decision = forms.ChoiceField(
-        choices=[("grant", "Grant the extension"), ("deny", "Deny the extension")],
-        widget=forms.RadioSelect, label="Decision",
-    )
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=TEXT_LIMIT,
-                             label="Reason for the decision")
+# The Director of Public Safety grants or denies an extension.
+RETENTION_DECISIONS = [("grant", "Grant the extension"), ("deny", "Deny the extension")]
 
 
 class RetentionEndForm(PortalForm):

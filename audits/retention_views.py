@@ -13,13 +13,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.selectors import get_or_404_logged
 from portal.audit import audit_record
 from portal.errors import RuleViolation
+from portal.forms import DecisionForm
 from portal.history import timeline
 from portal.pages import carry_out
 from security.decorators import password_recently_entered
 
 from . import retention as services
 from .models import RetentionExtension
-from .retention_forms import RetentionDecideForm, RetentionEndForm, RetentionExtensionForm
+from .retention_forms import RETENTION_DECISIONS, RetentionEndForm, RetentionExtensionForm
 
 Status = RetentionExtension.Status
 
@@ -103,7 +104,7 @@ def retention_detail(request, pk):
         "biometric_flag": services.BIOMETRIC_FLAG,
         "length_days": (extension.ends_on - extension.starts_on).days,
         "can_decide": can_decide,
-        "decide_form": RetentionDecideForm() if can_decide else None,
+        "decide_form": DecisionForm(choices=RETENTION_DECISIONS) if can_decide else None,
         "can_end": can_end,
         "end_form": RetentionEndForm() if can_end else None,
         "timeline": timeline(extension),
@@ -116,11 +117,11 @@ def retention_detail(request, pk):
 def retention_decide(request, pk):
     user = request.user
     extension = _get_extension_for(user, pk)
-    form = RetentionDecideForm(request.POST)
+    form = DecisionForm(request.POST, choices=RETENTION_DECISIONS)
     if not form.is_valid():
-        messages.error(request, "Choose to grant or deny, and write the reason for the decision.")
+        messages.error(request, form.incomplete)
         return redirect(extension)
-    granted = form.cleaned_data["decision"] == "grant"
+    granted = form.approves
     return carry_out(
         request, extension,
         lambda: services.retention_extension_decide(extension=extension, grant=granted,

@@ -84,13 +84,7 @@ class WaiverDepartmentForm(PortalForm):
         self.fields["department"].queryset = Department.objects.filter(pk__in=[d.pk for d in departments])
 
 
-class WaiverDecideForm(PortalForm):
-    decision = forms.ChoiceField(
-        choices=[("grant", "Grant the waiver"), ("deny", "Deny the waiver")], widget=forms.RadioSelect,
-        label="Decision",
-    )
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=TEXT_LIMIT,
-                             label="Reason for the decision")
+WAIVER_DECISIONS = [("grant", "Grant the waiver"), ("deny", "Deny the waiver")]
 
 
 class WaiverMayorForm(PortalForm):

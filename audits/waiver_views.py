@@ -14,13 +14,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.selectors import get_or_404_logged, grants_visible_to
 from portal.audit import audit_record
 from portal.errors import RuleViolation
+from portal.forms import DecisionForm
 from portal.history import timeline
 from portal.pages import carry_out, form_error_message
 from security.decorators import password_recently_entered
 
 from . import waivers as services
 from .models import Waiver
-from .waiver_forms import WaiverDecideForm, WaiverDepartmentForm, WaiverMayorForm, WaiverRequestForm, WaiverRevokeForm
+from .waiver_forms import (
+    WAIVER_DECISIONS, WaiverDepartmentForm, WaiverMayorForm, WaiverRequestForm, WaiverRevokeForm,
+)
 
 
 def _get_waiver_for(user, pk) -> Waiver:
@@ -107,7 +110,7 @@ def waiver_detail(request, pk):
         "grants": grants,
         "visible_grant_ids": set(grants_visible_to(user).filter(pk__in=[g.pk for g in grants])
                                  .values_list("pk", flat=True)),
-        "decide_form": WaiverDecideForm() if can_decide else None,
+        "decide_form": DecisionForm(choices=WAIVER_DECISIONS) if can_decide else None,
         "mayor_form": WaiverMayorForm(initial={"decided_on": timezone.localdate()}) if can_record_mayor else None,
         "revoke_form": WaiverRevokeForm() if can_revoke else None,
         "timeline": timeline(waiver),
@@ -120,11 +123,11 @@ def waiver_detail(request, pk):
 def waiver_decide(request, pk):
     user = request.user
     waiver = _get_waiver_for(user, pk)
-    form = WaiverDecideForm(request.POST)
+    form = DecisionForm(request.POST, choices=WAIVER_DECISIONS)
     if not form.is_valid():
-        messages.error(request, "Choose to grant or deny, and write the reason for the decision.")
+        messages.error(request, form.incomplete)
         return redirect(waiver)
-    granted = form.cleaned_data["decision"] == "grant"
+    granted = form.approves
 
     def done(after):
         if after.status == Waiver.Status.AWAITING_MAYOR:

@@ -24,6 +24,7 @@ from accounts.models import (
 )
 from accounts.selectors import department_ids_for
 from portal.audit import audit_record, audit_refusal, service_transaction
+from portal.decisions import decision_open, decision_record, refuse_decider
 from portal.emails import email_send
 from portal.errors import NotAllowed, RuleViolation
 from portal.models import IntendedUse, PermissibleUse
@@ -75,12 +76,12 @@ def may_request_waiver(user: User) -> bool:
 
 def may_decide_waiver(*, waiver: Waiver, user: User) -> bool:
     """Either director decides (S5.1a), never on a waiver they asked for."""
-    return waiver.status == Status.REQUESTED and user.roles.is_director and waiver.requested_by_id != user.pk
+    return waiver.status == Status.REQUESTED and user.roles.is_director and not waiver.is_asked_by(user)
 
 
 def may_record_mayor_decision(*, waiver: Waiver, user: User) -> bool:
     """The Mayor's designee records the Mayor's approval or refusal (S5.1b), never on their own request."""
-    return waiver.status == Status.AWAITING_MAYOR and user.roles.is_designee and waiver.requested_by_id != user.pk
+    return waiver.status == Status.AWAITING_MAYOR and user.roles.is_designee and not waiver.is_asked_by(user)
 
 
 def may_revoke_waiver(*, waiver: Waiver, user: User) -> bool:
@@ -211,41 +212,32 @@ def waiver_decide(*, waiver: Waiver, grant: bool, reason: str, by: User, today: 
     a substantive change to the policy (S5.1b)."""
     today = today or timezone.localdate()
     waiver = _lock(waiver)
-    if waiver.decided_by_id == by.pk and (
-        (grant and waiver.status in (Status.GRANTED, Status.AWAITING_MAYOR))
-        or (not grant and waiver.status == Status.DENIED)
-    ):
+    reason = decision_open(
+        waiver, by=by, reason=reason, outcomes=(Status.GRANTED, Status.AWAITING_MAYOR) if grant else (Status.DENIED,),
+        pending=Status.REQUESTED, what="waiver", action="waiver.decide", may_decide=by.roles.is_director,
+        not_allowed="Only the Director of Public Safety or the City Operations Director can grant or deny a "
+                    "waiver (Section 5.1).",
+        asked="You asked for this waiver, so the other director must decide it.",
+    )
+    if reason is None:
         return waiver
-    if not by.roles.is_director:
-        audit_refusal(actor=by, action="waiver.decide", target=waiver)
-        raise NotAllowed("Only the Director of Public Safety or the City Operations Director can grant or deny a "
-                         "waiver (Section 5.1).")
-    if waiver.requested_by_id == by.pk:
-        audit_refusal(actor=by, action="waiver.decide", target=waiver)
-        raise NotAllowed("You asked for this waiver, so the other director must decide it.")
-    if waiver.status != Status.REQUESTED:
-        raise RuleViolation(f"This waiver was already decided: {waiver.get_status_display().lower()}.")
-    reason = clean_text(reason, field="reason", label="reason for the decision")
     if grant and waiver.ends_on <= today:
         raise RuleViolation("This waiver would already have ended: ask for a new one.")
 
     if not grant:
-        waiver.status = Status.DENIED
+        status = Status.DENIED
     elif waiver.days > Waiver.MAX_DAYS_WITHOUT_MAYOR:
-        waiver.status = Status.AWAITING_MAYOR
+        status = Status.AWAITING_MAYOR
         waiver.substantive_change = True
     else:
-        waiver.status = Status.GRANTED
-    waiver.decided_by = by
-    waiver.decided_at = timezone.now()
-    waiver.decision_reason = reason
-    waiver._change_reason = {
+        status = Status.GRANTED
+    change_reason = {
         Status.DENIED: f"Denied by {by}",
         Status.AWAITING_MAYOR: f"Approved by {by}; awaiting the Mayor's approval",
         Status.GRANTED: f"Granted by {by}",
-    }[waiver.status][:100]
-    waiver.save()
-    audit_record(actor=by, action=f"waiver.{waiver.status}", target=waiver)
+    }[status][:100]
+    decision_record(waiver, status=status, reason=reason, by=by, action=f"waiver.{status}",
+                    change_reason=change_reason)
     email_send("waiver-decided", to=_asker_and_head(waiver), context={"waiver": waiver})
     if waiver.status == Status.AWAITING_MAYOR:
         email_send("waiver-awaiting-mayor", to=_emails(_designees().exclude(pk=waiver.requested_by_id)),
@@ -263,13 +255,11 @@ def waiver_record_mayor_decision(
     waiver = _lock(waiver)
     if waiver.mayor_recorded_by_id == by.pk and waiver.status == (Status.GRANTED if approved else Status.DENIED):
         return waiver
-    if not by.roles.is_designee:
-        audit_refusal(actor=by, action="waiver.mayor", target=waiver)
-        raise NotAllowed("Only the Mayor's designee records the Mayor's decision on a waiver.")
-    if waiver.requested_by_id == by.pk:
-        audit_refusal(actor=by, action="waiver.mayor", target=waiver)
-        raise NotAllowed("You asked for this waiver, so another of the Mayor's designees must record the Mayor's "
-                         "decision.")
+    refuse_decider(
+        waiver, by=by, action="waiver.mayor", may_decide=by.roles.is_designee,
+        not_allowed="Only the Mayor's designee records the Mayor's decision on a waiver.",
+        asked="You asked for this waiver, so another of the Mayor's designees must record the Mayor's decision.",
+    )
     if waiver.status != Status.AWAITING_MAYOR:
         raise RuleViolation(f"This waiver is not waiting for the Mayor: it is {waiver.get_status_display().lower()}.")
     if decided_on is None or decided_on > today:

@@ -28,6 +28,32 @@ class RefusalErrors:
 
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date", "class": "usa-input"}, format="%Y-%m-%d")
+TEXT_LIMIT = 5000
+
+
+class DecisionForm(RefusalErrors, forms.Form):
+    """The decision of every ask-and-decide workflow: one of two `choices`, the first for yes, and
+    the reason for it."""
+
+    decision = forms.ChoiceField(widget=forms.RadioSelect(attrs={"class": "usa-radio__input"}), label="Decision")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=TEXT_LIMIT,
+                             label="Reason for the decision")
+
+    def __init__(self, *args, choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["decision"].choices = choices
+        self.fields["reason"].widget.attrs["class"] = "usa-textarea"
+
+    @property
+    def approves(self) -> bool:
+        """Whether the decision is the first choice, yes (call after is_valid)."""
+        return self.cleaned_data["decision"] == self.fields["decision"].choices[0][0]
+
+    @property
+    def incomplete(self) -> str:
+        """The message for a decision sent without a choice or a reason."""
+        yes, no = (value for value, _ in self.fields["decision"].choices)
+        return f"Choose to {yes} or {no}, and write the reason for the decision."
 
 
 class AuditLogFilterForm(forms.Form):
