@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portal.audit import audit_record
 from portal.errors import RuleViolation
+from portal.pages import query_string_without_page
 from portal.history import combined_timeline
 
 from . import agreements as services
@@ -28,12 +29,6 @@ def _get_agreement_for(user, pk) -> SharingAgreement:
     return get_or_404_logged(agreements, user=user, pk=pk, what="sharing agreement")
 
 
-def _query_string(request) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
-
-
 @login_required
 @require_GET
 def agreement_list(request):
@@ -46,7 +41,7 @@ def agreement_list(request):
     return render(request, "accounts/agreements/list.html", {
         "form": form,
         "page_obj": Paginator(rows, settings.PAGE_SIZE).get_page(request.GET.get("page")),
-        "query_string": _query_string(request),
+        "query_string": query_string_without_page(request),
         "filtered": bool(filters.get("q") or filters.get("status") or filters.get("category")),
         "may_request": services.may_request_agreement(request.user),
     })

@@ -11,6 +11,7 @@ from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.errors import NotAllowed, RuleViolation
+from portal.pages import query_string_without_page
 
 from . import services
 from .forms import PeopleFilterForm, RequesterAddForm, RequesterEndForm, RequesterSearchForm
@@ -28,12 +29,6 @@ def _page(request, rows):
     return Paginator(rows, settings.PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def _query_string(request) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
-
-
 def _get_requester_for(user, pk):
     entries = requesters_visible_to(user).select_related("department")
     return get_or_404_logged(entries, user=user, pk=pk, what="requester")
@@ -46,7 +41,7 @@ def people(request):
     filters = form.cleaned_data if form.is_valid() else {}
     rows = people_list(request.user, q=filters.get("q", ""), department=filters.get("department"))
     return render(request, "accounts/people.html", {
-        "form": form, "page_obj": _page(request, rows), "query_string": _query_string(request),
+        "form": form, "page_obj": _page(request, rows), "query_string": query_string_without_page(request),
     })
 
 
@@ -59,7 +54,7 @@ def _requesters_page(request, *, add_form=None):
         "add_form": add_form or RequesterAddForm(),
         "page_obj": _page(request, requesters_list(request.user, q=q)),
         "today": timezone.localdate(),
-        "query_string": _query_string(request),
+        "query_string": query_string_without_page(request),
     })
 
 

@@ -27,6 +27,7 @@ from portal.audit import audit_record
 from portal.exports import csv_cell
 from portal.forms import AuditLogFilterForm
 from portal.history import combined_timeline, timeline
+from portal.pages import query_string_without_page
 from portal.models import AuditEvent
 from portal.selectors import audit_actions, audit_log_entries
 
@@ -112,12 +113,6 @@ def department(request, pk):
 
 # --- The audit log (3.10), ITSA only ------------------------------------------------------------
 
-def _query_string(request) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
-
-
 @login_required
 @require_GET
 def audit_log(request):
@@ -128,7 +123,7 @@ def audit_log(request):
     return render(request, "portal/audit_log.html", {
         "form": form,
         "page_obj": Paginator(entries, settings.PAGE_SIZE).get_page(request.GET.get("page")),
-        "query_string": _query_string(request),
+        "query_string": query_string_without_page(request),
         "retention_days": settings.AUDIT_RETENTION_DAYS,
         "time_zone": settings.TIME_ZONE,
     })

@@ -27,3 +27,10 @@ def carry_out(request, obj, change, *, done):
 def form_error_message(form) -> str:
     """Every error of a form, in one line, for a message above the page."""
     return " ".join(str(error) for errors in form.errors.values() for error in errors)
+
+
+def query_string_without_page(request) -> str:
+    """The list's search, for its page links: every parameter but the page number."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
