@@ -8,7 +8,7 @@ from django.utils.html import format_html
 
 from portal.admin import ReadOnlyAdmin, ReadOnlyHistoryAdmin
 
-from .models import AccessRequest, DepartmentAccess, ExternalConnection, StatusChange, SupportingDocument, WrittenRequest
+from .models import AccessRequest, DepartmentAccess, StatusChange, SupportingDocument, WrittenRequest
 
 
 @admin.register(DepartmentAccess)
@@ -100,13 +100,3 @@ class WrittenRequestAdmin(ReadOnlyAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).defer("pdf")
 
-
-@admin.register(ExternalConnection)
-class ExternalConnectionAdmin(ReadOnlyHistoryAdmin):
-    """Asked for and decided on the portal's pages (3.6): the admin only shows connections."""
-
-    list_display = ("name", "owner", "department", "method", "status", "starts_on", "ends_on", "decided_by")
-    list_filter = ("status", "method", "department")
-    list_select_related = ("department", "decided_by")
-    search_fields = ("name", "owner", "business_reasons")
-    date_hierarchy = "requested_at"

@@ -28,6 +28,7 @@ from accounts.services import (
     grant_change, grant_open, grant_set_status, is_authorized_requester, lock_person, third_party_access_problem,
 )
 from accounts.sod import sod_conflict, sod_finding_record
+from agreements.selectors import grant_is_under_agreement
 from portal.audit import audit_record, audit_refusal, service_transaction
 from portal.decisions import decision_open, decision_record
 from portal.emails import email_send
@@ -737,7 +738,8 @@ def access_request_queue_for_itsa(
     if in_flight is not None:
         return in_flight
     if action == AccessRequest.Action.CHANGE:
-        problem = third_party_access_problem(person=grant.person, agreement=grant.agreement, role=role)
+        problem = third_party_access_problem(person=grant.person, under_agreement=grant_is_under_agreement(grant),
+                                             role=role)
         if problem:
             raise RuleViolation(problem, field="new_role")
         conflict = sod_conflict(person=grant.person, system=grant.system, roles=[role], ignore_grant_ids=[grant.pk],

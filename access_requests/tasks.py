@@ -2,14 +2,7 @@
 
 from celery import shared_task
 
-from . import external
 from .hygiene import grant_hygiene_run
-
-
-@shared_task
-def external_connections_daily() -> dict[str, int]:
-    """End the connections whose end date has come and send the renewal notices (3.6)."""
-    return external.external_connections_daily()
 
 
 @shared_task

@@ -10,7 +10,7 @@ from portal.admin import HistoryAdmin, ReadOnlyAdmin, ReadOnlyHistoryAdmin
 from portal.errors import RuleViolation
 
 from .forms import PersonChangeForm, PersonCreationForm
-from .models import AuthorizedRequester, Department, Grant, SharingAgreement, SodFinding, SurveillanceSystem, User
+from .models import AuthorizedRequester, Department, Grant, SodFinding, SurveillanceSystem, User
 from .services import department_set_head
 
 _REFUSED = "_portal_admin_refused"
@@ -139,13 +139,3 @@ class SodFindingAdmin(ReadOnlyAdmin):
     fields = ("found_at", "person", "system", "department", "stage", "detail", "resolution", "resolved_at")
     readonly_fields = fields
 
-
-@admin.register(SharingAgreement)
-class SharingAgreementAdmin(ReadOnlyHistoryAdmin):
-    """Asked for, approved and ended on the portal's pages (3.7): the admin only shows agreements."""
-
-    list_display = ("third_party", "category", "department", "starts_on", "ends_on", "status", "decided_by")
-    list_filter = ("status", "category", "department")
-    list_select_related = ("department", "decided_by")
-    search_fields = ("third_party", "shared", "conditions")
-    date_hierarchy = "starts_on"

@@ -47,8 +47,9 @@ def city_today(now: datetime) -> date:
 
 
 def temporary_grants() -> QuerySet[Grant]:
-    """Live grants with an end date that rest on no sharing agreement."""
-    return Grant.objects.filter(status__in=Grant.LIVE_STATUSES, ends_on__isnull=False, agreement__isnull=True)
+    """Live grants with an end date that rest on no sharing agreement: those that are not view-only,
+    as exactly the grants under an agreement are."""
+    return Grant.objects.filter(status__in=Grant.LIVE_STATUSES, ends_on__isnull=False, view_only=False)
 
 
 @dataclass

@@ -9,11 +9,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.decisions import AskAndDecide
 from portal.history import AppendOnlyHistoricalRecords, history_user
 
 from portal.models import PermissibleUse
-from portal.table2 import Category as Table2Category
 
 # City-wide roles are Django groups, so ITSA can assign them in the admin.
 ITSA_GROUP = "ITSA administrators"
@@ -311,12 +309,10 @@ class Grant(models.Model):
         help_text="Temporary access (under 30 days) or access under a sharing agreement: the portal removes "
                   "the grant at 00:00, city time, on this day.",
     )
+    # Set exactly for a grant under a sharing agreement, which is how this app's rules know one; the
+    # link to the agreement is kept by the agreements app.
     view_only = models.BooleanField(
         default=False, help_text="Third-party access under a sharing agreement is view-only (3.7).",
-    )
-    agreement = models.ForeignKey(
-        "SharingAgreement", null=True, blank=True, on_delete=models.PROTECT, related_name="grants",
-        help_text="The information sharing agreement a third party's grant rests on (3.7).",
     )
     warned_week_at = models.DateTimeField(null=True, blank=True, editable=False)
     warned_day_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -390,56 +386,3 @@ class SodFinding(models.Model):
 
     def __str__(self):
         return f"{self.person} on {self.system}: {self.get_resolution_display()}"
-
-
-class SharingAgreement(AskAndDecide):
-    """An information sharing agreement with a third-party public safety organization (3.7, Table 2).
-
-    A city department sponsors it and asks for it; the Mayor approves it, and the Mayor's designee
-    records that approval. Its third-party people get view-only grants, only while it is in force:
-    from `starts_on` to 00:00, city time, on `ends_on`."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Awaiting the Mayor's approval"
-        APPROVED = "approved", "Approved"
-        DENIED = "denied", "Denied"
-        ENDED = "ended", "Ended"
-
-    third_party = models.CharField("third party", max_length=150)
-    category = models.CharField("Table 2 category", max_length=30, choices=Table2Category.choices)
-    shared = models.TextField("what is shared")
-    conditions = models.TextField()
-    excludes_biometric = models.BooleanField("biometric data excluded", default=True)
-    department = models.ForeignKey(
-        Department, on_delete=models.PROTECT, related_name="sharing_agreements",
-        help_text="The city department that sponsors the agreement and answers for its third-party grants.",
-    )
-    systems = models.ManyToManyField(SurveillanceSystem, related_name="sharing_agreements")
-    starts_on = models.DateField()
-    ends_on = models.DateField(help_text="The agreement ends at 00:00, city time, on this day.")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
-    # Unlike the shared block's auto_now_add, an agreement's request time can be given.
-    requested_at = models.DateTimeField(default=timezone.now)
-    mayor_approved_on = models.DateField("date of the Mayor's approval", null=True, blank=True)
-    ended_at = models.DateTimeField(null=True, blank=True)
-    ended_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-        help_text="Empty when the agreement ran out on its end date.",
-    )
-    end_reason = models.TextField(blank=True)
-
-    history = AppendOnlyHistoricalRecords(get_user=history_user, m2m_fields=[systems])
-
-    class Meta:
-        ordering = ["-starts_on", "third_party", "-id"]
-        verbose_name = "information sharing agreement"
-
-    def __str__(self):
-        return f"{self.third_party} ({self.get_category_display()})"
-
-    def get_absolute_url(self):
-        return reverse("agreements:detail", args=[self.pk])
-
-    def is_in_force(self, on=None) -> bool:
-        on = on or timezone.localdate()
-        return self.status == self.Status.APPROVED and self.starts_on <= on < self.ends_on

@@ -37,10 +37,11 @@ def people_visible_to(user: User) -> QuerySet[User]:
         return User.objects.all()
     departments = department_ids_for(user)
     # A third party's people work for no department: the sponsoring department's head and requesters
-    # see those who hold, or held, a grant under its sharing agreements (3.7).
+    # see those who hold, or held, a grant under its sharing agreements (3.7). Such a grant is
+    # view-only, and its department is the agreement's sponsor.
     return User.objects.filter(
         Q(department__in=departments)
-        | Q(pk__in=Grant.objects.filter(agreement__department__in=departments).values("person"))
+        | Q(pk__in=Grant.objects.filter(department__in=departments, view_only=True).values("person"))
     )
 
 

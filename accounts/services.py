@@ -118,13 +118,14 @@ def lock_person(person: User) -> User:
     return User.objects.select_for_update().get(pk=person.pk)
 
 
-def third_party_access_problem(*, person: User, agreement, role: str) -> str | None:
-    """Why `person` may not hold `role` (under `agreement`, or none), or None. A third party's person
-    holds only view-only end-user access under an information sharing agreement, and an agreement
-    gives access to nobody else (S2.3, S3.7). Checked when a grant is opened and when its role changes."""
-    if not person.is_third_party and agreement is None:
+def third_party_access_problem(*, person: User, under_agreement: bool, role: str) -> str | None:
+    """Why `person` may not hold `role` (under an information sharing agreement or not), or None. A
+    third party's person holds only view-only end-user access under an information sharing agreement,
+    and an agreement gives access to nobody else (S2.3, S3.7). Checked when a grant is opened and when
+    its role changes."""
+    if not person.is_third_party and not under_agreement:
         return None
-    if agreement is None:
+    if not under_agreement:
         return (f"{person} works for a third party ({person.organization}): they can only be given "
                 "view-only access under an information sharing agreement (Section 3.7).")
     if not person.is_third_party:
@@ -136,15 +137,16 @@ def third_party_access_problem(*, person: User, agreement, role: str) -> str | N
 
 def grant_open(
     *, person: User, system: SurveillanceSystem, department: Department, role: str, account_name: str,
-    permissible_uses, by: User, ends_on: date | None = None, agreement=None,
+    permissible_uses, by: User, ends_on: date | None = None, under_agreement: bool = False,
 ) -> Grant:
     """Create an account record. The caller holds a transaction and has checked who may act.
 
     `ends_on` ends a temporary grant (or one under an agreement) at 00:00, city time, that day. A
     third party's person gets only a view-only end-user grant under a sharing agreement (S2.3, S3.7),
-    and a grant under an agreement is always view-only."""
+    and a grant under an agreement is always view-only. The agreements app links the grant to its
+    agreement in the same transaction."""
     lock_person(person)
-    problem = third_party_access_problem(person=person, agreement=agreement, role=role)
+    problem = third_party_access_problem(person=person, under_agreement=under_agreement, role=role)
     if problem:
         raise RuleViolation(problem)
     if ends_on is not None and ends_on <= timezone.localdate():
@@ -156,8 +158,7 @@ def grant_open(
         raise RuleViolation(f"{person} already holds the {Grant.Role(role).label.lower()} role on {system}.")
     grant = Grant(
         person=person, system=system, department=department, role=role, account_name=account_name,
-        provisioned_at=timezone.now(), provisioned_by=by, ends_on=ends_on, agreement=agreement,
-        view_only=agreement is not None,
+        provisioned_at=timezone.now(), provisioned_by=by, ends_on=ends_on, view_only=under_agreement,
     )
     grant.full_clean(exclude=["permissible_uses"])
     grant.save()
@@ -171,8 +172,9 @@ def grant_change(*, grant: Grant, role: str, permissible_uses, account_name: str
     grant = Grant.objects.select_for_update().get(pk=grant.pk)
     if not grant.is_live:
         raise RuleViolation("This access has already been removed; file a new request to add it again.")
-    problem = third_party_access_problem(person=grant.person, agreement=grant.agreement, role=role) or sod_conflict(
-        person=grant.person, system=grant.system, roles=[role], ignore_grant_ids=[grant.pk])
+    problem = third_party_access_problem(
+        person=grant.person, under_agreement=grant.view_only, role=role,
+    ) or sod_conflict(person=grant.person, system=grant.system, roles=[role], ignore_grant_ids=[grant.pk])
     if problem:
         raise RuleViolation(problem)
     grant.role = role

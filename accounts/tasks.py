@@ -30,12 +30,3 @@ def temporary_grants_daily() -> dict[str, int]:
     from .expiry import temporary_grants_daily as run
 
     return run().counts()
-
-
-@shared_task
-def agreements_daily() -> int:
-    """At 00:00, city time, on its end date, an information sharing agreement ends and every grant
-    under it is removed, with notice (S3.7). Returns how many agreements ended."""
-    from .agreements import agreements_daily as run
-
-    return run()

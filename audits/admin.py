@@ -8,7 +8,7 @@ from django.contrib import admin
 
 from portal.admin import ReadOnlyAdmin, ReadOnlyHistoryAdmin
 
-from .models import Incident, PublishedReport, ReminderSent, RetentionExtension, Validation, ValidationItem, Waiver
+from .models import ReminderSent, Validation, ValidationItem
 
 
 class ValidationItemInline(admin.TabularInline):
@@ -63,51 +63,3 @@ class ReminderSentAdmin(ReadOnlyAdmin):
     search_fields = ("validation__department__name",)
     fields = ("validation", "days_before_due", "sent_at")
     readonly_fields = fields
-
-
-@admin.register(PublishedReport)
-class PublishedReportAdmin(ReadOnlyAdmin):
-    """Reports are published on the portal's pages (audits.reports); once published they never change."""
-
-    list_display = ("title", "kind", "department", "period_start", "period_end", "is_public", "published_at")
-    list_filter = ("kind", "is_public", "department")
-    list_select_related = ("department", "published_by")
-    search_fields = ("title", "department__name")
-    fields = ("title", "kind", "department", "period_start", "period_end", "is_public", "pdf_sha256",
-              "published_by", "published_at")
-    readonly_fields = fields
-
-
-@admin.register(Waiver)
-class WaiverAdmin(ReadOnlyHistoryAdmin):
-    """Asked for, granted and ended on the portal's pages (5.1): the admin only shows waivers."""
-
-    list_display = ("pk", "department", "intended_use", "basis", "starts_on", "ends_on", "status",
-                    "substantive_change", "decided_by")
-    list_filter = ("status", "basis", "substantive_change", "department")
-    list_select_related = ("department", "intended_use", "decided_by")
-    search_fields = ("deviation", "justification", "department__name")
-    date_hierarchy = "starts_on"
-
-
-@admin.register(Incident)
-class IncidentAdmin(ReadOnlyHistoryAdmin):
-    """Reported, suspended and closed on the portal's pages (5.2). An anonymous report shows no reporter."""
-
-    list_display = ("reference", "nature", "system", "status", "reported_at", "closed_at")
-    list_filter = ("status", "nature", "system")
-    list_select_related = ("system",)
-    search_fields = ("reference", "description", "corrective_action")
-    date_hierarchy = "reported_at"
-    exclude = ("reporter_digest",)
-
-
-@admin.register(RetentionExtension)
-class RetentionExtensionAdmin(ReadOnlyHistoryAdmin):
-    """Asked for and decided on the portal's pages (3.11): the admin only shows extensions."""
-
-    list_display = ("pk", "condition", "retention_days", "starts_on", "ends_on", "review_on", "status", "decided_by")
-    list_filter = ("status", "condition")
-    list_select_related = ("decided_by",)
-    search_fields = ("area", "justification")
-    date_hierarchy = "starts_on"

@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class AuditsConfig(AppConfig):
     name = "audits"
-    verbose_name = "Validations, user audits and reports"
+    verbose_name = "Validations and user audits"

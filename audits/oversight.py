@@ -7,15 +7,18 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.urls import reverse
 
-from access_requests.external import external_connections_visible_to
-from access_requests.models import ExternalConnection
-from accounts.agreements import agreements_visible_to
-from accounts.models import SharingAgreement, User
+from accounts.models import User
+from agreements.models import SharingAgreement
+from agreements.selectors import agreements_visible_to
+from external.models import ExternalConnection
+from external.selectors import external_connections_visible_to
 
-from .incidents import incidents_visible_to
-from .models import Incident, RetentionExtension, Waiver
-from .retention import retention_extensions_visible_to
-from .waivers import waivers_visible_to
+from incidents.models import Incident
+from incidents.selectors import incidents_visible_to
+from retention.models import RetentionExtension
+from retention.selectors import retention_extensions_visible_to
+from waivers.models import Waiver
+from waivers.selectors import waivers_visible_to
 
 
 @dataclass(frozen=True)

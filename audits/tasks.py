@@ -45,22 +45,6 @@ def refresh_signed_off_validations() -> int:
 
 
 @shared_task
-def retention_daily() -> dict:
-    """Retention extensions (S3.11): end those whose end date has come, send the due review notices."""
-    from .retention import retention_daily as run
-
-    return run()
-
-
-@shared_task
-def waivers_daily() -> int:
-    """Waivers (S5.1): end those whose end date has come (00:00, city time). Returns how many ended."""
-    from .waivers import waivers_daily as run
-
-    return run()
-
-
-@shared_task
 def publish_audit_anchors() -> int:
     """Each night, the audit trail's last entry of the day before, kept as an anchor and mailed to
     ITSA (portal.audit). The anchors are published on the transparency page. Returns how many were new."""

@@ -332,7 +332,7 @@ def expected_figures(facts: dict, start: date, end: date, department: int | None
     """The summary figures of a report of the period, counted from the rows the build wrote."""
     from django.conf import settings
 
-    from audits import metrics
+    from reports import metrics
 
     zone = ZoneInfo(settings.TIME_ZONE)
     start_at = datetime.combine(start, time.min, tzinfo=zone)
@@ -364,7 +364,7 @@ def expected_figures(facts: dict, start: date, end: date, department: int | None
 def plan(build: dict, facts: dict) -> list[dict]:
     from django.utils import timezone
 
-    from audits.metrics import Period
+    from reports.metrics import Period
 
     today = timezone.localdate()
     last_year = Period.year(today.year - 1)
@@ -410,11 +410,12 @@ def measure(job: dict) -> dict:
     from django.test.utils import CaptureQueriesContext
 
     from accounts.models import Department
-    from audits import metrics
+    from reports import metrics
     from audits.documents import attestation_document
-    from audits.metrics import Period, city_figures, public_tables
+    from reports.metrics import Period, city_figures, public_tables
     from audits.models import Validation
-    from audits.reports import report_document, report_tables
+    from reports.services import report_document
+    from reports.selectors import report_tables
     from audits.selectors import with_progress
 
     refuse_unless_bench_database()

@@ -167,9 +167,9 @@ def publish_report_if_none() -> str | None:
     from django.utils import timezone
 
     from accounts.models import DESIGNEE_GROUP, User
-    from audits.metrics import Period
-    from audits.models import PublishedReport
-    from audits.reports import report_publish
+    from reports.metrics import Period
+    from reports.models import PublishedReport
+    from reports.services import report_publish
 
     if PublishedReport.objects.filter(is_public=True).exists():
         return None
@@ -197,7 +197,8 @@ def pick_pages(search: str | None) -> tuple[list[Page], dict]:
     from access_requests.models import AccessRequest
     from accounts.models import Department, Grant, User
     from accounts.selectors import departments_for
-    from audits.models import PublishedReport, Validation
+    from reports.models import PublishedReport
+    from audits.models import Validation
 
     with_head = Validation.objects.filter(department__head__isnull=False, department__head__is_active=True)
     by_items = with_head.annotate(n=Count("items"))

@@ -21,8 +21,9 @@ from access_requests.views import dashboard_context
 from accounts.selectors import (
     departments_visible_to, get_or_404_logged, grants_visible_to, people_visible_to, require_itsa_page,
 )
+from agreements.selectors import agreement_of_grant
 from audits.oversight import to_decide
-from audits.waivers import waivers_in_force_for_grant
+from waivers.selectors import waivers_in_force_for_grant
 from portal.audit import audit_record
 from portal.exports import csv_cell
 from portal.forms import AuditLogFilterForm
@@ -91,6 +92,7 @@ def grant(request, pk):
             "requested_by", "approved_by", "processed_by"),
         "uses": grant.permissible_uses.select_related("intended_use"),
         "waivers_in_force": waivers_in_force_for_grant(grant),
+        "agreement": agreement_of_grant(grant),
         "timeline": timeline(grant),
     })
 

@@ -65,8 +65,15 @@ INSTALLED_APPS = [
     "csp",
     "portal",
     "accounts",
+    "agreements",
     "access_requests.apps.AccessRequestsConfig",
+    "external",
     "audits",
+    "waivers",
+    "incidents",
+    "retention",
+    "reports",
+    "transparency",
     "security",
     "pages",
 ]
@@ -310,12 +317,12 @@ CELERY_BEAT_SCHEDULE = {
     # time, on its end date. Every hour, five minutes past, so a worker that was down at midnight catches
     # up within the hour; each run is idempotent.
     "temporary-grants": {"task": "accounts.tasks.temporary_grants_daily", "schedule": crontab(minute=5)},
-    "sharing-agreements": {"task": "accounts.tasks.agreements_daily", "schedule": crontab(minute=5)},
+    "sharing-agreements": {"task": "agreements.tasks.agreements_daily", "schedule": crontab(minute=5)},
     "external-connections": {
-        "task": "access_requests.tasks.external_connections_daily", "schedule": crontab(minute=5),
+        "task": "external.tasks.external_connections_daily", "schedule": crontab(minute=5),
     },
-    "waivers": {"task": "audits.tasks.waivers_daily", "schedule": crontab(minute=5)},
-    "retention-extensions": {"task": "audits.tasks.retention_daily", "schedule": crontab(minute=5)},
+    "waivers": {"task": "waivers.tasks.waivers_daily", "schedule": crontab(minute=5)},
+    "retention-extensions": {"task": "retention.tasks.retention_daily", "schedule": crontab(minute=5)},
     # The audit trail's last entry of the day before, published and mailed to ITSA (portal.audit);
     # a run that finds the day anchored does nothing, a missed night is anchored by the next run.
     "publish-audit-anchors": {"task": "audits.tasks.publish_audit_anchors", "schedule": crontab(minute=20, hour=0)},

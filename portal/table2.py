@@ -1,6 +1,6 @@
 """Table 2 of the order: what the city shares with which third party, and under which conditions.
 
-Each information sharing agreement (`accounts.SharingAgreement`) names one of these categories.
+Each information sharing agreement (`agreements.SharingAgreement`) names one of these categories.
 `excludes_biometric` says that the order never lets biometric data go to that category."""
 
 from dataclasses import dataclass

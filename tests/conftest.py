@@ -355,9 +355,11 @@ def rest_of_the_order_records(city, grant):
 
     from django.utils import timezone
 
-    from access_requests.models import ExternalConnection
-    from accounts.models import SharingAgreement
-    from audits.models import Incident, RetentionExtension, Waiver
+    from external.models import ExternalConnection
+    from agreements.models import AgreementGrant, SharingAgreement
+    from incidents.models import Incident
+    from retention.models import RetentionExtension
+    from waivers.models import Waiver
 
     today = timezone.localdate()
     later = today + timedelta(days=20)
@@ -365,6 +367,7 @@ def rest_of_the_order_records(city, grant):
         third_party="County Sheriff", category="law_enforcement", shared="Video.", conditions="Investigations.",
         department=city.police, starts_on=today, ends_on=later, requested_by=city.head)
     agreement.systems.set([city.vms])
+    AgreementGrant.objects.create(grant=grant, agreement=agreement)
     connection = ExternalConnection.objects.create(
         name="Transit feed", owner="Transit", department=city.police, business_reasons="Safety.",
         method="secure_api", starts_on=today, ends_on=later, requested_by=city.head)

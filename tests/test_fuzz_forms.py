@@ -45,17 +45,21 @@ from portal.models import IntendedUse
 from access_requests import forms as requests_forms
 from access_requests.models import AccessRequest, DepartmentAccess, StatusChange, SupportingDocument
 from security import forms as security_forms
-from access_requests import external_forms
-from access_requests.external import external_connection_request
-from access_requests.models import ExternalConnection
-from accounts import agreement_forms
-from accounts.agreements import agreement_decide, agreement_request
-from accounts.models import SharingAgreement
-from audits import incident_forms, retention_forms, waiver_forms
-from audits.incidents import incident_report
-from audits.models import Incident, RetentionExtension, Waiver
-from audits.retention import retention_extension_decide, retention_extension_request
-from audits.waivers import waiver_decide, waiver_request
+from external import forms as connection_forms
+from external.models import ExternalConnection
+from external.services import external_connection_request
+from agreements import forms as agreement_forms
+from agreements.models import SharingAgreement
+from agreements.services import agreement_decide, agreement_request
+from incidents import forms as incident_forms
+from retention import forms as retention_forms
+from waivers import forms as waiver_forms
+from incidents.services import incident_report
+from incidents.models import Incident
+from retention.models import RetentionExtension
+from waivers.models import Waiver
+from retention.services import retention_extension_decide, retention_extension_request
+from waivers.services import waiver_decide, waiver_request
 from conftest import make_directors
 from security.services import PASSWORD_AT
 
@@ -189,7 +193,7 @@ def _in_days(days):
 def _rest_of_the_order_forms():
     """The forms of Sections 3.6, 3.7, 3.11 and 5 (external systems, agreements, retention, waivers,
     incidents), sent to the objects `_rest_of_the_order_world` adds to the world."""
-    e, g, i, r, wv = external_forms, agreement_forms, incident_forms, retention_forms, waiver_forms
+    e, g, i, r, wv = connection_forms, agreement_forms, incident_forms, retention_forms, waiver_forms
     return {
         e.ExternalConnectionForm: [Target("external:new", "head", {
             "department": lambda w: w.city.police.pk, "name": "Stadium cameras", "owner": "Stadium Authority",

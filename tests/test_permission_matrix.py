@@ -21,7 +21,8 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AuthorizedRequester, Grant, User
-from audits.models import PublishedReport, Validation, ValidationItem
+from reports.models import PublishedReport
+from audits.models import Validation, ValidationItem
 from audits.services import open_due_validations, user_audit_open, validation_keep_all
 from portal.models import IntendedUse
 from access_requests.models import AccessRequest, DepartmentAccess, StatusChange, SupportingDocument

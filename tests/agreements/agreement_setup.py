@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from accounts.agreements import agreement_decide, agreement_request, third_party_access_add
+from agreements.services import agreement_decide, agreement_request, third_party_access_add
 
 
 def ask(city, *, by=None, department=None, third_party="County Sheriff's Office", category="law_enforcement",

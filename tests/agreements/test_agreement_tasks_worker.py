@@ -9,8 +9,9 @@ from django.core import mail
 from django.utils import timezone
 from services import eventually
 
-from accounts.models import Grant, SharingAgreement
-from accounts.tasks import agreements_daily
+from accounts.models import Grant
+from agreements.models import SharingAgreement
+from agreements.tasks import agreements_daily
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

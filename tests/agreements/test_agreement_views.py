@@ -8,7 +8,8 @@ from agreement_setup import add_person, approved, ask
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Grant, SharingAgreement, User
+from accounts.models import Grant, User
+from agreements.models import SharingAgreement
 
 
 def _new_data(city, **overrides):
@@ -154,13 +155,13 @@ def test_itsa_adds_a_person_on_the_page_and_the_grant_page_says_view_only(client
     bad = client.post(reverse("agreements:add_person", args=[agreement.pk]), {
         "full_name": "Dale Deputy", "email": "deputy@sheriff.example", "system": city.vms.pk,
         "permissible_uses": [city.traffic_monitoring.pk], "account_name": "dd"})
-    assert bad.status_code == 200 and not Grant.objects.filter(agreement=agreement).exists()
+    assert bad.status_code == 200 and not agreement.grants.exists()
 
     response = client.post(reverse("agreements:add_person", args=[agreement.pk]), {
         "full_name": "Dale Deputy", "email": "deputy@sheriff.example", "system": city.vms.pk,
         "permissible_uses": [city.crime_detection.pk], "account_name": "dd"})
     assert response.status_code == 302
-    grant = Grant.objects.get(agreement=agreement)
+    grant = agreement.grants.get()
     assert grant.view_only and grant.person.organization == "County Sheriff's Office"
 
     grant_page = client.get(grant.get_absolute_url()).content.decode()
@@ -181,7 +182,7 @@ def test_a_service_refusal_on_adding_a_person_is_shown(client, city):
         "permissible_uses": [city.crime_detection.pk], "account_name": "olive"})
 
     assert response.status_code == 200 and "city staff" in response.content.decode()
-    assert not Grant.objects.filter(agreement=agreement).exists()
+    assert not agreement.grants.exists()
 
 
 def test_the_designee_ends_the_agreement_on_the_page(client, city):

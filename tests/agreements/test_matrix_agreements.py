@@ -12,7 +12,8 @@ from matrix import check_cell, url_case
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Grant, SharingAgreement, User
+from accounts.models import Grant, User
+from agreements.models import SharingAgreement
 
 ROLES = ["anonymous", "head", "requester", "officer", "outsider", "itsa", "designee", "safety_director",
          "operations_director"]

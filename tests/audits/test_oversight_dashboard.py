@@ -8,12 +8,12 @@ from conftest import provisioned
 from django.urls import reverse
 from django.utils import timezone
 
-from access_requests.external import external_connection_request
-from accounts.agreements import agreement_request
-from audits.incidents import incident_report
+from agreements.services import agreement_request
+from incidents.services import incident_report
 from audits.oversight import to_decide
-from audits.retention import retention_extension_request
-from audits.waivers import waiver_request
+from external.services import external_connection_request
+from retention.services import retention_extension_request
+from waivers.services import waiver_request
 
 
 def _counts(user):

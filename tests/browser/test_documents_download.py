@@ -16,8 +16,8 @@ from playwright.sync_api import expect
 
 from access_requests.models import AccessRequest, WrittenRequest
 from accounts.models import Grant
-from audits.metrics import Period
-from audits.models import PublishedReport
+from reports.metrics import Period
+from reports.models import PublishedReport
 from audits.services import open_due_validations, validation_item_decide
 
 from browser_helpers import assert_accessible, sign_in

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Grant
 from accounts.services import grant_open
-from audits.models import Incident
+from incidents.models import Incident
 
 from browser_helpers import assert_accessible, sign_in
 

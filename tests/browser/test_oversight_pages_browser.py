@@ -8,9 +8,9 @@ from conftest import PASSWORD, make_directors
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from access_requests.external import external_connection_request
-from accounts.agreements import agreement_request
-from audits.retention import retention_extension_request
+from agreements.services import agreement_request
+from external.services import external_connection_request
+from retention.services import retention_extension_request
 
 from browser_helpers import assert_accessible, sign_in
 

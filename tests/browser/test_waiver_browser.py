@@ -9,7 +9,7 @@ from conftest import PASSWORD, make_directors, provisioned
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from audits.models import Waiver
+from waivers.models import Waiver
 
 from browser_helpers import assert_accessible, sign_in
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from access_requests.external import external_connection_decide, external_connection_request
+from external.services import external_connection_decide, external_connection_request
 
 
 def ask(city, *, by=None, department=None, systems=None, uses=None, starts_on=None, ends_on=None, today=None,

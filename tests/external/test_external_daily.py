@@ -9,9 +9,9 @@ from django.conf import settings
 from django.utils import timezone
 from external_helpers import approved, ask
 
-from access_requests import tasks
-from access_requests.external import external_connection_decide, external_connections_daily
-from access_requests.models import ExternalConnection
+from external import tasks
+from external.models import ExternalConnection
+from external.services import external_connection_decide, external_connections_daily
 from portal.models import AuditEvent, OutgoingEmail
 
 TODAY = date(2030, 7, 1)

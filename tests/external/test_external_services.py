@@ -7,17 +7,18 @@ from external_helpers import approved, ask
 
 from accounts.models import DESIGNEE_GROUP, User
 from accounts.services import department_set_head, role_group
-from access_requests.external import (
+from access_requests.models import DepartmentAccess
+from external.models import ExternalConnection
+from external.selectors import external_connections_visible_to
+from external.services import (
     MAX_DAYS,
     external_connection_decide,
     external_connection_withdraw,
-    external_connections_visible_to,
     may_decide,
     may_renew,
     may_withdraw,
     seed_demo_external,
 )
-from access_requests.models import DepartmentAccess, ExternalConnection
 from portal.errors import NotAllowed, RuleViolation
 from portal.models import AuditEvent, OutgoingEmail
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from external_helpers import approved, ask
 
-from access_requests.models import ExternalConnection
+from external.models import ExternalConnection
 
 
 def _form(city, **changes):

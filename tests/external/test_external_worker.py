@@ -10,8 +10,8 @@ from django.core import mail
 from django.utils import timezone
 from services import eventually
 
-from access_requests.models import ExternalConnection
-from access_requests.tasks import external_connections_daily
+from external.models import ExternalConnection
+from external.tasks import external_connections_daily
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,8 +12,8 @@ from matrix import check_cell, url_case
 from django.urls import reverse
 from django.utils import timezone
 
-from access_requests.external import external_connection_decide, external_connection_request
-from access_requests.models import ExternalConnection
+from external.models import ExternalConnection
+from external.services import external_connection_decide, external_connection_request
 
 pytestmark = pytest.mark.django_db
 

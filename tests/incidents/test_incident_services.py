@@ -11,18 +11,9 @@ from django.utils import timezone
 
 from accounts.models import Grant
 from accounts.services import grant_open, grant_set_status
-from audits.incidents import (
-    incident_close,
-    incident_report,
-    incident_suspend,
-    incidents_visible_to,
-    is_reporter,
-    may_close,
-    may_suspend,
-    reporter_digest,
-    seed_demo_incidents,
-)
-from audits.models import Incident
+from incidents.services import incident_close, incident_report, incident_suspend, may_close, may_suspend, seed_demo_incidents
+from incidents.selectors import incidents_visible_to, is_reporter, reporter_digest
+from incidents.models import Incident
 from portal import audit as portal_audit
 from portal.errors import NotAllowed, RuleViolation
 from portal.models import AuditEvent, OutgoingEmail

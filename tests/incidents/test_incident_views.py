@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from accounts.models import Grant
 from accounts.services import grant_open
-from audits.incidents import incident_report, incident_suspend
-from audits.models import Incident
+from incidents.services import incident_report, incident_suspend
+from incidents.models import Incident
 from portal.models import AuditEvent
 from security.services import PASSWORD_AT
 

@@ -13,8 +13,8 @@ from django.urls import reverse
 
 from accounts.models import Grant
 from accounts.services import grant_open
-from audits.incidents import incident_report
-from audits.models import Incident
+from incidents.services import incident_report
+from incidents.models import Incident
 
 ROLES = ["anonymous", "head", "requester", "officer", "outsider", "itsa", "designee", "analyst"]
 

@@ -13,8 +13,10 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("portal", "accounts", "access_requests", "audits", "security", "pages")
-PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+# The apps, as the import contract lists them.
+APPS = tuple(PYPROJECT["tool"]["importlinter"]["root_packages"])
+PROJECT = PYPROJECT["project"]
 RUNTIME = [Requirement(line) for line in PROJECT["dependencies"]]
 TEST = RUNTIME + [Requirement(line) for line in PROJECT["optional-dependencies"]["test"]]
 

@@ -8,10 +8,10 @@ from portal.celery import app
 
 END_DATE_TASKS = {
     "accounts.tasks.temporary_grants_daily",
-    "accounts.tasks.agreements_daily",
-    "access_requests.tasks.external_connections_daily",
-    "audits.tasks.waivers_daily",
-    "audits.tasks.retention_daily",
+    "agreements.tasks.agreements_daily",
+    "external.tasks.external_connections_daily",
+    "waivers.tasks.waivers_daily",
+    "retention.tasks.retention_daily",
 }
 
 

@@ -11,7 +11,7 @@ import weasyprint
 from django.utils.safestring import SafeString
 from hypothesis import given, settings, strategies as st
 
-from audits.charts import bar_chart, column_chart
+from reports.charts import bar_chart, column_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 CHARTS = [pytest.param(bar_chart, id="bar"), pytest.param(column_chart, id="column")]

@@ -18,7 +18,7 @@ from django.conf import settings
 from access_requests.models import AccessRequest, StatusChange
 from access_requests.services import access_request_provision, status_change_report
 from accounts.models import Grant, SodFinding, User
-from audits.metrics import Figures, Period, city_figures, department_figures, public_tables, public_value
+from reports.metrics import Figures, Period, city_figures, department_figures, public_tables, public_value
 from audits.models import Validation
 from audits.services import user_audit_open, validation_item_decide
 

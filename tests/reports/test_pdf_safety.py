@@ -31,9 +31,10 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from access_requests.models import WrittenRequest
 from audits.documents import attestation_document
-from audits.metrics import Period
-from audits.models import PublishedReport
-from audits.reports import report_document, report_tables
+from reports.metrics import Period
+from reports.models import PublishedReport
+from reports.services import report_document
+from reports.selectors import report_tables
 from audits.services import open_due_validations, validation_item_decide, validation_sign_off
 from portal.errors import RuleViolation
 from portal.pdf import STATIC_BASE, RenderFailed, StaticFilesOnly, UnsafeURL, html_to_pdf, static_file

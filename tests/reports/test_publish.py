@@ -9,9 +9,10 @@ from conftest import PASSWORD, pdf_text, provisioned
 from django.utils import timezone
 
 from accounts.models import Grant, User
-from audits.metrics import Period
-from audits.models import PublishedReport
-from audits.reports import may_publish, report_is_intact, report_publish, reports_visible_to
+from reports.metrics import Period
+from reports.models import PublishedReport
+from reports.services import may_publish, report_publish
+from reports.selectors import report_is_intact, reports_visible_to
 from portal.errors import NotAllowed, RuleViolation
 from portal.models import AuditEvent, OutgoingEmail
 

@@ -9,8 +9,8 @@ from conftest import pdf_text, provisioned
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from audits.metrics import GRANTS_TOTAL, SUPPRESSED_TEXT, Period
-from audits.models import PublishedReport
+from reports.metrics import GRANTS_TOTAL, Period, SUPPRESSED_TEXT
+from reports.models import PublishedReport
 from audits.services import open_due_validations
 
 

@@ -5,7 +5,7 @@ import hashlib
 from django.urls import reverse
 from django.utils import timezone
 
-from audits.models import PublishedReport
+from reports.models import PublishedReport
 from portal.models import AuditEvent
 
 

@@ -3,7 +3,7 @@
 Each cell says what the role gets: "ok" (the page, or the change is made), "404" (the object or page
 does not exist for them), "login" (anonymous: sent to sign in), "refused" (they see the object but
 the service or the form refuses the change: nothing in the database changes). The URLconf check in
-tests/test_permission_matrix.py reads CASES: every URL name of audits/retention_urls.py is here.
+tests/test_permission_matrix.py reads CASES: every URL name of retention/urls.py is here.
 """
 
 from datetime import timedelta
@@ -14,8 +14,8 @@ from matrix import check_cell, url_case
 from django.urls import reverse
 from django.utils import timezone
 
-from audits.models import RetentionExtension
-from audits.retention import retention_extension_decide, retention_extension_request
+from retention.models import RetentionExtension
+from retention.services import retention_extension_decide, retention_extension_request
 from portal.models import OutgoingEmail
 
 ROLES = ["anonymous", "head", "requester", "officer", "outsider", "itsa", "designee", "safety_director",

@@ -10,11 +10,9 @@ from django.utils import timezone
 
 from accounts.models import ITSA_GROUP, SAFETY_DIRECTOR_GROUP, SurveillanceSystem, User
 from accounts.services import role_group
-from audits.models import RetentionExtension
-from audits.retention import (
-    BIOMETRIC_FLAG, retention_by_system, retention_daily, retention_extension_decide, retention_extension_end,
-    retention_extension_request, retention_extensions_visible_to, seed_demo_retention,
-)
+from retention.models import RetentionExtension
+from retention.selectors import BIOMETRIC_FLAG, retention_by_system, retention_extensions_visible_to
+from retention.services import retention_daily, retention_extension_decide, retention_extension_end, retention_extension_request, seed_demo_retention
 from portal.errors import NotAllowed, RuleViolation
 from portal.models import AuditEvent, OutgoingEmail
 

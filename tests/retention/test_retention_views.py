@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import SurveillanceSystem
-from audits.models import RetentionExtension
-from audits.retention import BIOMETRIC_FLAG, retention_extension_decide, retention_extension_request
+from retention.models import RetentionExtension
+from retention.selectors import BIOMETRIC_FLAG
+from retention.services import retention_extension_decide, retention_extension_request
 
 Status = RetentionExtension.Status
 

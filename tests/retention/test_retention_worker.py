@@ -12,9 +12,9 @@ from django.core import mail
 from django.utils import timezone
 from services import eventually
 
-from audits.models import RetentionExtension
-from audits.retention import retention_extension_decide, retention_extension_request
-from audits.tasks import retention_daily
+from retention.models import RetentionExtension
+from retention.services import retention_extension_decide, retention_extension_request
+from retention.tasks import retention_daily
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

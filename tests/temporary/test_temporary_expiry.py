@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from access_requests.services import access_request_approve, access_request_provision, access_request_submit
 from accounts import expiry
-from accounts.models import Grant, SharingAgreement, User
+from accounts.models import Grant, User
 from accounts.tasks import temporary_grants_daily as daily_task
+from agreements.models import AgreementGrant, SharingAgreement
 from portal.models import AuditEvent
 
 CITY = ZoneInfo(settings.TIME_ZONE)
@@ -170,8 +171,8 @@ def test_grants_under_a_sharing_agreement_are_left_alone(city, run):
     deputy = User.objects.create_user(email="deputy@sheriff.example", full_name="Dee Deputy")
     shared = Grant.objects.create(
         person=deputy, system=city.vms, department=city.police, role="end_user", account_name="deputy",
-        provisioned_at=timezone.now(), provisioned_by=city.itsa, ends_on=today + timedelta(days=3),
-        agreement=agreement, view_only=True)
+        provisioned_at=timezone.now(), provisioned_by=city.itsa, ends_on=today + timedelta(days=3), view_only=True)
+    AgreementGrant.objects.create(grant=shared, agreement=agreement)
 
     for day in (1, 2, 3, 4):
         result, sent = run(at(today + timedelta(days=day), 1))

@@ -17,8 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Grant
-from audits import waivers
-from audits.models import Waiver
+from waivers import services as waiver_services
+from waivers.models import Waiver
 from portal.models import IntendedUse
 
 ROLES = ["anonymous", "head", "requester", "officer", "outsider", "itsa", "designee", "safety_director",
@@ -42,7 +42,7 @@ class World:
         return provisioned(self.city).grant  # the officer's end-user grant on the VMS
 
     def _ask(self, *, days=3, deviation="Wider coverage around the stadium."):
-        return waivers.waiver_request(
+        return waiver_services.waiver_request(
             department=self.city.police, intended_use=self.public_safety, deviation=deviation, basis="safety",
             justification="A crowd of 60,000.", grants=[self.grant], starts_on=timezone.localdate(), days=days,
             by=self.city.head,
@@ -54,12 +54,12 @@ class World:
 
     @cached_property
     def awaiting_mayor(self):
-        return waivers.waiver_decide(waiver=self._ask(days=45, deviation="Road works."), grant=True,
+        return waiver_services.waiver_decide(waiver=self._ask(days=45, deviation="Road works."), grant=True,
                                      reason="Long works.", by=self.directors.safety)
 
     @cached_property
     def granted(self):
-        return waivers.waiver_decide(waiver=self._ask(deviation="Parade."), grant=True, reason="Parade.",
+        return waiver_services.waiver_decide(waiver=self._ask(deviation="Parade."), grant=True, reason="Parade.",
                                      by=self.directors.safety)
 
     @cached_property
@@ -68,7 +68,7 @@ class World:
         grant = Grant.objects.create(
             person=city.streets_worker, system=city.traffic, department=city.streets, role="end_user",
             account_name="wworker", provisioned_at=timezone.now(), provisioned_by=city.itsa)
-        return waivers.waiver_request(
+        return waiver_services.waiver_request(
             department=city.streets, intended_use=IntendedUse.objects.get(code="traffic-management"),
             deviation="Watch the marathon route.", basis="life", justification="Runners' safety.", grants=[grant],
             starts_on=timezone.localdate(), days=1, by=city.outsider,

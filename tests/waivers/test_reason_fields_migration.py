@@ -6,12 +6,14 @@ import importlib
 from datetime import date, timedelta
 
 import pytest
-from django.apps import apps
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
-from audits import waivers
-from audits.models import RetentionExtension, Waiver
-from audits.retention import retention_extension_request
+from waivers import services as waiver_services
+from retention.models import RetentionExtension
+from waivers.models import Waiver
+from retention.services import retention_extension_request
 from portal.models import IntendedUse
 
 pytestmark = pytest.mark.django_db
@@ -19,8 +21,13 @@ pytestmark = pytest.mark.django_db
 split_reasons = importlib.import_module("audits.migrations.0006_separate_end_reasons").split_reasons
 
 
+def _apps_at_0006():
+    """The models as the migration saw them (waivers and retention extensions were still in audits)."""
+    return MigrationLoader(connection).project_state(("audits", "0006_separate_end_reasons")).apps
+
+
 def _waiver(city, grant, decision_reason, deviation="Parade."):
-    waiver = waivers.waiver_request(
+    waiver = waiver_services.waiver_request(
         department=city.police, intended_use=IntendedUse.objects.get(code="public-safety"), deviation=deviation,
         basis="safety", justification="A crowd.", grants=[grant], starts_on=timezone.localdate(), days=3,
         by=city.head)
@@ -33,7 +40,7 @@ def test_the_mayors_refusal_and_a_revocation_move_to_their_fields(city, grant):
                                    "(recorded by Dee Designee): Too long: come back in 30 days.")
     revoked = _waiver(city, grant, "Ok.\n\nRevoked by Sasha Safety: It was cancelled.", deviation="Marathon.")
 
-    split_reasons(apps, None)
+    split_reasons(_apps_at_0006(), None)
 
     refused.refresh_from_db()
     revoked.refresh_from_db()
@@ -45,7 +52,7 @@ def test_the_mayors_refusal_and_a_revocation_move_to_their_fields(city, grant):
 def test_a_reason_with_paragraphs_of_its_own_is_left_as_written(city, grant):
     waiver = _waiver(city, grant, "Stadium event.\n\nWith a second paragraph.")
 
-    split_reasons(apps, None)
+    split_reasons(_apps_at_0006(), None)
 
     waiver.refresh_from_db()
     assert (waiver.decision_reason, waiver.end_reason, waiver.mayor_note) == (
@@ -60,7 +67,7 @@ def test_an_early_end_of_a_retention_extension_moves_to_its_field(city):
     RetentionExtension.objects.filter(pk=extension.pk).update(
         decision_reason="Condition (b) is met.\n\nEnded early by Sasha Safety on March 5, 2026: The break-ins stopped.")
 
-    split_reasons(apps, None)
+    split_reasons(_apps_at_0006(), None)
 
     extension.refresh_from_db()
     assert (extension.decision_reason, extension.end_reason) == ("Condition (b) is met.", "The break-ins stopped.")

@@ -6,7 +6,7 @@ import pytest
 from conftest import provisioned
 from django.utils import timezone
 
-from audits.waivers import waiver_decide, waiver_record_mayor_approval, waiver_request
+from waivers.services import waiver_decide, waiver_record_mayor_approval, waiver_request
 from portal.errors import RuleViolation
 from portal.models import PolicyChange, PolicyVersion
 from portal.policy import policy_change_add, policy_version_publish, policy_version_save

@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from accounts.models import DESIGNEE_GROUP, Grant
 from accounts.services import role_group
-from audits import waivers
-from audits.models import Waiver
+from waivers import selectors as waiver_selectors
+from waivers import services as waiver_services
+from waivers.models import Waiver
 from portal.errors import NotAllowed, RuleViolation
 from portal.models import AuditEvent, IntendedUse, OutgoingEmail
 
@@ -20,7 +21,7 @@ Status = Waiver.Status
 def _ask(city, grant, *, by=None, days=3, starts_on=None, basis="safety", justification="A credible threat.",
          deviation="Live monitoring beyond the investigation's streets.", grants=None, department=None,
          permissible_use=None, intended_use=None, today=None):
-    return waivers.waiver_request(
+    return waiver_services.waiver_request(
         department=department or city.police,
         intended_use=intended_use or IntendedUse.objects.get(code="public-safety"),
         permissible_use=permissible_use, deviation=deviation, basis=basis, justification=justification,
@@ -151,7 +152,7 @@ def test_the_same_request_twice_is_refused_the_second_time(city, directors, gran
 
 def test_thirty_days_are_granted_by_a_director_alone(city, directors, grant):
     """S5.1a: up to 30 days (30 included), the director's grant takes effect at once, with the decider named."""
-    waiver = waivers.waiver_decide(waiver=_ask(city, grant, days=30), grant=True, reason="Stadium event.",
+    waiver = waiver_services.waiver_decide(waiver=_ask(city, grant, days=30), grant=True, reason="Stadium event.",
                                    by=directors.safety)
     assert waiver.status == Status.GRANTED and not waiver.substantive_change
     assert waiver.decided_by == directors.safety and waiver.decision_reason == "Stadium event."
@@ -163,7 +164,7 @@ def test_thirty_days_are_granted_by_a_director_alone(city, directors, grant):
 def test_thirty_one_days_wait_for_the_mayor_and_are_a_substantive_change(city, directors, grant):
     """S5.1b: over 30 days the director's approval is not enough: the Mayor's designee is asked, and
     the waiver is flagged as a substantive change to the policy."""
-    waiver = waivers.waiver_decide(waiver=_ask(city, grant, days=31), grant=True, reason="Long works.",
+    waiver = waiver_services.waiver_decide(waiver=_ask(city, grant, days=31), grant=True, reason="Long works.",
                                    by=directors.operations)
     assert waiver.status == Status.AWAITING_MAYOR and waiver.substantive_change
     assert waiver.decided_by == directors.operations
@@ -175,7 +176,7 @@ def test_thirty_one_days_wait_for_the_mayor_and_are_a_substantive_change(city, d
 def test_both_directors_may_decide(city, directors, grant, director):
     """S5.1a: the Director of Public Safety or the City Operations Director."""
     decider = getattr(directors, director)
-    waiver = waivers.waiver_decide(waiver=_ask(city, grant), grant=True, reason="Needed.", by=decider)
+    waiver = waiver_services.waiver_decide(waiver=_ask(city, grant), grant=True, reason="Needed.", by=decider)
     assert (waiver.status, waiver.decided_by) == (Status.GRANTED, decider)
 
 
@@ -184,7 +185,7 @@ def test_heads_itsa_and_the_designee_may_not_decide(city, directors, grant, who)
     """S5.1a: only the two directors decide."""
     waiver = _ask(city, grant, by=directors.safety)
     with pytest.raises(NotAllowed):
-        waivers.waiver_decide(waiver=waiver, grant=True, reason="Fine.", by=getattr(city, who))
+        waiver_services.waiver_decide(waiver=waiver, grant=True, reason="Fine.", by=getattr(city, who))
     waiver.refresh_from_db()
     assert waiver.status == Status.REQUESTED and waiver.decided_by is None
     assert AuditEvent.objects.filter(action="waiver.decide", outcome="denied").count() == 1
@@ -194,31 +195,31 @@ def test_the_director_who_asked_does_not_decide_and_the_other_one_does(city, dir
     """S5.1a: every decision names its decider, never the person who asked."""
     waiver = _ask(city, grant, by=directors.safety)
     with pytest.raises(NotAllowed) as refusal:
-        waivers.waiver_decide(waiver=waiver, grant=True, reason="Mine.", by=directors.safety)
+        waiver_services.waiver_decide(waiver=waiver, grant=True, reason="Mine.", by=directors.safety)
     assert "other director" in refusal.value.message
     waiver.refresh_from_db()
     assert waiver.status == Status.REQUESTED
-    waiver = waivers.waiver_decide(waiver=waiver, grant=True, reason="Agreed.", by=directors.operations)
+    waiver = waiver_services.waiver_decide(waiver=waiver, grant=True, reason="Agreed.", by=directors.operations)
     assert waiver.decided_by == directors.operations != waiver.requested_by
 
 
 def test_a_denial_names_its_reason_and_the_reason_is_required(city, directors, grant):
     waiver = _ask(city, grant)
     with pytest.raises(RuleViolation) as refusal:
-        waivers.waiver_decide(waiver=waiver, grant=False, reason="  ", by=directors.safety)
+        waiver_services.waiver_decide(waiver=waiver, grant=False, reason="  ", by=directors.safety)
     assert refusal.value.field == "reason"
-    waiver = waivers.waiver_decide(waiver=waiver, grant=False, reason="No threat shown.", by=directors.safety)
+    waiver = waiver_services.waiver_decide(waiver=waiver, grant=False, reason="No threat shown.", by=directors.safety)
     assert (waiver.status, waiver.decided_by, waiver.decision_reason) == (
         Status.DENIED, directors.safety, "No threat shown.")
     assert not waiver.is_in_force()
 
 
 def test_a_repeated_decision_changes_nothing_and_a_second_director_is_told_it_is_decided(city, directors, grant):
-    waiver = waivers.waiver_decide(waiver=_ask(city, grant), grant=True, reason="Yes.", by=directors.safety)
-    again = waivers.waiver_decide(waiver=waiver, grant=True, reason="Yes again.", by=directors.safety)
+    waiver = waiver_services.waiver_decide(waiver=_ask(city, grant), grant=True, reason="Yes.", by=directors.safety)
+    again = waiver_services.waiver_decide(waiver=waiver, grant=True, reason="Yes again.", by=directors.safety)
     assert again.decision_reason == "Yes." and waiver.history.count() == again.history.count()
     with pytest.raises(RuleViolation) as refusal:
-        waivers.waiver_decide(waiver=waiver, grant=False, reason="No.", by=directors.operations)
+        waiver_services.waiver_decide(waiver=waiver, grant=False, reason="No.", by=directors.operations)
     assert "already decided" in refusal.value.message
 
 
@@ -226,21 +227,21 @@ def test_a_waiver_whose_end_date_has_passed_cannot_be_granted(city, directors, g
     today = timezone.localdate()
     waiver = _ask(city, grant, days=2, starts_on=today, today=today)
     with pytest.raises(RuleViolation):
-        waivers.waiver_decide(waiver=waiver, grant=True, reason="Late.", by=directors.safety,
+        waiver_services.waiver_decide(waiver=waiver, grant=True, reason="Late.", by=directors.safety,
                               today=today + timedelta(days=2))
 
 
 # --- The Mayor's approval (S5.1b) ---------------------------------------------------------------
 
 def _awaiting_mayor(city, directors, grant, **kwargs):
-    return waivers.waiver_decide(waiver=_ask(city, grant, days=45, **kwargs), grant=True, reason="Long works.",
+    return waiver_services.waiver_decide(waiver=_ask(city, grant, days=45, **kwargs), grant=True, reason="Long works.",
                                  by=directors.safety)
 
 
 def test_the_designee_records_the_mayors_approval_and_the_waiver_is_granted(city, directors, grant):
     """S5.1b: the Mayor approves; the designee records it with its date; a substantive change."""
     today = timezone.localdate()
-    waiver = waivers.waiver_record_mayor_approval(waiver=_awaiting_mayor(city, directors, grant), approved_on=today,
+    waiver = waiver_services.waiver_record_mayor_approval(waiver=_awaiting_mayor(city, directors, grant), approved_on=today,
                                                   by=city.designee)
     assert waiver.status == Status.GRANTED and waiver.substantive_change
     assert (waiver.mayor_recorded_by, waiver.mayor_approved_on) == (city.designee, today)
@@ -252,7 +253,7 @@ def test_the_designee_records_the_mayors_approval_and_the_waiver_is_granted(city
 def test_the_mayors_approval_cannot_be_dated_in_the_future(city, directors, grant):
     waiver = _awaiting_mayor(city, directors, grant)
     with pytest.raises(RuleViolation) as refusal:
-        waivers.waiver_record_mayor_approval(waiver=waiver, approved_on=timezone.localdate() + timedelta(days=1),
+        waiver_services.waiver_record_mayor_approval(waiver=waiver, approved_on=timezone.localdate() + timedelta(days=1),
                                              by=city.designee)
     assert refusal.value.field == "decided_on"
     waiver.refresh_from_db()
@@ -264,7 +265,7 @@ def test_only_the_designee_records_the_mayors_decision(city, directors, grant, w
     waiver = _awaiting_mayor(city, directors, grant)
     for person in (getattr(city, who), directors.safety, directors.operations):
         with pytest.raises(NotAllowed):
-            waivers.waiver_record_mayor_approval(waiver=waiver, approved_on=timezone.localdate(), by=person)
+            waiver_services.waiver_record_mayor_approval(waiver=waiver, approved_on=timezone.localdate(), by=person)
     waiver.refresh_from_db()
     assert waiver.status == Status.AWAITING_MAYOR and waiver.mayor_recorded_by is None
 
@@ -275,19 +276,19 @@ def test_the_designee_who_asked_does_not_record_the_mayors_decision(city, direct
     waiver = _awaiting_mayor(city, directors, grant)
     assert waiver.requested_by == city.head
     with pytest.raises(NotAllowed) as refusal:
-        waivers.waiver_record_mayor_approval(waiver=waiver, approved_on=timezone.localdate(), by=city.head)
+        waiver_services.waiver_record_mayor_approval(waiver=waiver, approved_on=timezone.localdate(), by=city.head)
     assert "another of the Mayor's designees" in refusal.value.message
-    waiver = waivers.waiver_record_mayor_approval(waiver=waiver, approved_on=timezone.localdate(), by=city.designee)
+    waiver = waiver_services.waiver_record_mayor_approval(waiver=waiver, approved_on=timezone.localdate(), by=city.designee)
     assert waiver.status == Status.GRANTED
 
 
 def test_the_designee_records_the_mayors_refusal_with_a_note(city, directors, grant):
     waiver = _awaiting_mayor(city, directors, grant)
     with pytest.raises(RuleViolation) as refusal:
-        waivers.waiver_record_mayor_decision(waiver=waiver, approved=False, decided_on=timezone.localdate(),
+        waiver_services.waiver_record_mayor_decision(waiver=waiver, approved=False, decided_on=timezone.localdate(),
                                              note="", by=city.designee)
     assert refusal.value.field == "note"
-    waiver = waivers.waiver_record_mayor_decision(waiver=waiver, approved=False, decided_on=timezone.localdate(),
+    waiver = waiver_services.waiver_record_mayor_decision(waiver=waiver, approved=False, decided_on=timezone.localdate(),
                                                   note="Too long: come back in 30 days.", by=city.designee)
     assert waiver.status == Status.DENIED and waiver.mayor_recorded_by == city.designee
     assert waiver.mayor_approved_on is None and waiver.mayor_refused_on == timezone.localdate()
@@ -297,30 +298,30 @@ def test_the_designee_records_the_mayors_refusal_with_a_note(city, directors, gr
 
 
 def test_a_thirty_day_waiver_never_waits_for_the_mayor(city, directors, grant):
-    waiver = waivers.waiver_decide(waiver=_ask(city, grant, days=30), grant=True, reason="Ok.", by=directors.safety)
+    waiver = waiver_services.waiver_decide(waiver=_ask(city, grant, days=30), grant=True, reason="Ok.", by=directors.safety)
     with pytest.raises(RuleViolation):
-        waivers.waiver_record_mayor_approval(waiver=waiver, approved_on=timezone.localdate(), by=city.designee)
+        waiver_services.waiver_record_mayor_approval(waiver=waiver, approved_on=timezone.localdate(), by=city.designee)
 
 
 # --- Revoking -----------------------------------------------------------------------------------
 
 def test_a_director_revokes_a_granted_waiver(city, directors, grant):
-    waiver = waivers.waiver_decide(waiver=_ask(city, grant), grant=True, reason="Ok.", by=directors.safety)
+    waiver = waiver_services.waiver_decide(waiver=_ask(city, grant), grant=True, reason="Ok.", by=directors.safety)
     for person in (city.head, city.itsa, city.designee):
         with pytest.raises(NotAllowed):
-            waivers.waiver_revoke(waiver=waiver, reason="Over.", by=person)
+            waiver_services.waiver_revoke(waiver=waiver, reason="Over.", by=person)
     with pytest.raises(RuleViolation):
-        waivers.waiver_revoke(waiver=waiver, reason="", by=directors.operations)
-    waiver = waivers.waiver_revoke(waiver=waiver, reason="The event was cancelled.", by=directors.operations)
+        waiver_services.waiver_revoke(waiver=waiver, reason="", by=directors.operations)
+    waiver = waiver_services.waiver_revoke(waiver=waiver, reason="The event was cancelled.", by=directors.operations)
     assert waiver.status == Status.REVOKED and waiver.ended_by == directors.operations
     assert waiver.ended_at is not None and not waiver.is_in_force()
     assert waiver.end_reason == "The event was cancelled." and waiver.decision_reason == "Ok."
     assert _mail_to("Waiver revoked") == [[city.head.email]]
     # Once more: nothing changes; and a waiver not granted cannot be revoked.
-    assert waivers.waiver_revoke(waiver=waiver, reason="Again.", by=directors.operations).ended_at == waiver.ended_at
+    assert waiver_services.waiver_revoke(waiver=waiver, reason="Again.", by=directors.operations).ended_at == waiver.ended_at
     other = _ask(city, grant, deviation="Something else.")
     with pytest.raises(RuleViolation):
-        waivers.waiver_revoke(waiver=other, reason="Not granted.", by=directors.safety)
+        waiver_services.waiver_revoke(waiver=other, reason="Not granted.", by=directors.safety)
 
 
 # --- Who sees them ------------------------------------------------------------------------------
@@ -329,24 +330,24 @@ def test_the_department_the_directors_the_designees_and_itsa_see_a_waiver_nobody
     waiver = _ask(city, grant)
     for person in (city.head, city.requester, city.itsa, city.itsa2, city.designee, directors.safety,
                    directors.operations):
-        assert list(waivers.waivers_visible_to(person)) == [waiver], person
+        assert list(waiver_selectors.waivers_visible_to(person)) == [waiver], person
     for person in (city.officer, city.analyst, city.outsider, city.streets_worker):
-        assert not waivers.waivers_visible_to(person).exists(), person
+        assert not waiver_selectors.waivers_visible_to(person).exists(), person
 
 
 def test_the_waivers_in_force_on_a_grant(city, directors, grant):
     today = timezone.localdate()
-    granted = waivers.waiver_decide(waiver=_ask(city, grant), grant=True, reason="Ok.", by=directors.safety)
-    later = waivers.waiver_decide(waiver=_ask(city, grant, starts_on=today + timedelta(days=5)), grant=True,
+    granted = waiver_services.waiver_decide(waiver=_ask(city, grant), grant=True, reason="Ok.", by=directors.safety)
+    later = waiver_services.waiver_decide(waiver=_ask(city, grant, starts_on=today + timedelta(days=5)), grant=True,
                                   reason="Ok.", by=directors.safety)
     _ask(city, grant, deviation="Not decided yet.")
-    assert list(waivers.waivers_in_force_for_grant(grant)) == [granted]
-    assert list(waivers.waivers_in_force_for_grant(grant, today=today + timedelta(days=5))) == [later]
+    assert list(waiver_selectors.waivers_in_force_for_grant(grant)) == [granted]
+    assert list(waiver_selectors.waivers_in_force_for_grant(grant, today=today + timedelta(days=5))) == [later]
     # The grant page shows the same waivers.
-    assert [w.pk for w in waivers.waivers_in_force_first(Waiver.objects.all())][0] == granted.pk
+    assert [w.pk for w in waiver_selectors.waivers_in_force_first(Waiver.objects.all())][0] == granted.pk
 
 
 def test_the_demo_waiver_is_granted_and_touches_the_officers_grant(city, directors, grant):
-    waiver = waivers.seed_demo_waivers(grant=grant, asker=city.head, director=directors.safety)
+    waiver = waiver_services.seed_demo_waivers(grant=grant, asker=city.head, director=directors.safety)
     assert waiver.status == Status.GRANTED and waiver.days == 3 and waiver.basis == "safety"
     assert list(grant.waivers.all()) == [waiver]

@@ -8,18 +8,18 @@ from django.utils import timezone
 from access_requests.services import access_request_provision
 from accounts.models import Grant
 from accounts.sod import sod_conflict
-from audits import waivers
+from waivers import services as waiver_services
 from portal.errors import RuleViolation
 from portal.models import IntendedUse
 
 
 def _granted_waiver(city, directors, grants):
-    waiver = waivers.waiver_request(
+    waiver = waiver_services.waiver_request(
         department=city.police, intended_use=IntendedUse.objects.get(code="public-safety"),
         deviation="Live monitoring of the whole district.", basis="safety", justification="Credible threat.",
         grants=grants, starts_on=timezone.localdate(), days=10, by=city.head,
     )
-    waiver = waivers.waiver_decide(waiver=waiver, grant=True, reason="Granted.", by=directors.safety)
+    waiver = waiver_services.waiver_decide(waiver=waiver, grant=True, reason="Granted.", by=directors.safety)
     assert waiver.is_in_force()
     return waiver
 
@@ -51,7 +51,7 @@ def test_provisioning_still_refuses_an_administrator_becoming_an_end_user_under_
     _granted_waiver(city, directors, [traffic])
 
     with pytest.raises(RuleViolation) as refusal:
-        waivers.waiver_request(
+        waiver_services.waiver_request(
             department=city.police, intended_use=IntendedUse.objects.get(code="public-safety"),
             deviation="Let the administrator watch footage.", basis="asset_protection", justification="Short-staffed.",
             grants=[admin], starts_on=timezone.localdate(), days=5, by=city.head)

@@ -11,9 +11,9 @@ from django.core import mail
 from django.utils import timezone
 from services import eventually
 
-from audits import waivers
-from audits.models import Waiver
-from audits.tasks import waivers_daily
+from waivers import services as waiver_services
+from waivers.models import Waiver
+from waivers.tasks import waivers_daily
 from portal.models import IntendedUse
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,13 +24,13 @@ def test_the_worker_ends_the_waiver_whose_end_date_has_come(worker_on_redis, cit
     directors = make_directors()
     today = timezone.localdate()
     started = today - timedelta(days=3)
-    waiver = waivers.waiver_request(
+    waiver = waiver_services.waiver_request(
         department=city.police, intended_use=IntendedUse.objects.get(code="public-safety"), deviation="Wider area.",
         basis="safety", justification="Stadium event.", grants=[provisioned(city).grant], starts_on=started, days=3,
         by=city.head, today=started,
     )
-    waiver = waivers.waiver_decide(waiver=waiver, grant=True, reason="Ok.", by=directors.safety, today=started)
-    running = waivers.waiver_request(
+    waiver = waiver_services.waiver_decide(waiver=waiver, grant=True, reason="Ok.", by=directors.safety, today=started)
+    running = waiver_services.waiver_request(
         department=city.police, intended_use=IntendedUse.objects.get(code="public-safety"), deviation="Another.",
         basis="life", justification="Search.", grants=list(waiver.grants.all()), starts_on=today, days=2,
         by=city.head,

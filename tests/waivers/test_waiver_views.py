@@ -9,15 +9,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Grant
-from audits import waivers
-from audits.models import Waiver
+from waivers import services as waiver_services
+from waivers.models import Waiver
 from portal.models import IntendedUse
 
 Status = Waiver.Status
 
 
 def _ask(city, grant, *, days=3, by=None, deviation="Wider coverage around the stadium."):
-    return waivers.waiver_request(
+    return waiver_services.waiver_request(
         department=city.police, intended_use=IntendedUse.objects.get(code="public-safety"), deviation=deviation,
         basis="safety", justification="A crowd of 60,000.", grants=[grant], starts_on=timezone.localdate(),
         days=days, by=by or city.head,
@@ -196,7 +196,7 @@ def test_over_thirty_days_the_designee_records_the_mayors_approval(client, city,
 
 
 def test_a_director_revokes_a_granted_waiver(client, city, directors, grant):
-    waiver = waivers.waiver_decide(waiver=_ask(city, grant), grant=True, reason="Ok.", by=directors.safety)
+    waiver = waiver_services.waiver_decide(waiver=_ask(city, grant), grant=True, reason="Ok.", by=directors.safety)
     client.force_login(directors.operations)
     url = reverse("waivers:revoke", args=[waiver.pk])
     response = client.post(url, {"reason": ""})
@@ -210,7 +210,7 @@ def test_a_director_revokes_a_granted_waiver(client, city, directors, grant):
 
 def test_the_list_shows_the_waivers_in_force_first_and_filters_by_status(client, city, directors, grant, settings):
     settings.PAGE_SIZE = 2
-    waivers.waiver_decide(waiver=_ask(city, grant, deviation="In force."), grant=True, reason="Ok.",
+    waiver_services.waiver_decide(waiver=_ask(city, grant, deviation="In force."), grant=True, reason="Ok.",
                           by=directors.safety)
     _ask(city, grant, deviation="Waiting one.")
     _ask(city, grant, deviation="Waiting two.")
@@ -230,7 +230,7 @@ def test_the_grant_page_shows_the_waivers_in_force(client, city, directors, gran
     client.force_login(city.head)
     response = client.get(grant.get_absolute_url())
     assert "Waivers in force" in response.content.decode() and not response.context["waivers_in_force"]
-    waiver = waivers.waiver_decide(waiver=_ask(city, grant), grant=True, reason="Ok.", by=directors.safety)
+    waiver = waiver_services.waiver_decide(waiver=_ask(city, grant), grant=True, reason="Ok.", by=directors.safety)
     _ask(city, grant, deviation="Not decided.")
     response = client.get(grant.get_absolute_url())
     assert list(response.context["waivers_in_force"]) == [waiver]

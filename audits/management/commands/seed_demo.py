@@ -28,13 +28,13 @@ from accounts.models import (
     SurveillanceSystem,
     User,
 )
-from access_requests.external import seed_demo_external
-from accounts.agreements import seed_demo_agreements
+from external.services import seed_demo_external
+from agreements.services import seed_demo_agreements
 from accounts.models import Grant
 from accounts.services import authorized_requester_add, department_set_head, role_group
-from audits.incidents import seed_demo_incidents
-from audits.retention import seed_demo_retention
-from audits.waivers import seed_demo_waivers
+from incidents.services import seed_demo_incidents
+from retention.services import seed_demo_retention
+from waivers.services import seed_demo_waivers
 from audits.services import open_due_validations
 from portal.models import IntendedUse, PermissibleUse, PolicyVersion
 from portal.policy import policy_change_add, policy_version_publish, policy_version_save

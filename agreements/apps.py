@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AgreementsConfig(AppConfig):
+    name = "agreements"
+    verbose_name = "Information sharing agreements (3.7)"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ExternalConfig(AppConfig):
+    name = "external"
+    verbose_name = "External system connections"

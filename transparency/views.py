@@ -1,0 +1,155 @@
+"""The public transparency page (2.4–2.6): the current policy and its change log, the published
+public reports and their open data, and the daily anchors of the audit trail. No sign-in, read only,
+and no personal data: nothing here names a person; the only free text shown is the policy written
+by the Mayor's designee and the titles of the reports, and of the audit trail only an entry's number
+and hash leave the portal. Small counts are already null in a public report's figures."""
+
+import csv
+import functools
+import io
+import json
+
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET
+
+from portal.audit import audit_record
+from portal.exports import csv_cell
+from portal.models import AuditEvent, IntendedUse
+from portal.policy import current_policy_version, published_policy_versions
+from portal.selectors import published_audit_anchors
+
+from reports.metrics import SUPPRESSED_TEXT
+from reports.models import PublishedReport
+from reports.selectors import report_is_intact, sections
+
+PUBLIC_MAX_AGE = 300
+NULL_NOTE = ("A null value stands for a count of fewer than 5, left out so that no person can be singled out "
+             "(Section 2.6).")
+CSV_HEADER = ["report", "period_start", "period_end", "table", "label", "value"]
+# Only these parts of a report's figures leave the portal, whatever else a table may carry.
+TABLE_FIELDS = ("key", "title", "label_heading", "value_heading", "unit")
+# The page shows the last month of anchors; the downloads carry them all.
+ANCHORS_ON_PAGE = 31
+
+
+def public_reports():
+    """The reports published for the public, newest first."""
+    return PublishedReport.objects.filter(is_public=True).select_related("department")
+
+
+def public_page(view):
+    """Open to every visitor, GET only. A shared cache may keep an anonymous visitor's copy for five
+    minutes; a signed-in visitor's copy names them in the page header, so it stays private."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if request.user.is_authenticated:
+            patch_cache_control(response, private=True)
+        else:
+            patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
+        return response
+
+    return require_GET(wrapped)
+
+
+def _public_tables(figures) -> list[dict]:
+    return [
+        {**{field: table.get(field) for field in TABLE_FIELDS},
+         "rows": [{"label": row["label"], "value": row["value"]} for row in table.get("rows", [])]}
+        for table in figures or []
+    ]
+
+
+@public_page
+def index(request):
+    return render(request, "transparency/index.html", {
+        "current": current_policy_version(),
+        "versions": published_policy_versions(),
+        "intended_uses": IntendedUse.objects.prefetch_related("permissible_uses"),
+        "reports": public_reports(),
+        "anchors": published_audit_anchors()[:ANCHORS_ON_PAGE],
+    })
+
+
+@public_page
+def report(request, pk):
+    published = get_object_or_404(public_reports(), pk=pk)
+    # A published report never changes: the template keeps its tables and charts in the cache
+    # (keyed by the report and its PDF's SHA-256) and calls this only when they are not there.
+    return render(request, "transparency/report.html", {
+        "report": published, "sections": functools.partial(sections, _public_tables(published.figures), public=True),
+    })
+
+
+@public_page
+def report_pdf(request, pk):
+    published = get_object_or_404(public_reports(), pk=pk)
+    if not report_is_intact(published):
+        audit_record(actor=request.user, action="report.integrity_failed", target=published,
+                     outcome=AuditEvent.Outcome.DENIED, detail=f"report {published.pk}: stored PDF does not match "
+                                                               f"SHA-256 {published.pdf_sha256}")
+        return render(request, "transparency/integrity_failed.html", {"report": published}, status=404)
+    filename = f"{slugify(published.title) or f'report-{published.pk}'}.pdf"
+    return FileResponse(published.pdf.open("rb"), as_attachment=True, filename=filename,
+                        content_type="application/pdf")
+
+
+def _attachment(response, filename: str):
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@public_page
+def open_data_csv(request):
+    """Every row of every table of every public report (S2.6); "fewer than 5" where a count is left out."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_HEADER)
+    for published in public_reports():
+        for table in _public_tables(published.figures):
+            for row in table["rows"]:
+                value = SUPPRESSED_TEXT if row["value"] is None else row["value"]
+                writer.writerow([csv_cell(cell) for cell in (
+                    published.title, published.period_start.isoformat(), published.period_end.isoformat(),
+                    table["title"], row["label"], value,
+                )])
+    return _attachment(HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8"), "open-data.csv")
+
+
+@public_page
+def open_data_json(request):
+    """The same figures as JSON (S2.6), null kept for a count left out."""
+    current = current_policy_version()
+    data = {
+        "policy_version": current.number if current else None,
+        "generated_at": timezone.now().isoformat(timespec="seconds"),
+        "note": NULL_NOTE,
+        "reports": [
+            {"title": published.title, "period_start": published.period_start.isoformat(),
+             "period_end": published.period_end.isoformat(), "pdf_sha256": published.pdf_sha256,
+             "tables": _public_tables(published.figures)}
+            for published in public_reports()
+        ],
+        "audit_anchors": [
+            {"day": anchor["day"].isoformat(), "seq": anchor["seq"], "hash": anchor["hash"]}
+            for anchor in published_audit_anchors()
+        ],
+    }
+    body = json.dumps(data, indent=2, ensure_ascii=False)
+    return _attachment(HttpResponse(body, content_type="application/json"), "open-data.json")
+
+
+@public_page
+def audit_anchors_csv(request):
+    """Every day's anchor of the audit trail: the day, the number of its last entry and that entry's hash."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["day", "seq", "hash"])
+    for anchor in published_audit_anchors():
+        writer.writerow([anchor["day"].isoformat(), anchor["seq"], anchor["hash"]])
+    return _attachment(HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8"), "audit-anchors.csv")

@@ -1,0 +1,64 @@
+"""The reads of waivers (Section 5.1): who sees which, and which are in force. Rules live in waivers.services."""
+
+from datetime import date
+
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from accounts.models import (
+    Department, Grant, User,
+)
+from accounts.selectors import department_ids_for
+
+from .models import Waiver
+
+
+Status = Waiver.Status
+
+
+OPEN_STATUSES = (Status.REQUESTED, Status.AWAITING_MAYOR)
+
+
+def departments_for_waivers(user: User) -> list[Department]:
+    """The departments the user may ask a waiver for: the ones they head; every one for a director."""
+    if not user.is_authenticated:
+        return []
+    if user.roles.is_director:
+        return list(Department.objects.order_by("name"))
+    return user.roles.headed_departments
+
+
+def waivers_visible_to(user: User) -> QuerySet[Waiver]:
+    """The department's head and authorized requesters see its waivers; the directors, the Mayor's
+    designees and ITSA see every one; nobody else sees any."""
+    if not user.is_authenticated:
+        return Waiver.objects.none()
+    roles = user.roles
+    if roles.is_director or roles.is_designee or roles.is_itsa:
+        return Waiver.objects.all()
+    return Waiver.objects.filter(department__in=department_ids_for(user))
+
+
+def in_force_q(today: date) -> Q:
+    """The waivers in force on `today` (the queryset form of Waiver.is_in_force); every query of the
+    waivers in force goes through it."""
+    return Q(status=Status.GRANTED, starts_on__lte=today, ends_on__gt=today)
+
+
+def waivers_in_force_for_grant(grant: Grant, *, today: date | None = None) -> QuerySet[Waiver]:
+    """The waivers in force on the grant, the soonest to end first (its page lists them)."""
+    today = today or timezone.localdate()
+    return Waiver.objects.filter(in_force_q(today), grants=grant).select_related("intended_use", "permissible_use").order_by(
+        "ends_on", "pk")
+
+
+def waivers_in_force_first(waivers: QuerySet[Waiver], *, today: date | None = None) -> QuerySet[Waiver]:
+    """Those in force first, then those waiting for a decision, then the rest; newest first in each."""
+    today = today or timezone.localdate()
+    return waivers.annotate(
+        rank=Case(
+            When(in_force_q(today), then=Value(0)),
+            When(status__in=OPEN_STATUSES, then=Value(1)),
+            default=Value(2), output_field=IntegerField(),
+        )
+    ).order_by("rank", "-requested_at", "-pk")
