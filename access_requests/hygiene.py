@@ -26,10 +26,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import ITSA_GROUP, Grant, User
-from accounts.services import grant_set_status, lock_person
+from accounts.services import lock_person
 from portal.audit import audit_record, audit_refusal, service_transaction
 from portal.emails import email_send
 from portal.errors import NotAllowed
+from security.services import grant_suspend
 
 from .models import AccessRequest
 from .services import access_request_queue_for_itsa
@@ -189,7 +190,7 @@ def _suspend_once(row: GrantRow, *, by: User | None) -> bool:
     if not claimed:
         return False
     # Suspending never gives a role, so it cannot break separation of duties (3.2).
-    changed = grant_set_status(grant=grant, status=Grant.Status.SUSPENDED, by=by, reason=NIGHTLY_CHECK)
+    changed = grant_suspend(grant=grant, by=by, reason=NIGHTLY_CHECK)
     grant.status, grant.hygiene_suspended_at = changed.status, changed.hygiene_suspended_at
     reasons = " ".join(finding.reason for finding in row.findings)
     audit_record(actor=by, action="grant.hygiene.suspend", target=grant, detail=f"grant {grant.pk}: {reasons}")

@@ -3,7 +3,7 @@
 from django.db.models import F, Q, QuerySet
 
 from accounts.models import Department, Grant, SurveillanceSystem, User
-from accounts.selectors import department_ids_for, department_rows_visible_to, departments_for
+from accounts.selectors import department_ids_for, department_rows_visible_to
 
 from .models import AccessRequest, DepartmentAccess
 

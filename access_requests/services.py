@@ -36,6 +36,7 @@ from portal.errors import NotAllowed, RuleViolation
 from portal.models import IntendedUse, PermissibleUse
 from portal.pdf import render_document
 from portal.text import clean_text
+from security.services import grant_suspend
 
 from .models import DOCUMENT_TYPES, AccessRequest, DepartmentAccess, StatusChange, SupportingDocument, WrittenRequest
 
@@ -504,8 +505,10 @@ def access_request_provision(*, request: AccessRequest, by: User, account_name: 
             grant = grant_change(grant=request.grant, role=request.role, permissible_uses=uses,
                                  account_name=account_name, by=by)
         else:
-            status = Grant.Status.REMOVED if request.action == AccessRequest.Action.REMOVE else Grant.Status.SUSPENDED
-            grant = grant_set_status(grant=request.grant, status=status, by=by)
+            if request.action == AccessRequest.Action.REMOVE:
+                grant = grant_set_status(grant=request.grant, status=Grant.Status.REMOVED, by=by)
+            else:
+                grant = grant_suspend(grant=request.grant, by=by)
     except RuleViolation as refusal:
         audit_refusal(actor=by, action="access_request.provision", target=request, outcome="refused",
                       detail=refusal.message)

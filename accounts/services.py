@@ -9,7 +9,6 @@ separation-of-duties check.
 from datetime import date
 
 from django.contrib.auth.models import Group
-from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 

@@ -14,10 +14,10 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, Department, Grant, SurveillanceSystem, User
-from accounts.services import grant_set_status
 from portal.audit import audit_record, audit_refusal, lock_audit_chain, service_transaction
 from portal.emails import email_send
 from portal.errors import NotAllowed, RuleViolation
+from security.services import grant_suspend
 from access_requests.models import AccessRequest
 from access_requests.services import access_request_queue_for_itsa
 
@@ -409,7 +409,7 @@ def handle_non_response(*, today: date | None = None) -> int:
                 continue
             actor = validation.department.head
             for item in items:
-                grant_set_status(grant=item.grant, status=Grant.Status.SUSPENDED, by=actor)
+                grant_suspend(grant=item.grant, by=actor)
                 item.follow_up = access_request_queue_for_itsa(
                     grant=item.grant, action=AccessRequest.Action.SUSPEND, role=item.grant.role, by=actor,
                     justification=f"No answer in the {validation.get_kind_display().lower()} due "

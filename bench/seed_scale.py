@@ -81,7 +81,7 @@ from accounts.models import (  # noqa: E402
     User,
 )
 from accounts.services import department_sync_permissions, grant_status_reason, role_group  # noqa: E402
-from audits.management.commands.seed_demo import DEMO_AUTHENTICATOR_KEY  # noqa: E402
+from pages.management.commands.seed_demo import DEMO_AUTHENTICATOR_KEY  # noqa: E402
 from audits.models import Validation, ValidationItem
 from audits.services import (  # noqa: E402
     ITEM_ORDER,

@@ -31,7 +31,7 @@ from email import message_from_bytes
 from email.policy import default as default_policy
 from html import unescape
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "localhost"

@@ -28,6 +28,7 @@ from portal.audit import audit_record, audit_refusal, service_transaction
 from portal.emails import email_send
 from portal.errors import NotAllowed, RuleViolation
 from portal.text import clean_text
+from security.services import grant_suspend
 
 from .models import Incident
 from .selectors import is_reporter, reporter_digest, sees_every_incident
@@ -161,7 +162,7 @@ def incident_suspend(*, incident: Incident, by: User, reason: str = "") -> Incid
     grants = list(_live_active_grants(incident.person))
     if not grants:
         raise RuleViolation(f"{incident.person} holds no active access to suspend.")
-    suspended = [grant_set_status(grant=grant, status=Grant.Status.SUSPENDED, by=by) for grant in grants]
+    suspended = [grant_suspend(grant=grant, by=by) for grant in grants]
     incident.suspended_by = by
     incident.suspended_at = timezone.now()
     incident._change_reason = "Access suspended pending review"

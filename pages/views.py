@@ -22,7 +22,7 @@ from accounts.selectors import (
     departments_visible_to, get_or_404_logged, grants_visible_to, people_visible_to, require_itsa_page,
 )
 from agreements.selectors import agreement_of_grant
-from audits.oversight import to_decide
+from pages.selectors import to_decide
 from waivers.selectors import waivers_in_force_for_grant
 from portal.audit import audit_record
 from portal.exports import csv_cell

@@ -1,8 +1,25 @@
 from django.contrib import admin
 
+from accounts.admin import PersonAdmin
+from accounts.models import User
 from portal.admin import ReadOnlyAdmin
 
+from . import services
 from .models import AccountLock, UserSession
+
+
+# The people admin of accounts, and a deactivation there ends the person's sessions (S3.10): sessions
+# are this app's, so the step is added here rather than in accounts.
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class SignedOutPersonAdmin(PersonAdmin):
+    def save_model(self, request, obj, form, change):
+        deactivated = change and "is_active" in form.changed_data and not obj.is_active
+        super().save_model(request, obj, form, change)
+        if deactivated:
+            services.sessions_end(user=obj, reason="account deactivated", by=request.user)
 
 
 @admin.register(AccountLock)

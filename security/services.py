@@ -16,6 +16,8 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
+from accounts.models import Grant, User
+from accounts.services import grant_set_status
 from portal.audit import audit_record, audit_refusal, lock_audit_chain, service_transaction
 from portal.client_address import client_address
 from portal.errors import NotAllowed, RuleViolation
@@ -329,6 +331,22 @@ def sessions_end(*, user, reason: str, by=None, only_from: str | None = None) ->
     UserSession.objects.filter(session_key__in=keys).delete()
     audit_record(actor=by, action="session.end", target=user, detail=f"{len(keys)} session(s): {reason}")
     return len(keys)
+
+
+def grant_suspend(*, grant: Grant, by: User | None, reason: str = "") -> Grant:
+    """Suspend a grant (accounts.services.grant_set_status) and end its holder's sessions at once
+    (S3.10). The caller holds a transaction."""
+    grant = grant_set_status(grant=grant, status=Grant.Status.SUSPENDED, by=by, reason=reason)
+    sessions_end(user=grant.person, reason=f"access to {grant.system} suspended", by=by)
+    return grant
+
+
+def person_deactivate(*, person: User, by: User | None) -> User:
+    """Deactivate a person and end their sessions at once (S3.10)."""
+    person.is_active = False
+    person.save()
+    sessions_end(user=person, reason="account deactivated", by=by)
+    return person
 
 
 def live_sessions(user):

@@ -1,13 +1,11 @@
-"""Sign-in events go to the audit trail, and some changes end a person's sessions at once."""
+"""Django's and axes' sign-in events go to the audit trail and the lockout count. Changes that
+end sessions (a deactivation, a suspension) call security.services themselves."""
 
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db.models.signals import post_save
 from django.dispatch import receiver
-from simple_history.models import HistoricalRecords
 
-from accounts.models import Grant, User
-from portal.audit import acting_user, audit_record
+from portal.audit import audit_record
 from portal.client_address import client_address
 
 from . import lockout, services
@@ -43,24 +41,3 @@ def _signed_out(sender, request, user, **kwargs):
 @receiver(user_locked_out)
 def _locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
     services.account_lock(username=username or "", ip_address=ip_address)
-
-
-def _who():
-    """The person acting: the service's `by`, or the signed-in person of the admin page."""
-    person = acting_user()
-    if person is None:
-        request = getattr(HistoricalRecords.context, "request", None)
-        person = getattr(request, "user", None)
-    return person if getattr(person, "is_authenticated", False) else None
-
-
-@receiver(post_save, sender=User)
-def _deactivated(sender, instance, **kwargs):
-    if not instance.is_active:
-        services.sessions_end(user=instance, reason="account deactivated", by=_who())
-
-
-@receiver(post_save, sender=Grant)
-def _grant_suspended(sender, instance, **kwargs):
-    if instance.status == Grant.Status.SUSPENDED:
-        services.sessions_end(user=instance.person, reason=f"access to {instance.system} suspended", by=_who())

@@ -14,7 +14,6 @@ from conftest import PASSWORD, build_city, file_request, make_pdf, provisioned, 
 from matrix import check_cell, url_case
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticToken

@@ -7,7 +7,7 @@ a plain UPDATE or DELETE from a database shell or another program. TRUNCATE is r
 A NEW HISTORICAL TABLE NEEDS THE TRIGGER TOO: add a migration that runs
 `CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON <table> FOR EACH ROW EXECUTE FUNCTION
 portal_append_only()` on PostgreSQL (see `forwards` below), and the no_truncate trigger of 0009.
-`tests/test_audit_chain.py` lists every historical model and fails for a table without them.
+`tests/portal/test_audit_chain.py` lists every historical model and fails for a table without them.
 
 SQLite has no such trigger: Django empties its tables with DELETE between tests.
 """

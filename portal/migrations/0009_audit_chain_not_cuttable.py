@@ -11,7 +11,7 @@ Against that:
 
 A NEW APPEND-ONLY TABLE NEEDS BOTH TRIGGERS: with its `append_only` trigger (see 0007), add
 `CREATE TRIGGER no_truncate BEFORE TRUNCATE ON <table> FOR EACH STATEMENT EXECUTE FUNCTION
-portal_refuse_truncate()`. `tests/test_audit_chain.py` fails for a table without it.
+portal_refuse_truncate()`. `tests/portal/test_audit_chain.py` fails for a table without it.
 
 The test runner's flush, `seed_scale --wipe` and the benchmarks empty their own databases as a
 superuser with `session_replication_role = replica`, under which no trigger fires.

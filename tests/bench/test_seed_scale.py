@@ -19,7 +19,7 @@ from access_requests.services import written_fingerprint, written_request_text
 from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, AuthorizedRequester, Department, Grant, SurveillanceSystem, User
 from accounts.services import grant_status_reason
 from accounts.sod import sod_violations
-from audits.management.commands.seed_demo import DEMO_AUTHENTICATOR_KEY
+from pages.management.commands.seed_demo import DEMO_AUTHENTICATOR_KEY
 from audits.models import Validation, ValidationItem
 from audits.services import (
     ITEM_ORDER,

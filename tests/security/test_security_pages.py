@@ -4,7 +4,6 @@ off, and where the person is signed in (S3.10)."""
 import time
 from datetime import timedelta
 
-import pytest
 
 from conftest import PASSWORD, messages_of, pass_second_factor
 from django.contrib.sessions.models import Session

@@ -1,5 +1,6 @@
 """Sessions end when idle, at an absolute lifetime, and at once when a person is deactivated or
-their access suspended; a person can sign out everywhere else (S3.10)."""
+their access suspended (through security.services, which the deactivating and suspending steps
+call); a person can sign out everywhere else (S3.10)."""
 
 import time
 from datetime import timedelta
@@ -114,9 +115,8 @@ def test_deactivating_a_person_ends_their_sessions_at_once(city):
     bystander = _signed_in(city.analyst)
     keys = [phone.session.session_key, desk.session.session_key]
 
-    person = User.objects.get(pk=city.officer.pk)
-    person.is_active = False
-    person.save()
+    with transaction.atomic():
+        services.person_deactivate(person=User.objects.get(pk=city.officer.pk), by=city.itsa)
 
     assert not Session.objects.filter(session_key__in=keys).exists()
     assert not UserSession.objects.filter(user=city.officer).exists()
@@ -151,7 +151,7 @@ def test_suspending_a_grant_ends_its_holders_sessions(city):
     officer = _signed_in(city.officer)
 
     with transaction.atomic():
-        grant_set_status(grant=grant, status=Grant.Status.SUSPENDED, by=city.itsa)
+        services.grant_suspend(grant=grant, by=city.itsa)
 
     assert _is_sent_to_sign_in(officer)
     assert AuditEvent.objects.filter(action="session.end", target=str(city.officer)).exists()

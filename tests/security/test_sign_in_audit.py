@@ -1,6 +1,5 @@
 """Every sign-in event is on the audit trail with who, what, the outcome and where from (S3.10)."""
 
-import pytest
 from axes.models import AccessAttempt
 from conftest import file_request, provisioned, signed_in_client
 from django.test import Client

@@ -28,7 +28,7 @@ from portal.models import AuditEvent
 from security.models import AccountLock
 from security.oidc import CityOIDCBackend, CityOIDCCallbackView
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CLIENT_ID = "surveillance-portal"
 PROVIDER = "https://login.city.example"
 OIDC_ENV = {

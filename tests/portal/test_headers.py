@@ -12,7 +12,7 @@ import pytest
 from conftest import file_request
 from django.test import override_settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
 # Mail is read in mail clients, never served under the portal's Content Security Policy, and
 # needs inline style to look right there.

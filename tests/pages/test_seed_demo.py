@@ -35,7 +35,7 @@ def test_the_demo_accounts_that_need_a_second_factor_have_the_printed_authentica
 
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from audits.management.commands.seed_demo import DEMO_AUTHENTICATOR_KEY
+    from pages.management.commands.seed_demo import DEMO_AUTHENTICATOR_KEY
     from security.services import second_factor_required
 
     out = StringIO()

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from agreements.services import agreement_request
 from incidents.services import incident_report
-from audits.oversight import to_decide
+from pages.selectors import to_decide
 from external.services import external_connection_request
 from retention.services import retention_extension_request
 from waivers.services import waiver_request

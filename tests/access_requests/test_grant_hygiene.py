@@ -17,6 +17,7 @@ from access_requests import hygiene, tasks
 from access_requests.hygiene import Kind, find_accounts_that_should_not_exist, grant_hygiene_run
 from accounts.models import Grant, User
 from accounts.services import grant_set_status
+from security.services import grant_suspend
 from portal.celery import app
 from portal.errors import NotAllowed
 from portal.models import AuditEvent, OutgoingEmail
@@ -390,9 +391,9 @@ def test_a_run_that_fails_half_way_suspends_nothing(city, grant, run, monkeypatc
         calls.append(kwargs["grant"])
         if len(calls) == 2:
             raise RuntimeError("the system did not answer")
-        return grant_set_status(**kwargs)
+        return grant_suspend(**kwargs)
 
-    monkeypatch.setattr(hygiene, "grant_set_status", failing)
+    monkeypatch.setattr(hygiene, "grant_suspend", failing)
     with pytest.raises(RuntimeError):
         run(suspend=True)
 

@@ -613,7 +613,7 @@ def test_an_anchor_that_is_not_seq_colon_hash_is_refused_with_a_clear_error(db, 
 
 def test_a_bad_anchor_on_the_command_line_says_so_in_one_line():
     """S3.10"""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     result = subprocess.run([sys.executable, "manage.py", "verify_audit_log", "--anchor", "12:not-a-hash"], cwd=root,
                             capture_output=True, text=True, timeout=60, env=os.environ)
 
@@ -763,7 +763,7 @@ def test_entries_are_kept_at_least_a_year_by_default(settings):
 
 def test_a_retention_shorter_than_a_year_stops_the_portal_from_starting():
     """S3.10"""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     result = subprocess.run(
         [sys.executable, "-c", "import portal.settings"], cwd=root, capture_output=True, text=True,
         env={"PATH": "/usr/bin:/bin", "AUDIT_RETENTION_DAYS": "100", "DJANGO_SECRET_KEY": "x" * 50}, timeout=60,
@@ -775,7 +775,7 @@ def test_a_retention_shorter_than_a_year_stops_the_portal_from_starting():
 
 def test_the_chain_key_defaults_to_one_derived_from_the_secret_key():
     """S3.10: set AUDIT_CHAIN_KEY to keep the chain verifiable across a secret key rotation."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     script = "import portal.settings as s; print(s.AUDIT_CHAIN_KEY != s.SECRET_KEY and len(s.AUDIT_CHAIN_KEY))"
     derived = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=60,
                              env={"PATH": "/usr/bin:/bin", "DJANGO_SECRET_KEY": "x" * 50})
