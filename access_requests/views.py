@@ -20,7 +20,7 @@ from portal.audit import audit_record
 from portal.errors import RuleViolation
 from portal.forms import DecisionForm
 from portal.history import combined_timeline, timeline
-from portal.pages import carry_out, form_error_message
+from portal.pages import carry_out, decide_view, form_error_message
 from security.decorators import password_recently_entered
 
 from . import services
@@ -476,21 +476,9 @@ def department_access_detail(request, pk):
     })
 
 
-@login_required
-@require_POST
-@password_recently_entered
-def department_access_decide(request, pk):
-    user = request.user
-    access = _get_department_access_for(user, pk)
-    form = DecisionForm(request.POST, choices=DEPARTMENT_ACCESS_DECISIONS)
-    if not form.is_valid():
-        messages.error(request, form.incomplete)
-        return redirect(access)
-    granted = form.approves
-    return carry_out(
-        request, access,
-        lambda: services.department_access_decide(access=access, grant=granted, reason=form.cleaned_data["reason"],
-                                                  by=user),
-        done=f"Department access for {access.department} to {access.system} is "
-             f"{'granted' if granted else 'denied'}.",
-    )
+department_access_decide = login_required(require_POST(password_recently_entered(decide_view(
+    get=_get_department_access_for, choices=DEPARTMENT_ACCESS_DECISIONS,
+    decide=lambda access, approve, **decision: services.department_access_decide(access=access, grant=approve, **decision),
+    done=lambda access, approve: f"Department access for {access.department} to {access.system} is "
+                                 f"{'granted' if approve else 'denied'}.",
+))))

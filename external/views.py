@@ -18,7 +18,7 @@ from portal.audit import audit_record
 from portal.errors import RuleViolation
 from portal.forms import DecisionForm
 from portal.history import timeline
-from portal.pages import carry_out
+from portal.pages import carry_out, decide_view
 from security.decorators import password_recently_entered
 
 from . import selectors, services
@@ -128,23 +128,11 @@ def detail(request, pk):
     })
 
 
-@login_required
-@require_POST
-@password_recently_entered
-def decide(request, pk):
-    user = request.user
-    connection = _get_connection_for(user, pk)
-    form = DecisionForm(request.POST, choices=EXTERNAL_DECISIONS)
-    if not form.is_valid():
-        messages.error(request, form.incomplete)
-        return redirect(connection)
-    approved = form.approves
-    return carry_out(
-        request, connection,
-        lambda: services.external_connection_decide(connection=connection, approve=approved,
-                                                    reason=form.cleaned_data["reason"], by=user),
-        done=f"The connection of {connection.name} is {'approved' if approved else 'denied'}.",
-    )
+decide = login_required(require_POST(password_recently_entered(decide_view(
+    get=_get_connection_for, choices=EXTERNAL_DECISIONS,
+    decide=lambda connection, **decision: services.external_connection_decide(connection=connection, **decision),
+    done=lambda connection, approve: f"The connection of {connection.name} is {'approved' if approve else 'denied'}.",
+))))
 
 
 @login_required

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.shortcuts import redirect
 
 from .errors import RuleViolation
+from .forms import DecisionForm
 
 
 def carry_out(request, obj, change, *, done):
@@ -22,6 +23,29 @@ def carry_out(request, obj, change, *, done):
         else:
             messages.success(request, done(after) if callable(done) else done)
     return redirect(obj)
+
+
+def decide_view(*, get, choices, decide, done):
+    """The decide view of every workflow with a decider: the decision form, one service call, and back
+    to the record's page. `get(user, pk)` reads the record as the user may see it; `decide(record,
+    approve=, reason=, by=)` calls the workflow's service; `done(record, approve)` is the success
+    message, or a function of the changed record. The app adds its decorators (sign-in, POST only,
+    password recently entered)."""
+
+    def view(request, pk):
+        record = get(request.user, pk)
+        form = DecisionForm(request.POST, choices=choices)
+        if not form.is_valid():
+            messages.error(request, form.incomplete)
+            return redirect(record)
+        approve = form.approves
+        return carry_out(
+            request, record,
+            lambda: decide(record, approve=approve, reason=form.cleaned_data["reason"], by=request.user),
+            done=done(record, approve),
+        )
+
+    return view
 
 
 def form_error_message(form) -> str:

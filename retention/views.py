@@ -15,7 +15,7 @@ from portal.audit import audit_record
 from portal.errors import RuleViolation
 from portal.forms import DecisionForm
 from portal.history import timeline
-from portal.pages import carry_out
+from portal.pages import carry_out, decide_view
 from security.decorators import password_recently_entered
 
 from . import selectors, services
@@ -111,23 +111,12 @@ def retention_detail(request, pk):
     })
 
 
-@login_required
-@require_POST
-@password_recently_entered
-def retention_decide(request, pk):
-    user = request.user
-    extension = _get_extension_for(user, pk)
-    form = DecisionForm(request.POST, choices=RETENTION_DECISIONS)
-    if not form.is_valid():
-        messages.error(request, form.incomplete)
-        return redirect(extension)
-    granted = form.approves
-    return carry_out(
-        request, extension,
-        lambda: services.retention_extension_decide(extension=extension, grant=granted,
-                                                    reason=form.cleaned_data["reason"], by=user),
-        done=f"The retention extension is {'granted' if granted else 'denied'}.",
-    )
+retention_decide = login_required(require_POST(password_recently_entered(decide_view(
+    get=_get_extension_for, choices=RETENTION_DECISIONS,
+    decide=lambda extension, approve, **decision: services.retention_extension_decide(
+        extension=extension, grant=approve, **decision),
+    done=lambda extension, approve: f"The retention extension is {'granted' if approve else 'denied'}.",
+))))
 
 
 @login_required

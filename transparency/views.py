@@ -18,13 +18,14 @@ from django.views.decorators.http import require_GET
 
 from portal.audit import audit_record
 from portal.exports import csv_cell
-from portal.models import AuditEvent, IntendedUse
+from portal.models import AuditEvent
 from portal.policy import current_policy_version, published_policy_versions
 from portal.selectors import published_audit_anchors
 
 from reports.metrics import SUPPRESSED_TEXT
-from reports.models import PublishedReport
 from reports.selectors import report_is_intact, sections
+
+from .selectors import public_reports, table_1
 
 PUBLIC_MAX_AGE = 300
 NULL_NOTE = ("A null value stands for a count of fewer than 5, left out so that no person can be singled out "
@@ -34,11 +35,6 @@ CSV_HEADER = ["report", "period_start", "period_end", "table", "label", "value"]
 TABLE_FIELDS = ("key", "title", "label_heading", "value_heading", "unit")
 # The page shows the last month of anchors; the downloads carry them all.
 ANCHORS_ON_PAGE = 31
-
-
-def public_reports():
-    """The reports published for the public, newest first."""
-    return PublishedReport.objects.filter(is_public=True).select_related("department")
 
 
 def public_page(view):
@@ -70,7 +66,7 @@ def index(request):
     return render(request, "transparency/index.html", {
         "current": current_policy_version(),
         "versions": published_policy_versions(),
-        "intended_uses": IntendedUse.objects.prefetch_related("permissible_uses"),
+        "intended_uses": table_1(),
         "reports": public_reports(),
         "anchors": published_audit_anchors()[:ANCHORS_ON_PAGE],
     })

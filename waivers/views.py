@@ -16,7 +16,7 @@ from portal.audit import audit_record
 from portal.errors import RuleViolation
 from portal.forms import DecisionForm
 from portal.history import timeline
-from portal.pages import carry_out, form_error_message
+from portal.pages import carry_out, decide_view, form_error_message
 from security.decorators import password_recently_entered
 
 from . import selectors, services
@@ -117,28 +117,19 @@ def waiver_detail(request, pk):
     })
 
 
-@login_required
-@require_POST
-@password_recently_entered
-def waiver_decide(request, pk):
-    user = request.user
-    waiver = _get_waiver_for(user, pk)
-    form = DecisionForm(request.POST, choices=WAIVER_DECISIONS)
-    if not form.is_valid():
-        messages.error(request, form.incomplete)
-        return redirect(waiver)
-    granted = form.approves
-
-    def done(after):
+def _decided(waiver, approve):
+    def message(after):
         if after.status == Waiver.Status.AWAITING_MAYOR:
             return "You approved the waiver. It lasts more than 30 days: it now waits for the Mayor's approval."
         return f"The waiver is {after.get_status_display().lower()}."
+    return message
 
-    return carry_out(
-        request, waiver,
-        lambda: services.waiver_decide(waiver=waiver, grant=granted, reason=form.cleaned_data["reason"], by=user),
-        done=done,
-    )
+
+waiver_decide = login_required(require_POST(password_recently_entered(decide_view(
+    get=_get_waiver_for, choices=WAIVER_DECISIONS,
+    decide=lambda waiver, approve, **decision: services.waiver_decide(waiver=waiver, grant=approve, **decision),
+    done=_decided,
+))))
 
 
 @login_required

@@ -1,0 +1,14 @@
+"""The reads of the public pages: only what is published for the public."""
+
+from portal.models import IntendedUse
+from reports.models import PublishedReport
+
+
+def public_reports():
+    """The reports published for the public, newest first."""
+    return PublishedReport.objects.filter(is_public=True).select_related("department")
+
+
+def table_1():
+    """The intended uses of Table 1 with their permissible uses, as the policy page lists them."""
+    return IntendedUse.objects.prefetch_related("permissible_uses")
