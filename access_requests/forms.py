@@ -9,6 +9,7 @@ from portal.forms import TEXT_LIMIT, RefusalErrors
 from portal.models import IntendedUse, PermissibleUse
 
 from .models import DOCUMENT_TYPES, AccessRequest, StatusChange
+from .selectors import systems_for_requests
 
 # What the file picker offers: the types the portal keeps, by extension and by type.
 ACCEPTED_FILES = ",".join([*(end for _, endings in DOCUMENT_TYPES.values() for end in endings), *DOCUMENT_TYPES])
@@ -62,7 +63,12 @@ class AccessRequestForm(PortalForm):
 
     department = forms.ModelChoiceField(queryset=Department.objects.none(), empty_label="Choose a department")
     person = PersonChoiceField(queryset=User.objects.none(), empty_label="Choose a person")
-    system = forms.ModelChoiceField(queryset=SurveillanceSystem.objects.all(), empty_label="Choose a system")
+    # Narrowed to the systems the department may name (selectors.systems_for_requests).
+    system = forms.ModelChoiceField(
+        queryset=SurveillanceSystem.objects.none(), empty_label="Choose a system",
+        error_messages={"invalid_choice": "The department is not authorized to use this system. Ask the Mayor's "
+                                          "designee for department access first."},
+    )
     action = forms.ChoiceField(choices=AccessRequest.Action.choices, label="Request")
     role = forms.ChoiceField(choices=Grant.Role.choices)
     permissible_uses = ModelChoicesField(
@@ -94,6 +100,7 @@ class AccessRequestForm(PortalForm):
             department = departments[0]
         scope = [department.pk] if department else [d.pk for d in departments]
         self.fields["person"].queryset = User.objects.filter(department__in=scope).order_by("full_name", "email")
+        self.fields["system"].queryset = systems_for_requests(Department.objects.filter(pk__in=scope))
         self.fields["permissible_uses"].queryset = (
             uses if uses is not None else PermissibleUse.objects.all()
         ).select_related("intended_use")

@@ -21,6 +21,17 @@ def access_requests_visible_to(user: User) -> QuerySet[AccessRequest]:
     return AccessRequest.objects.filter(scope)
 
 
+def systems_for_requests(departments) -> QuerySet[SurveillanceSystem]:
+    """The systems a request of these departments may name: those a department is authorized for
+    (S3.4a), and those its people still hold access to, so that access can always be removed."""
+    ids = [department.pk for department in departments]
+    return SurveillanceSystem.objects.filter(
+        Q(pk__in=DepartmentAccess.objects.filter(department__in=ids, status=DepartmentAccess.Status.GRANTED)
+          .values("system"))
+        | Q(pk__in=Grant.objects.filter(department__in=ids, status__in=Grant.LIVE_STATUSES).values("system"))
+    ).order_by("name")
+
+
 def itsa_queue(user: User) -> QuerySet[AccessRequest]:
     if not user.is_authenticated or not user.roles.is_itsa:
         return AccessRequest.objects.none()

@@ -27,7 +27,7 @@ from accounts.selectors import emails_of
 from accounts.services import (
     grant_change, grant_open, grant_set_status, is_authorized_requester, lock_person, third_party_access_problem,
 )
-from accounts.sod import sod_conflict, sod_finding_record
+from accounts.sod import administering_problem, end_user_grants, sod_conflict, sod_finding_record
 from agreements.selectors import grant_is_under_agreement
 from portal.audit import audit_record, audit_refusal, service_transaction
 from portal.decisions import decision_open, decision_record
@@ -461,22 +461,67 @@ def access_request_withdraw(*, request: AccessRequest, by: User) -> AccessReques
     return request
 
 
+def _provision_refusal(*, request: AccessRequest, user: User) -> tuple[str, bool] | None:
+    """Why `user` may not provision `request`, in their words, and whether it is separation of
+    duties (S3.2c); None when they may."""
+    if not user.roles.is_itsa:
+        return "Only ITSA administrators create and manage accounts (Section 3.5).", False
+    if user.pk == request.person_id:
+        return "This request is about you: another member of ITSA must provision it.", True
+    if user.pk == request.requested_by_id:
+        return "You filed this request, so another ITSA administrator must provision it.", False
+    problem = administering_problem(person=user, system=request.system)
+    return (problem, True) if problem else None
+
+
+def provision_refusal(*, request: AccessRequest, user: User) -> str | None:
+    """Why `user` may not provision `request`, in their words, or None. Only ITSA creates and
+    manages accounts (S3.5b), never for a request they filed. Creating, changing, suspending or
+    removing an account is administering the system (S3.2c): never on a system they hold end-user
+    access to (accounts.sod.administering_problem), never for themselves."""
+    refusal = _provision_refusal(request=request, user=user)
+    return refusal[0] if refusal else None
+
+
 def may_provision(*, request: AccessRequest, user: User) -> bool:
-    """Only ITSA creates accounts (S3.5b); never for themselves, never for a request they filed."""
-    return user.roles.is_itsa and user.pk not in (request.person_id, request.requested_by_id)
+    return provision_refusal(request=request, user=user) is None
+
+
+def provisioners(*, request: AccessRequest) -> QuerySet[User]:
+    """The active members of ITSA who may provision `request` (provision_refusal): the page's
+    "who can do it"."""
+    return (
+        User.objects.filter(groups__name=ITSA_GROUP, is_active=True)
+        .exclude(pk__in=[request.person_id, request.requested_by_id])
+        .exclude(pk__in=end_user_grants(system=request.system).values("person"))
+        .distinct().order_by("full_name", "email")
+    )
+
+
+def _administering_detail(request: AccessRequest, by: User) -> str:
+    """A refused S3.2c provisioning, as the finding keeps it."""
+    what = f"{request.reference}, {request.get_action_display().lower()} for {request.person} on {request.system}"
+    if by.pk == request.person_id:
+        return f"{by} tried to provision their own request: {what} (Section 3.2: nobody does it for themselves)."
+    return (f"{by} holds end-user access to {request.system} and tried to provision {what} (Section 3.2: "
+            "creating, changing or removing accounts on a system is administering it).")
 
 
 @service_transaction
 def access_request_provision(*, request: AccessRequest, by: User, account_name: str = "") -> AccessRequest:
     """ITSA carries out an approved request: creates, changes, suspends or removes the account."""
     request = AccessRequest.objects.select_for_update().get(pk=request.pk)
-    if not may_provision(request=request, user=by):
-        audit_refusal(actor=by, action="access_request.provision", target=request)
-        if by.pk == request.person_id:
-            raise NotAllowed("Nobody provisions their own access. Another ITSA administrator must do it.")
-        if by.pk == request.requested_by_id:
-            raise NotAllowed("You filed this request, so another ITSA administrator must provision it.")
-        raise NotAllowed("Only ITSA administrators create and manage accounts (Section 3.5).")
+    refusal = _provision_refusal(request=request, user=by)
+    if refusal is not None:
+        message, separation_of_duties = refusal
+        if separation_of_duties:
+            audit_refusal(actor=by, action="access_request.provision", target=request, outcome="refused",
+                          detail=message)
+            sod_finding_record(person=by, system=request.system, stage=SodFinding.Stage.PROVISIONING,
+                               detail=_administering_detail(request, by))
+        else:
+            audit_refusal(actor=by, action="access_request.provision", target=request)
+        raise NotAllowed(message)
     if request.status == AccessRequest.Status.COMPLETED:
         return request
     if not request.is_with_itsa:
@@ -762,5 +807,7 @@ def access_request_queue_for_itsa(
     uses = list(grant.permissible_uses.all())
     _save_written(request, uses)
     request.permissible_uses.set(uses)
+    # In writing like every other request (S3.4g), with the status change or validation behind it.
+    _keep_written_pdf(request, uses)
     audit_record(actor=by, action="access_request.queue_for_itsa", target=request)
     return request

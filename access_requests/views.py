@@ -15,12 +15,12 @@ from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Grant, SurveillanceSystem
-from accounts.selectors import departments_for, get_or_404_logged, people_visible_to
+from accounts.selectors import departments_for, get_or_404_logged, own_grants, people_visible_to
 from portal.audit import audit_record
 from portal.errors import RuleViolation
 from portal.forms import DecisionForm
 from portal.history import combined_timeline, timeline
-from portal.pages import carry_out, decide_view, form_error_message
+from portal.pages import carry_out, decide_view
 from security.decorators import password_recently_entered
 
 from . import services
@@ -78,6 +78,7 @@ def dashboard_context(request) -> dict:
     roles = user.roles
     visible = access_requests_visible_to(user)
     context = {"no_role": not (roles.works_for_a_department or roles.is_itsa or roles.is_designee or roles.is_director)}
+    context["own_grants"] = list(own_grants(user))
 
     if roles.works_for_a_department:
         departments = list(departments_for(user))
@@ -203,9 +204,15 @@ def preview(request):
 @login_required
 @require_GET
 def detail(request, pk):
+    return _detail(request, _get_request_for(request.user, pk))
+
+
+def _detail(request, access_request, *, provision_form=None):
     user = request.user
-    access_request = _get_request_for(user, pk)
-    can_provision = access_request.is_with_itsa and services.may_provision(request=access_request, user=user)
+    # An ITSA member who may not provision this request is told why, and who may (S3.2c).
+    refusal = services.provision_refusal(request=access_request, user=user) if access_request.is_with_itsa else None
+    can_provision = access_request.is_with_itsa and refusal is None
+    shown_refusal = refusal if user.roles.is_itsa else None
     return render(request, "requests/detail.html", {
         "r": access_request,
         "uses": list(access_request.permissible_uses.select_related("intended_use")),
@@ -217,7 +224,9 @@ def detail(request, pk):
         "can_return": services.may_return(request=access_request, user=user),
         "decline_form": ReasonForm(auto_id="decline_%s", label="Reason for declining"),
         "return_form": ReasonForm(auto_id="return_%s", label="Reason for returning the request"),
-        "provision_form": ProvisionForm(access_request=access_request) if can_provision else None,
+        "provision_form": provision_form or (ProvisionForm(access_request=access_request) if can_provision else None),
+        "provision_refusal": shown_refusal,
+        "provisioners": list(services.provisioners(request=access_request)) if shown_refusal else [],
         "document_form": DocumentForm(),
         "timeline": combined_timeline(access_request, access_request.grant),
         "written_pdf": WrittenRequest.objects.filter(request=access_request).defer("pdf").first(),
@@ -301,15 +310,24 @@ def withdraw(request, pk):
 def provision(request, pk):
     access_request = _get_request_for(request.user, pk)
     form = ProvisionForm(request.POST, access_request=access_request)
-    if not form.is_valid():
-        messages.error(request, form_error_message(form))
-        return redirect(access_request)
-    return carry_out(
-        request, access_request,
-        lambda: services.access_request_provision(request=access_request, by=request.user,
-                                                  account_name=form.cleaned_data["account_name"]),
-        done=f"{access_request.reference} is done: the account is recorded.",
-    )
+    if form.is_valid():
+        before = access_request.status
+        try:
+            after = services.access_request_provision(request=access_request, by=request.user,
+                                                      account_name=form.cleaned_data["account_name"])
+        except RuleViolation as refusal:
+            if form.error_field(refusal.field) is None:
+                messages.error(request, refusal.message)
+                return redirect(access_request)
+            # A refusal about the account name stays on its field, with the name as typed (JC19a).
+            form.add_error(form.error_field(refusal.field), refusal.message)
+        else:
+            if after.status == before:
+                messages.info(request, f"Nothing changed: this is already “{after.get_status_display()}”.")
+            else:
+                messages.success(request, f"{access_request.reference} is done: the account is recorded.")
+            return redirect(access_request)
+    return _detail(request, access_request, provision_form=form)
 
 
 @login_required

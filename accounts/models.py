@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower, Trim
 from django.urls import reverse
 from django.utils import timezone
 
@@ -268,6 +269,13 @@ class AuthorizedRequester(models.Model):
         return self.start_date <= on and (self.end_date is None or self.end_date > on)
 
 
+# How two account names are compared on one system (JC19a): whatever the case, without surrounding
+# spaces, as the systems' use reports are matched (accounts.last_use). Grant's unique constraint and
+# the service rule both use it, so they agree on every name.
+def account_name_key(name):
+    return Lower(Trim(name))
+
+
 class Grant(models.Model):
     """A person's provisioned access (an account) to one system, with one role."""
 
@@ -328,6 +336,13 @@ class Grant(models.Model):
                 condition=Q(status__in=["active", "suspended"]),
                 name="one_live_grant_per_person_system_role",
             ),
+            # JC19a: one person per account on a system. The rule and its message live in
+            # accounts.services.account_name_problem; this is the backstop for writes that skip it.
+            models.UniqueConstraint(
+                "system", account_name_key("account_name"),
+                condition=Q(status__in=["active", "suspended"]),
+                name="one_live_grant_per_system_account_name",
+            ),
         ]
         indexes = [models.Index(fields=["department", "status"])]
 
@@ -349,7 +364,11 @@ class Grant(models.Model):
 class SodFinding(models.Model):
     """A separation-of-duties conflict (3.2) the portal met, and how it was resolved: refused when
     a request was filed, approved or provisioned, or found among existing accounts by the nightly
-    scan (`accounts.sod`). The reports count them (2.5)."""
+    scan (`accounts.sod`). The reports count them (2.5).
+
+    An "administered" finding is about an account (its `grant`) that `person` created, changed or
+    removed while holding end-user access to its system, or that was their own (S3.2c); it stays
+    open while that access, or their own account, is still live."""
 
     class Stage(models.TextChoices):
         FILING = "filing", "Caught when the request was filed"
@@ -357,6 +376,10 @@ class SodFinding(models.Model):
         PROVISIONING = "provisioning", "Caught at provisioning"
         REVIEW = "review", "Caught when a validation changed a role"
         SCAN = "scan", "Found in existing accounts by the nightly scan"
+        ADMINISTERED = "administered", (
+            "Found by the nightly scan: an account created, changed or removed by an end user of its system "
+            "or by its holder"
+        )
 
     class Resolution(models.TextChoices):
         PREVENTED = "prevented", "Refused: the access was not given"
@@ -370,6 +393,10 @@ class SodFinding(models.Model):
         help_text="The person's department when the conflict was found.",
     )
     stage = models.CharField(max_length=12, choices=Stage.choices)
+    grant = models.ForeignKey(
+        Grant, null=True, blank=True, on_delete=models.PROTECT, related_name="sod_findings",
+        help_text="For an administered account (S3.2c): the grant the person created, changed or removed.",
+    )
     detail = models.TextField(help_text="The conflict, as the portal stated it.")
     found_at = models.DateTimeField(default=timezone.now, db_index=True)
     resolution = models.CharField(max_length=10, choices=Resolution.choices)
@@ -380,8 +407,11 @@ class SodFinding(models.Model):
         verbose_name = "separation-of-duties finding"
         constraints = [
             # The scan opens one finding per person and system while the conflict lasts.
-            models.UniqueConstraint(fields=["person", "system"], condition=Q(resolution="open"),
+            models.UniqueConstraint(fields=["person", "system"], condition=Q(resolution="open", grant__isnull=True),
                                     name="one_open_sod_finding"),
+            # An administered account is found once per person who administered it.
+            models.UniqueConstraint(fields=["person", "grant"], condition=Q(stage="administered"),
+                                    name="one_sod_finding_per_administered_grant"),
         ]
 
     def __str__(self):

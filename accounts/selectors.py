@@ -53,6 +53,14 @@ def grants_visible_to(user: User) -> QuerySet[Grant]:
     return Grant.objects.filter(department__in=department_ids_for(user))
 
 
+def own_grants(user: User) -> QuerySet[Grant]:
+    """The person's own live access, which every signed-in person may see, whatever their role."""
+    if not user.is_authenticated:
+        return Grant.objects.none()
+    return Grant.objects.filter(person=user, status__in=Grant.LIVE_STATUSES).select_related(
+        "system", "department").order_by("system__name", "role")
+
+
 def requesters_visible_to(user: User) -> QuerySet[AuthorizedRequester]:
     if not user.is_authenticated:
         return AuthorizedRequester.objects.none()

@@ -9,13 +9,14 @@ separation-of-duties check.
 from datetime import date
 
 from django.contrib.auth.models import Group
+from django.db.models import Value
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
 from portal.audit import audit_record, audit_refusal, service_transaction
 from portal.errors import NotAllowed, RuleViolation
 
-from .models import AuthorizedRequester, Department, Grant, SurveillanceSystem, User
+from .models import AuthorizedRequester, Department, Grant, SurveillanceSystem, User, account_name_key
 from .sod import sod_conflict
 
 DEPARTMENT_PERM = "accounts.act_for_department"
@@ -134,6 +135,60 @@ def third_party_access_problem(*, person: User, under_agreement: bool, role: str
     return None
 
 
+def account_name_holder(*, system: SurveillanceSystem, account_name: str, ignore_grant_ids=()) -> Grant | None:
+    """The live grant on `system` that already uses `account_name`, or None (see account_name_problem)."""
+    return (
+        Grant.objects.filter(system=system, status__in=Grant.LIVE_STATUSES)
+        .exclude(pk__in=list(ignore_grant_ids))
+        .alias(key=account_name_key("account_name"))
+        .filter(key=account_name_key(Value(account_name.strip())))
+        .select_related("person")
+        .order_by("pk")
+        .first()
+    )
+
+
+def account_name_problem(
+    *, system: SurveillanceSystem, account_name: str, person: User | None = None, ignore_grant_ids=(),
+) -> str | None:
+    """Why no live grant on `system` may be named `account_name`, or None (JC19a: individual
+    accounts, one person per account on a system).
+
+    A live grant (active, or suspended: the account still exists on the system) keeps its name from
+    every other live grant on the same system. Names are compared whatever their case and without
+    surrounding spaces (models.account_name_key), because the system knows a person by the name and
+    its use reports are matched that way (accounts.last_use). A removed grant's name is free again;
+    another system may use the same name.
+
+    The same person's other live grants on the system count too. A grant is one account with one
+    role: a role changes in place (grant_change), and removing or ending a grant asks ITSA to close
+    its account, which would also cut off a second role sharing the name; the use reports could not
+    tell the two roles apart either. The city's data already gives each role its own name.
+
+    Every grant write runs in a service transaction, which takes the audit chain's lock first, so
+    two provisionings cannot both pass this check; the unique constraint on Grant is the backstop.
+    ITSA, who provisions, sees every grant, so the message names the holder."""
+    holder = account_name_holder(system=system, account_name=account_name, ignore_grant_ids=ignore_grant_ids)
+    if holder is None:
+        return None
+    if person is not None and holder.person_id == person.pk:
+        advice = ("Each role is an account of its own on the system: enter the name of the account created "
+                  "for this one.")
+    else:
+        advice = f"An account belongs to one person: enter the name of the account created for {person or 'them'}."
+    return f"{account_name_clash(holder=holder, system=system, account_name=account_name, person=person)} {advice}"
+
+
+def account_name_clash(*, holder: Grant, system: SurveillanceSystem, account_name: str, person: User | None) -> str:
+    """The clash in words: which live grant already uses the name."""
+    role = holder.get_role_display().lower()
+    held = f"the {role} role, suspended" if holder.status == Grant.Status.SUSPENDED else f"the {role} role"
+    if person is not None and holder.person_id == person.pk:
+        return f"{person} already holds the account “{holder.account_name}” on {system}, for {held}."
+    return (f"The account name “{account_name.strip()}” is already in use on {system}: {holder.person} holds it, "
+            f"for {held}.")
+
+
 def grant_open(
     *, person: User, system: SurveillanceSystem, department: Department, role: str, account_name: str,
     permissible_uses, by: User, ends_on: date | None = None, under_agreement: bool = False,
@@ -155,6 +210,10 @@ def grant_open(
         raise RuleViolation(problem)
     if Grant.objects.filter(person=person, system=system, role=role, status__in=Grant.LIVE_STATUSES).exists():
         raise RuleViolation(f"{person} already holds the {Grant.Role(role).label.lower()} role on {system}.")
+    account_name = (account_name or "").strip()
+    problem = account_name_problem(system=system, account_name=account_name, person=person)
+    if problem:
+        raise RuleViolation(problem, field="account_name")
     grant = Grant(
         person=person, system=system, department=department, role=role, account_name=account_name,
         provisioned_at=timezone.now(), provisioned_by=by, ends_on=ends_on, view_only=under_agreement,
@@ -176,6 +235,12 @@ def grant_change(*, grant: Grant, role: str, permissible_uses, account_name: str
     ) or sod_conflict(person=grant.person, system=grant.system, roles=[role], ignore_grant_ids=[grant.pk])
     if problem:
         raise RuleViolation(problem)
+    account_name = (account_name or "").strip()
+    if account_name:
+        problem = account_name_problem(system=grant.system, account_name=account_name, person=grant.person,
+                                       ignore_grant_ids=[grant.pk])
+        if problem:
+            raise RuleViolation(problem, field="account_name")
     grant.role = role
     if account_name:
         grant.account_name = account_name
@@ -199,6 +264,15 @@ def grant_set_status(*, grant: Grant, status: str, by: User | None, reason: str 
                                ignore_grant_ids=[grant.pk])
         if problem:
             raise RuleViolation(problem)
+        # A suspended grant keeps its name from others (JC19a, account_name_problem); asked again so a
+        # clash is refused in words.
+        holder = account_name_holder(system=grant.system, account_name=grant.account_name,
+                                     ignore_grant_ids=[grant.pk])
+        if holder is not None:
+            clash = account_name_clash(holder=holder, system=grant.system, account_name=grant.account_name,
+                                       person=grant.person)
+            raise RuleViolation(f"{clash} Give one of the two accounts another name (a change request) before "
+                                "this access is reinstated.")
     grant.status = status
     grant.ended_at = timezone.now() if status == Grant.Status.REMOVED else None
     grant._change_reason = grant_status_reason(status=status, by=by, reason=reason)

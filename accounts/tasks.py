@@ -19,7 +19,8 @@ def sync_department_permissions() -> int:
 @shared_task
 def scan_sod() -> tuple[int, int]:
     """Each night: keep every separation-of-duties violation among existing accounts as an open
-    finding, and resolve those that are gone (3.2). Returns (opened, resolved)."""
+    finding, and every account administered by an end user of its system or by its holder (S3.2c)
+    as a finding; resolve those that are gone (3.2). Returns (found, resolved)."""
     return sod_findings_scan()
 
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, Department, Grant, SurveillanceSystem, User
 from accounts.selectors import emails_of
 from accounts.services import grant_open, grant_set_status
+from accounts.sod import administering_problem
 from portal.audit import audit_record, audit_refusal, lock_audit_chain, service_transaction
 from portal.decisions import decision_open, decision_record
 from portal.emails import email_send
@@ -224,6 +225,11 @@ def third_party_access_add(
         raise RuleViolation(f"The agreement with {agreement.third_party} does not cover {system or 'that system'}.",
                             field="system")
     system = named  # as it is now: a system may have become biometric since the agreement
+    administering = administering_problem(person=by, system=system)
+    if administering:
+        audit_refusal(actor=by, action="agreement.person_add", target=agreement, outcome="refused",
+                      detail=administering)
+        raise NotAllowed(administering)
     if agreement.excludes_biometric and system.uses_biometrics:
         raise RuleViolation(f"{system} uses biometrics, and the agreement excludes biometric data.", field="system")
     uses = list(permissible_uses)

@@ -13,9 +13,21 @@ from portal.errors import RuleViolation
 from portal.pdf import Document, render_document, stored_file_matches
 
 from .models import Validation, ValidationItem
-from .selectors import validation_items
+from .selectors import outgoing_request_for, validation_items
 
 logger = logging.getLogger(__name__)
+
+
+# How the attestation names an item kept before a removal or suspension of its grant was filed: the
+# sign-off waits until it is revoked, but an open validation's copy prints the decisions so far.
+NOT_KEPT = "Not kept: removal or suspension open"
+
+
+def _decision_label(item: ValidationItem) -> str:
+    """The decision as the attestation tallies it: never "Keep" for a grant on its way out."""
+    if item.decision == ValidationItem.Decision.KEEP and item.grant.is_live and outgoing_request_for(item.grant):
+        return NOT_KEPT
+    return item.get_decision_display()
 
 
 def _entry(item: ValidationItem, number: dict[int, int]) -> str:
@@ -28,6 +40,10 @@ def _entry(item: ValidationItem, number: dict[int, int]) -> str:
         decision += f" to {item.get_new_role_display().lower()}"
     if item.follow_up_id:
         decision += f" ({item.follow_up.reference})"
+    outgoing = outgoing_request_for(grant) if grant.is_live else None
+    if outgoing is not None and outgoing.pk != item.follow_up_id:
+        what = f"{'removal' if outgoing.action == outgoing.Action.REMOVE else 'suspension'} {outgoing.reference} open"
+        decision = f"Not kept: {what}" if _decision_label(item) == NOT_KEPT else f"{decision}; {what}"
     if item.reason:
         decision += f": “{item.reason}”"
     if item.decided_by_id:
@@ -45,8 +61,9 @@ def attestation_document(*, validation: Validation) -> Document:
     sign-off (S3.4e/f), made from the records as they are now. A signed validation's attestation is
     made once and kept (attestation_freeze); an open one prints the decisions so far."""
     items = list(validation_items(validation).select_related("grant__person", "grant__system"))
-    counts = Counter(item.decision for item in items)
-    tally = [(label, counts[value]) for value, label in ValidationItem.Decision.choices if counts[value]]
+    counts = Counter(_decision_label(item) for item in items)
+    labels = [label for _, label in ValidationItem.Decision.choices] + [NOT_KEPT]
+    tally = [(label, counts[label]) for label in labels if counts[label]]
     # Each permissible use is printed once, numbered, and each entry cites the numbers: an entry then
     # fits on one line, and WeasyPrint's time follows the number of lines.
     uses = sorted({use for item in items for use in item.grant.permissible_uses.all()},

@@ -2,11 +2,14 @@
 
 from datetime import date
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.conf import settings
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils import timezone
 
-from accounts.models import Department, User
+from accounts.models import Department, Grant, User
 from accounts.selectors import department_ids_for, departments_for
 from portal.models import PermissibleUse
+from access_requests.models import AccessRequest
 
 from .models import Validation, ValidationItem
 
@@ -99,15 +102,57 @@ def department_schedule(user: User, *, q: str = "") -> QuerySet[Department]:
     ).order_by("name", "pk")
 
 
+# --- Removals and suspensions on their way -----------------------------------------------------
+
+# The work that takes a grant away: while one is open, the grant cannot be kept (audits.services).
+OUTGOING_ACTIONS = (AccessRequest.Action.REMOVE, AccessRequest.Action.SUSPEND)
+
+
+def outgoing_requests() -> QuerySet[AccessRequest]:
+    """Removals and suspensions still open: filed or with ITSA, not yet completed, returned, declined
+    or withdrawn. A status-change report and a revocation queue them."""
+    return AccessRequest.objects.filter(action__in=OUTGOING_ACTIONS, status__in=AccessRequest.OPEN_STATUSES)
+
+
+def _first_outgoing(requests) -> AccessRequest | None:
+    # A removal says more than a suspension: it is the one named when both are open.
+    return min(requests, key=lambda r: (r.action != AccessRequest.Action.REMOVE, r.submitted_at, r.pk), default=None)
+
+
+def outgoing_request_for(grant: Grant) -> AccessRequest | None:
+    """The open removal (or else suspension) of the grant, if any: from the items' prefetch
+    (validation_items) when there is one, else one query."""
+    if hasattr(grant, "outgoing_requests"):
+        return _first_outgoing(grant.outgoing_requests)
+    return _first_outgoing(outgoing_requests().filter(grant=grant))
+
+
+def days_unused(grant: Grant, *, today: date) -> int:
+    """Days since the grant was last used on its system, counted as the nightly grant check counts
+    them (access_requests.hygiene): an account never used counts from the day it was provisioned."""
+    last = grant.last_used_at or grant.provisioned_at
+    return (today - timezone.localdate(last)).days
+
+
+def unused_too_long(grant: Grant, *, today: date) -> bool:
+    """Not used for GRANT_HYGIENE_UNUSED_DAYS days or more: the nightly check's limit, so the page and
+    the check's report name the same grants."""
+    return days_unused(grant, today=today) >= settings.GRANT_HYGIENE_UNUSED_DAYS
+
+
 def validation_items(validation: Validation) -> QuerySet[ValidationItem]:
     """The items of one validation with everything the items table shows, in a fixed number of queries,
     in the order they were made: by person, then system, when the validation opened (audits.services
     makes them in that order). A fixed order, so the pages of the table neither skip nor repeat an
-    item, and one that needs no sort by name of a department's thousands of items."""
+    item, and one that needs no sort by name of a department's thousands of items. Each grant carries
+    its open removals and suspensions (`grant.outgoing_requests`, read by outgoing_request_for), all
+    in one query."""
     return (
         validation.items.select_related("grant__person", "grant__system", "decided_by", "follow_up")
         .prefetch_related(Prefetch("grant__permissible_uses",
-                                   queryset=PermissibleUse.objects.select_related("intended_use")))
+                                   queryset=PermissibleUse.objects.select_related("intended_use")),
+                          Prefetch("grant__requests", queryset=outgoing_requests().order_by("pk"),
+                                   to_attr="outgoing_requests"))
         .order_by("pk")
     )
 
@@ -140,3 +185,16 @@ def heads_own_pending_count(validation: Validation) -> int:
     if head_id is None:
         return 0
     return validation.items.filter(decision=Decision.PENDING, grant__person_id=head_id).count()
+
+
+def undecided_with_outgoing_count(validation: Validation) -> int:
+    """How many items still to decide have a removal or suspension open: keeping all leaves them,
+    since they cannot be kept (audits.services.validation_keep_all). The head's own are not counted:
+    keeping all leaves them for the designee anyway."""
+    items = validation.items.filter(decision=Decision.PENDING, grant__status__in=Grant.LIVE_STATUSES).filter(
+        Exists(outgoing_requests().filter(grant=OuterRef("grant")))
+    )
+    head_id = validation.department.head_id
+    if head_id is not None:
+        items = items.exclude(grant__person_id=head_id)
+    return items.count()

@@ -4,6 +4,7 @@ Sections 3.4 (each department audits its end users at least once a year; the hea
 and 3.5 (ITSA may order a user audit at any time, without notice).
 """
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -22,6 +23,7 @@ from access_requests.models import AccessRequest
 from access_requests.services import access_request_queue_for_itsa
 
 from .models import ReminderSent, Validation, ValidationItem
+from .selectors import outgoing_request_for, outgoing_requests
 
 Decision = ValidationItem.Decision
 
@@ -193,6 +195,51 @@ def may_decide_item(*, item: ValidationItem, user: User) -> bool:
     return may_decide(validation=validation, user=user)
 
 
+# --- Removals and suspensions already on their way -------------------------------------------------
+#
+# A head who reported a person as gone (access_requests.services.status_change_report), or revoked
+# a grant before, has a removal or suspension open for it. Keeping that grant would attest to access
+# the head has already asked ITSA to take away, so it cannot be kept:
+# - with a removal open, the one decision left is to revoke, and the revocation takes that removal
+#   as its follow-up rather than queueing a second one (a role change of access on its way out is
+#   refused too);
+# - with a suspension open, the head revokes (a removal, which goes further than the suspension) or
+#   changes the role; or waits for ITSA to suspend the account, and then keeps it, suspended;
+# - an item kept before the removal or suspension was filed may be decided again, as a revocation,
+#   and the sign-off waits until it is: the attestation never lists such a grant as kept.
+
+def outgoing_label(request: AccessRequest) -> str:
+    """"Removal" or "Suspension": how a refusal and the page name the open request."""
+    return "Removal" if request.action == AccessRequest.Action.REMOVE else "Suspension"
+
+
+def _where(request: AccessRequest) -> str:
+    return "already with ITSA" if request.is_with_itsa else "already filed, awaiting the head's approval"
+
+
+def item_decisions(*, item: ValidationItem, outgoing: AccessRequest | None) -> tuple[str, ...]:
+    """The decisions still open on an item, given the grant's open removal or suspension (None when
+    there is none). Who may take them is may_decide_item's question, not this one."""
+    if outgoing is None:
+        return (Decision.KEEP, Decision.REVOKE, Decision.CHANGE_ROLE) if item.is_pending else ()
+    if not item.is_pending:
+        # Kept before the removal or suspension was filed: the keep no longer holds.
+        return (Decision.REVOKE,) if item.decision == Decision.KEEP else ()
+    if outgoing.action == AccessRequest.Action.REMOVE:
+        return (Decision.REVOKE,)
+    return (Decision.REVOKE, Decision.CHANGE_ROLE)
+
+
+def _outgoing_refusal(*, decision: str, outgoing: AccessRequest) -> str:
+    what = f"{outgoing_label(outgoing)} request {outgoing.reference} is {_where(outgoing)}"
+    if decision == Decision.KEEP:
+        if outgoing.action == AccessRequest.Action.REMOVE:
+            return f"{what}: this access cannot be kept. Revoke it: the revocation is linked to that request."
+        return (f"{what}: this access cannot be kept while the suspension is open. Revoke it, or keep it once ITSA "
+                "has suspended it.")
+    return f"{what}: this access can only be revoked, and the revocation is linked to that request."
+
+
 def _close_ended(validation: Validation) -> None:
     """A grant removed meanwhile closes its item."""
     ValidationItem.objects.filter(validation=validation, decision=Decision.PENDING).exclude(
@@ -203,6 +250,11 @@ def _close_ended(validation: Validation) -> None:
 @service_transaction
 def validation_item_decide(*, item: ValidationItem, decision: str, by: User, reason: str = "",
                            new_role: str = "") -> ValidationItem:
+    """The head's decision on one item (S3.4f): keep, revoke (a removal for ITSA) or change the role.
+    A grant with a removal or suspension open cannot be kept: revoking it takes the open removal as
+    its follow-up instead of queueing a second one (with a suspension open, the revocation queues the
+    removal); a role change is refused while a removal is open; an item kept before the removal or
+    suspension was filed may be revoked after all. See "Removals and suspensions already on their way"."""
     item = ValidationItem.objects.select_for_update().select_related("validation__department", "grant").get(pk=item.pk)
     validation = item.validation
     if not may_decide_item(item=item, user=by):
@@ -216,22 +268,31 @@ def validation_item_decide(*, item: ValidationItem, decision: str, by: User, rea
         raise RuleViolation("Choose keep, revoke or change role.", field="decision")
     if item.decision == decision and (decision != Decision.CHANGE_ROLE or item.new_role == new_role):
         return item
-    if not item.is_pending:
+    outgoing = outgoing_request_for(item.grant) if item.grant.is_live else None
+    if not item.is_pending and decision not in item_decisions(item=item, outgoing=outgoing):
         raise RuleViolation(f"This item is already decided: {item.get_decision_display().lower()}.")
     if not item.grant.is_live:
         item.decision, item.decided_at = Decision.CLOSED, timezone.now()
         item.save(update_fields=["decision", "decided_at"])
         return item
+    if outgoing is not None and decision not in item_decisions(item=item, outgoing=outgoing):
+        message = _outgoing_refusal(decision=decision, outgoing=outgoing)
+        audit_refusal(actor=by, action="validation.decide", target=item, outcome="refused", detail=message)
+        raise RuleViolation(message, field="decision")
     reason = (reason or "").replace("\x00", "").strip()
     if len(reason) > 5000:
         raise RuleViolation("Keep the reason under 5000 characters.", field="reason")
     if decision == Decision.REVOKE:
         if not reason:
             raise RuleViolation("Write why this access is revoked.", field="reason")
-        item.follow_up = access_request_queue_for_itsa(
-            grant=item.grant, action=AccessRequest.Action.REMOVE, role=item.grant.role, by=by,
-            justification=revocation_justification(validation=validation, reason=reason),
-        )
+        if outgoing is not None and outgoing.action == AccessRequest.Action.REMOVE:
+            # The removal already asked for is this revocation's follow-up, whatever role it named.
+            item.follow_up = outgoing
+        else:
+            item.follow_up = access_request_queue_for_itsa(
+                grant=item.grant, action=AccessRequest.Action.REMOVE, role=item.grant.role, by=by,
+                justification=revocation_justification(validation=validation, reason=reason),
+            )
     elif decision == Decision.CHANGE_ROLE:
         if new_role not in Grant.Role.values or new_role == item.grant.role:
             raise RuleViolation("Choose the new role, different from the current one.", field="new_role")
@@ -247,9 +308,33 @@ def validation_item_decide(*, item: ValidationItem, decision: str, by: User, rea
     return item
 
 
+@dataclass(frozen=True)
+class KeptAll:
+    """What keeping all did: how many it kept, and the items it left because a removal or suspension
+    of their grant is open (their references, in the items' order)."""
+
+    kept: int
+    left: tuple[str, ...] = ()
+
+    @property
+    def left_message(self) -> str:
+        """Why items were left undecided, for the head; empty when none were."""
+        count = len(self.left)
+        if not count:
+            return ""
+        shown = ", ".join(self.left[:5]) + (f" and {count - 5} more" if count > 5 else "")
+        if count == 1:
+            return (f"1 access was left undecided: a removal or suspension of it is already open ({shown}), so it "
+                    "cannot be kept. Decide it on its own.")
+        return (f"{count} accesses were left undecided: a removal or suspension of each is already open ({shown}), "
+                "so they cannot be kept. Decide them one by one.")
+
+
 @service_transaction
-def validation_keep_all(*, validation: Validation, by: User, confirmed: bool) -> int:
-    """Keep every undecided item shown, after an explicit confirmation. Returns how many."""
+def validation_keep_all(*, validation: Validation, by: User, confirmed: bool) -> KeptAll:
+    """Keep every undecided item, after an explicit confirmation, except the head's own (the
+    designee's to decide) and those whose grant has a removal or suspension open, which cannot be
+    kept: those stay undecided and the result says how many and which requests."""
     validation = Validation.objects.select_for_update().select_related("department").get(pk=validation.pk)
     if not may_decide(validation=validation, user=by):
         audit_refusal(actor=by, action="validation.keep_all", target=validation)
@@ -258,11 +343,20 @@ def validation_keep_all(*, validation: Validation, by: User, confirmed: bool) ->
         raise RuleViolation("Confirm that you keep every access listed before keeping them all.", field="confirm")
     _close_ended(validation)
     # The head's own access is left for the Mayor's designee.
-    count = ValidationItem.objects.filter(validation=validation, decision=Decision.PENDING).exclude(
+    undecided = ValidationItem.objects.filter(validation=validation, decision=Decision.PENDING).exclude(
         grant__person_id=validation.department.head_id
-    ).update(decision=Decision.KEEP, decided_by=by, decided_at=timezone.now())
-    audit_record(actor=by, action="validation.keep_all", target=validation, detail=f"{count} items")
-    return count
+    )
+    outgoing = outgoing_requests().filter(grant=OuterRef("grant"))
+    left = tuple(
+        undecided.filter(Exists(outgoing)).order_by("pk")
+        # "remove" sorts before "suspend": a removal is named first, as on the page.
+        .annotate(reference=Subquery(outgoing.order_by("action", "pk").values("reference")[:1]))
+        .values_list("reference", flat=True)
+    )
+    count = undecided.exclude(Exists(outgoing)).update(decision=Decision.KEEP, decided_by=by, decided_at=timezone.now())
+    detail = f"{count} items" + (f"; {len(left)} left with a removal or suspension open" if left else "")
+    audit_record(actor=by, action="validation.keep_all", target=validation, detail=detail)
+    return KeptAll(kept=count, left=left)
 
 
 def revocation_justification(*, validation: Validation, reason: str) -> str:
@@ -304,6 +398,19 @@ def validation_sign_off(*, validation: Validation, by: User, password: str) -> V
     if pending:
         raise RuleViolation(f"{pending} item{'s are' if pending != 1 else ' is'} not decided yet. Decide every item "
                             "before signing off.")
+    no_longer_kept = list(
+        validation.items.filter(decision=Decision.KEEP)
+        .filter(Exists(outgoing_requests().filter(grant=OuterRef("grant"))))
+        .select_related("grant__person", "grant__system").order_by("pk")[:6]
+    )
+    if no_longer_kept:
+        audit_refusal(actor=by, action="validation.sign_off", target=validation, outcome="refused",
+                      detail="kept access has a removal or suspension open")
+        names = "; ".join(f"{item.grant.person}’s access to {item.grant.system} "
+                          f"({outgoing_request_for(item.grant).reference})" for item in no_longer_kept[:5])
+        raise RuleViolation(f"A removal or suspension was filed after you kept {names}"
+                            f"{' and more' if len(no_longer_kept) > 5 else ''}. That access can no longer be "
+                            "attested as kept: revoke it before signing off.")
     now = timezone.now()
     kept = validation.items.filter(decision=Decision.KEEP).count()
     validation.sign_off_statement = sign_off_statement(validation=validation, by=by, kept=kept, signed_at=now)

@@ -27,7 +27,8 @@ from .forms import ItemDecisionForm, KeepAllForm, SignOffForm, UserAuditForm
 from .models import Validation, ValidationItem
 from .selectors import (
     ITEM_SHOW_CHOICES, ITEM_SHOWS, completed_validations, department_schedule, heads_own_pending_count,
-    open_validations, validation_items_matching, validations_visible_to, with_progress_of,
+    open_validations, outgoing_request_for, undecided_with_outgoing_count, unused_too_long, validation_items_matching,
+    validations_visible_to, with_progress_of,
 )
 
 
@@ -108,21 +109,39 @@ def validation(request, pk):
     )
     items = list(page_obj)
     may_decide = services.may_decide(validation=review, user=user)
-    follow_ups = {item.follow_up_id for item in items if item.follow_up_id}
-    # Asked even when the page shows no follow-up (no request has id 0), so that the page runs the
+    today = timezone.localdate()
+    # Each grant's open removal or suspension came with the items (selectors.validation_items).
+    outgoing = {item.pk: outgoing_request_for(item.grant) if item.grant.is_live else None for item in items}
+    linked = {item.follow_up_id for item in items if item.follow_up_id}
+    linked |= {request.pk for request in outgoing.values() if request is not None}
+    # Asked even when the page shows no request (no request has id 0), so that the page runs the
     # same queries whatever its items hold.
-    visible_follow_ups = set(
-        access_requests_visible_to(user).filter(pk__in=follow_ups or [0]).values_list("pk", flat=True)
+    visible_requests = set(
+        access_requests_visible_to(user).filter(pk__in=linked or [0]).values_list("pk", flat=True)
     )
     rows = []
     for item in items:
         item.validation = review
-        decides = item.is_pending and services.may_decide_item(item=item, user=user)
-        row = {"item": item, "follow_up_visible": item.follow_up_id in visible_follow_ups, "decides": decides,
-               "for_designee": services.decided_by_designee(item)}
-        rows.append(row)
+        grant, pending_out = item.grant, outgoing[item.pk]
+        choices = services.item_decisions(item=item, outgoing=pending_out)
+        decides = bool(choices) and services.may_decide_item(item=item, user=user)
+        rows.append({
+            "item": item, "follow_up_visible": item.follow_up_id in visible_requests, "decides": decides,
+            "may_keep": services.Decision.KEEP in choices, "may_revoke": services.Decision.REVOKE in choices,
+            "may_change_role": services.Decision.CHANGE_ROLE in choices,
+            "for_designee": services.decided_by_designee(item),
+            "outgoing": pending_out, "outgoing_label": services.outgoing_label(pending_out) if pending_out else "",
+            "outgoing_visible": pending_out is not None and pending_out.pk in visible_requests,
+            "suspended": grant.status == Grant.Status.SUSPENDED,
+            "temporary_until": grant.ends_on if grant.ends_on and not grant.view_only else None,
+            "unused_too_long": grant.is_live and unused_too_long(grant, today=today),
+        })
     pending_count = review.item_count - review.decided_count
-    keep_all_count = pending_count - heads_own_pending_count(review) if may_decide and pending_count else 0
+    own_pending_count = outgoing_pending_count = 0
+    if may_decide and pending_count:
+        own_pending_count = heads_own_pending_count(review)
+        outgoing_pending_count = undecided_with_outgoing_count(review)
+    keep_all_count = pending_count - own_pending_count - outgoing_pending_count if may_decide else 0
     return render(request, "audits/validation.html", {
         "v": review,
         "rows": rows,
@@ -139,9 +158,12 @@ def validation(request, pk):
         "query_string": _items_query_string(q, show),
         "pending_count": pending_count,
         "keep_all_count": keep_all_count,
+        "own_pending_count": own_pending_count,
+        "outgoing_pending_count": outgoing_pending_count,
+        "unused_days": settings.GRANT_HYGIENE_UNUSED_DAYS,
         "may_decide": may_decide,
         "decides_items": any(row["decides"] for row in rows),
-        "overdue": review.is_open and review.due_date < timezone.localdate(),
+        "overdue": review.is_open and review.due_date < today,
         "keep_all_form": KeepAllForm() if may_decide else None,
         "sign_off_form": SignOffForm() if may_decide else None,
         "statement": services.sign_off_statement(validation=review, by=request.user, kept=review.kept_count)
@@ -191,13 +213,14 @@ def decide(request, pk, item_pk):
         return redirect(back)
     data = form.cleaned_data
     before = item.decision
+    already_open = outgoing_request_for(item.grant)
     try:
         decided = services.validation_item_decide(item=item, decision=data["decision"], reason=data["reason"],
                                                   new_role=data["new_role"], by=user)
     except RuleViolation as refusal:
         messages.error(request, refusal.message)
     else:
-        messages.add_message(request, *_decided_message(item, before, decided))
+        messages.add_message(request, *_decided_message(item, before, decided, already_open=already_open))
     return redirect(back)
 
 
@@ -213,7 +236,7 @@ def _validation_page_url(review, data) -> str:
     return f"{url}?{query}" if query else url
 
 
-def _decided_message(item, before, decided) -> tuple[int, str]:
+def _decided_message(item, before, decided, *, already_open=None) -> tuple[int, str]:
     access = f"{item.grant.person}’s access to {item.grant.system}"
     Decision = ValidationItem.Decision
     if decided.decision == before:
@@ -222,6 +245,9 @@ def _decided_message(item, before, decided) -> tuple[int, str]:
     if decided.decision == Decision.KEEP:
         return messages.SUCCESS, f"You keep {access}."
     if decided.decision == Decision.REVOKE:
+        if already_open is not None and decided.follow_up_id == already_open.pk:
+            return messages.SUCCESS, (f"You revoked {access}. Removal request {decided.follow_up.reference}, already "
+                                      "open, is its follow-up: no second request was sent to ITSA.")
         return messages.SUCCESS, f"You revoked {access}. Removal request {decided.follow_up.reference} is with ITSA."
     if decided.decision == Decision.CHANGE_ROLE:
         return messages.SUCCESS, (f"You changed the role in {access} to {decided.get_new_role_display().lower()}. "
@@ -237,14 +263,17 @@ def keep_all(request, pk):
     form = KeepAllForm(request.POST)
     confirmed = form.is_valid() and form.cleaned_data["confirm"]
     try:
-        kept = services.validation_keep_all(validation=review, by=user, confirmed=confirmed)
+        result = services.validation_keep_all(validation=review, by=user, confirmed=confirmed)
     except RuleViolation as refusal:
         messages.error(request, refusal.message)
     else:
+        kept = result.kept
         if kept:
             messages.success(request, f"You keep the {kept} access{'es' if kept != 1 else ''} not decided before.")
-        else:
+        elif not result.left:
             messages.info(request, "Nothing changed: every item was already decided.")
+        if result.left:
+            messages.warning(request, result.left_message)
     return redirect(review)
 
 

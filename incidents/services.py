@@ -24,6 +24,7 @@ from django.utils import timezone
 from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, Grant, SurveillanceSystem, User
 from accounts.selectors import emails_of
 from accounts.services import grant_set_status
+from accounts.sod import administering_problem
 from portal.audit import audit_record, audit_refusal, service_transaction
 from portal.emails import email_send
 from portal.errors import NotAllowed, RuleViolation
@@ -162,6 +163,12 @@ def incident_suspend(*, incident: Incident, by: User, reason: str = "") -> Incid
     grants = list(_live_active_grants(incident.person))
     if not grants:
         raise RuleViolation(f"{incident.person} holds no active access to suspend.")
+    for grant in grants:
+        administering = administering_problem(person=by, system=grant.system)
+        if administering:
+            audit_refusal(actor=by, action="incident.suspend", target=incident, outcome="refused",
+                          detail=administering)
+            raise NotAllowed(administering)
     suspended = [grant_suspend(grant=grant, by=by) for grant in grants]
     incident.suspended_by = by
     incident.suspended_at = timezone.now()

@@ -48,6 +48,8 @@ from audits.models import Validation, ValidationItem
 
 SUPPRESS_BELOW = 5
 SUPPRESSED_TEXT = "fewer than 5"
+# A figure with nothing to measure (no account made in the period): not a count held back.
+NO_DATA_TEXT = "none"
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
@@ -365,7 +367,9 @@ def public_tables(tables: list[dict]) -> list[dict]:
         for row in table["rows"]:
             value = row["value"]
             if row["label"] in TIMES and table["key"] == "summary":
-                if measured is None or measured < SUPPRESS_BELOW:
+                if not measured:
+                    row["value"], row["no_data"] = None, True
+                elif measured < SUPPRESS_BELOW:
                     row["value"] = None
             elif _is_count(value) and 0 < value < SUPPRESS_BELOW:
                 row["value"] = None
@@ -379,6 +383,14 @@ def public_tables(tables: list[dict]) -> list[dict]:
 
 def _is_count(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def shown_value(row: dict, *, public: bool) -> str:
+    """A table row's value as a report shows it: "none" where nothing was measured, "fewer than 5"
+    where a public count is held back."""
+    if row.get("no_data") or (row["value"] is None and not public):
+        return NO_DATA_TEXT
+    return public_value(row["value"])
 
 
 def public_value(value) -> str:

@@ -10,7 +10,7 @@ from accounts.models import Department, User
 from portal.pdf import stored_file_matches
 
 from .charts import bar_chart
-from .metrics import Figures, Period, city_figures, department_figures, public_tables, public_value
+from .metrics import Figures, Period, city_figures, department_figures, public_tables, shown_value
 from .models import PublishedReport
 
 
@@ -45,16 +45,11 @@ class Section:
     chart: SafeString | None
 
 
-def _internal_value(value) -> str:
-    return "—" if value is None else public_value(value)
-
-
 def sections(tables: list[dict], *, public: bool) -> list[Section]:
     """The tables as a report shows them, each breakdown with its chart (SVG, drawn here: no script)."""
-    show = public_value if public else _internal_value
     result = []
     for table in tables:
-        rows = [(row["label"], show(row["value"])) for row in table["rows"]]
+        rows = [(row["label"], shown_value(row, public=public)) for row in table["rows"]]
         chart = None
         if table["key"] != "summary":
             chart = bar_chart(

@@ -288,8 +288,11 @@ class _OrderWorld:
         self.waiver = waiver_request(days=3, **waiver)
         self.long_waiver = waiver_decide(waiver=waiver_request(days=45, **waiver), grant=True, reason="Safety.",
                                          by=directors.operations)
-        self.granted_waiver = waiver_decide(waiver=waiver_request(days=5, **waiver), grant=True, reason="Safety.",
-                                            by=directors.safety)
+        # Another permissible use: a waiver for the same one would chain with those above (S5.1c).
+        self.granted_waiver = waiver_decide(
+            waiver=waiver_request(days=5, **{**waiver, "permissible_use": city.investigations}), grant=True,
+            reason="Safety.", by=directors.safety)
+        assert self.granted_waiver.status == "granted"
 
 
 FORMS = _forms()

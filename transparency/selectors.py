@@ -1,5 +1,6 @@
 """The reads of the public pages: only what is published for the public."""
 
+from accounts.models import SurveillanceSystem
 from portal.models import IntendedUse
 from reports.models import PublishedReport
 
@@ -12,3 +13,8 @@ def public_reports():
 def table_1():
     """The intended uses of Table 1 with their permissible uses, as the policy page lists them."""
     return IntendedUse.objects.prefetch_related("permissible_uses")
+
+
+def public_feeds():
+    """The systems whose live stream may be public (S3.8), by name."""
+    return SurveillanceSystem.objects.filter(has_public_feed=True).order_by("name")

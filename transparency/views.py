@@ -22,14 +22,14 @@ from portal.models import AuditEvent
 from portal.policy import current_policy_version, published_policy_versions
 from portal.selectors import published_audit_anchors
 
-from reports.metrics import SUPPRESSED_TEXT
+from reports.metrics import shown_value
 from reports.selectors import report_is_intact, sections
 
-from .selectors import public_reports, table_1
+from .selectors import public_feeds, public_reports, table_1
 
 PUBLIC_MAX_AGE = 300
 NULL_NOTE = ("A null value stands for a count of fewer than 5, left out so that no person can be singled out "
-             "(Section 2.6).")
+             "(Section 2.6), except in a row marked no_data, where there was nothing to measure.")
 CSV_HEADER = ["report", "period_start", "period_end", "table", "label", "value"]
 # Only these parts of a report's figures leave the portal, whatever else a table may carry.
 TABLE_FIELDS = ("key", "title", "label_heading", "value_heading", "unit")
@@ -56,7 +56,8 @@ def public_page(view):
 def _public_tables(figures) -> list[dict]:
     return [
         {**{field: table.get(field) for field in TABLE_FIELDS},
-         "rows": [{"label": row["label"], "value": row["value"]} for row in table.get("rows", [])]}
+         "rows": [{"label": row["label"], "value": row["value"], **({"no_data": True} if row.get("no_data") else {})}
+                 for row in table.get("rows", [])]}
         for table in figures or []
     ]
 
@@ -67,6 +68,7 @@ def index(request):
         "current": current_policy_version(),
         "versions": published_policy_versions(),
         "intended_uses": table_1(),
+        "public_feeds": public_feeds(),
         "reports": public_reports(),
         "anchors": published_audit_anchors()[:ANCHORS_ON_PAGE],
     })
@@ -109,7 +111,7 @@ def open_data_csv(request):
     for published in public_reports():
         for table in _public_tables(published.figures):
             for row in table["rows"]:
-                value = SUPPRESSED_TEXT if row["value"] is None else row["value"]
+                value = shown_value(row, public=True) if row["value"] is None else row["value"]
                 writer.writerow([csv_cell(cell) for cell in (
                     published.title, published.period_start.isoformat(), published.period_end.isoformat(),
                     table["title"], row["label"], value,

@@ -51,7 +51,8 @@ class WaiverRequestForm(PortalForm):
     days = forms.IntegerField(
         label="Number of days", widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
         help_text="It ends at 00:00 on the day after the last. Up to 30 days a director's grant is enough; "
-                  "longer needs the Mayor's approval and is a substantive change to the policy.",
+                  "longer needs the Mayor's approval and is a substantive change to the policy. The days of "
+                  "other waivers for the same deviation that overlap or touch this one count too.",
     )
 
     def __init__(self, *args, departments, department=None, **kwargs):

@@ -18,8 +18,9 @@ class Waiver(AskAndDecide):
     Operations Director grants or denies it, never the person who asked. The justification rests on
     the life, safety or asset protection of the city or the public. A waiver lasts from `starts_on`
     to 00:00, city time, on `ends_on`: at most 30 days, unless the Mayor approves (the Mayor's
-    designee records that approval), and then it is a substantive change to the policy. It ends by
-    itself, and it shows on every grant it touches. Separation of duties (3.2) is never waivable."""
+    designee records that approval), and then it is a substantive change to the policy. The 30 days
+    are those of the deviation, however it is split into waivers (S5.1c, waivers.services.waiver_chain).
+    It ends by itself, and it shows on every grant it touches. Separation of duties (3.2) is never waivable."""
 
     MAX_DAYS_WITHOUT_MAYOR = 30
 

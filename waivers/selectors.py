@@ -52,6 +52,25 @@ def waivers_in_force_for_grant(grant: Grant, *, today: date | None = None) -> Qu
         "ends_on", "pk")
 
 
+def waivers_for_the_same_use(waiver: Waiver) -> QuerySet[Waiver]:
+    """The other waivers of the waiver's department for the same row of Table 1 and the same
+    permissible use (none on both counts as the same), oldest first: where waivers.services looks
+    for those that chain with it (S5.1c). Whatever their deviation says in words."""
+    return Waiver.objects.filter(
+        department_id=waiver.department_id, intended_use_id=waiver.intended_use_id,
+        permissible_use_id=waiver.permissible_use_id,  # None is read as IS NULL
+    ).exclude(pk=waiver.pk).order_by("starts_on", "pk")
+
+
+def grant_ids_of_waivers(waiver_ids) -> dict[int, set[int]]:
+    """The grants each waiver names, by waiver id (a waiver naming none is absent)."""
+    found: dict[int, set[int]] = {}
+    for waiver_id, grant_id in Waiver.grants.through.objects.filter(waiver_id__in=list(waiver_ids)).values_list(
+            "waiver_id", "grant_id"):
+        found.setdefault(waiver_id, set()).add(grant_id)
+    return found
+
+
 def waivers_in_force_first(waivers: QuerySet[Waiver], *, today: date | None = None) -> QuerySet[Waiver]:
     """Those in force first, then those waiting for a decision, then the rest; newest first in each."""
     today = today or timezone.localdate()

@@ -4,16 +4,20 @@ A department head asks for their department (or either director asks); the Direc
 Safety or the City Operations Director grants or denies it, never the person who asked, and the
 justification rests on life, safety or asset protection (S5.1a). Up to 30 days the director's
 grant is enough; longer needs the Mayor's approval, which the Mayor's designee records, and the
-waiver is flagged as a substantive change to the policy (S5.1b). A waiver ends by itself at 00:00,
-city time, on its end date, and shows on every grant it touches. It concerns the uses of Table 1,
-which govern end users: separation of duties (S3.2a, S3.2b) is never waivable, so a staff-role
-grant is never touched by one, and `accounts.sod` never looks at waivers.
+waiver is flagged as a substantive change to the policy (S5.1b). The length that counts is the
+length of the deviation, however it is split into waivers: a waiver together with every other
+waiver for the same deviation that overlaps or touches it, transitively (`waiver_chain`, S5.1c).
+A waiver ends by itself at 00:00, city time, on its end date, and shows on every grant it
+touches. It concerns the uses of Table 1, which govern end users: separation of duties (S3.2a,
+S3.2b) is never waivable, so a staff-role grant is never touched by one, and `accounts.sod` never
+looks at waivers.
 
 Every function: lock the row, check who may act, return early when it is already in the target
 state, check the rule, write the change (history records it) and the audit event, and send mail
 only after commit. Refused attempts are recorded with `audit_refusal`.
 """
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db.models import QuerySet
@@ -31,7 +35,9 @@ from portal.policy import policy_substantive_change_propose
 from portal.text import clean_text
 
 from .models import Waiver
-from .selectors import OPEN_STATUSES, Status, departments_for_waivers
+from .selectors import (
+    OPEN_STATUSES, Status, departments_for_waivers, grant_ids_of_waivers, waivers_for_the_same_use,
+)
 
 
 # A waiver is temporary: beyond a year it is a change of the policy, not an exception to it.
@@ -94,6 +100,173 @@ def _check_grants(grants, *, department: Department) -> list[Grant]:
     return grants
 
 
+# --- Waivers for the same deviation count together (S5.1c) -------------------------------------
+
+def _days_in_words(first: date, last: date) -> str:
+    """'1–31 March 2027', '25 March – 23 April 2027': the first and the last day, both included."""
+    if first == last:
+        return f"{first.day} {first:%B %Y}"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{last.day} {last:%B %Y}"
+    if first.year == last.year:
+        return f"{first.day} {first:%B} – {last.day} {last:%B %Y}"
+    return f"{first.day} {first:%B %Y} – {last.day} {last:%B %Y}"
+
+
+@dataclass(frozen=True)
+class CountedDays:
+    """The days of one waiver that count towards the length of its deviation: from `starts_on` to
+    00:00, city time, on `ends_on` (the same convention as the waiver's own period)."""
+
+    waiver: Waiver
+    starts_on: date
+    ends_on: date
+
+    def touches(self, other: "CountedDays") -> bool:
+        """The two overlap, or one ends on the day the other starts."""
+        return self.starts_on <= other.ends_on and other.starts_on <= self.ends_on
+
+    @property
+    def words(self) -> str:
+        """'waiver 12 (1–31 March 2027, granted)'."""
+        days = _days_in_words(self.starts_on, self.ends_on - timedelta(days=1))
+        status = self.waiver.get_status_display()
+        return f"waiver {self.waiver.pk} ({days}, {status[0].lower()}{status[1:]})"  # keeps "the Mayor's"
+
+
+def _ran(waiver: Waiver) -> bool:
+    """An ended waiver was in force before it ran out: a director granted it alone (30 days or
+    fewer), or the Mayor approved it. One that ran out waiting for a director or the Mayor never was."""
+    return waiver.decided_by_id is not None and (not waiver.substantive_change or waiver.mayor_approved_on is not None)
+
+
+def waiver_counted_days(waiver: Waiver) -> CountedDays | None:
+    """The days of `waiver` that count towards the length of its deviation (S5.1c), or None:
+
+    - awaiting a director, awaiting the Mayor, or granted: its whole period. One still waiting may
+      yet be granted; counting it also means that two directors deciding two halves of a deviation
+      at the same moment both send them to the Mayor.
+    - ended on its end date (expired) after being in force (see `_ran`): its whole period.
+      Ended there without ever being in force (no director, or no Mayor, decided in time): none,
+      it never ran and never can.
+    - revoked: from its first day to the day, city time, it was revoked, that day included (it was in
+      force for part of it); none if it was revoked before its first day.
+    - denied, by a director or by the Mayor: none.
+    """
+    if waiver.status in (Status.REQUESTED, Status.AWAITING_MAYOR, Status.GRANTED):
+        return CountedDays(waiver, waiver.starts_on, waiver.ends_on)
+    if waiver.status == Status.EXPIRED:
+        return CountedDays(waiver, waiver.starts_on, waiver.ends_on) if _ran(waiver) else None
+    if waiver.status == Status.REVOKED:
+        if waiver.ended_at is None:
+            return CountedDays(waiver, waiver.starts_on, waiver.ends_on)
+        ends_on = min(waiver.ends_on, timezone.localdate(waiver.ended_at) + timedelta(days=1))
+        return CountedDays(waiver, waiver.starts_on, ends_on) if ends_on > waiver.starts_on else None
+    return None
+
+
+def _share_a_grant(some: set[int], others: set[int]) -> bool:
+    # A waiver naming no grant (there are old ones) is not told apart by its grants.
+    return not some or not others or bool(some & others)
+
+
+@dataclass(frozen=True)
+class WaiverChain:
+    """A waiver together with every other waiver for the same deviation whose counted days overlap
+    or touch its own, transitively. It runs from its earliest start to its latest end: since each
+    link overlaps or touches, there is no gap in between."""
+
+    own: CountedDays
+    others: tuple[CountedDays, ...]
+
+    @property
+    def waiver(self) -> Waiver:
+        return self.own.waiver
+
+    @property
+    def starts_on(self) -> date:
+        return min(link.starts_on for link in (self.own, *self.others))
+
+    @property
+    def ends_on(self) -> date:
+        return max(link.ends_on for link in (self.own, *self.others))
+
+    @property
+    def days(self) -> int:
+        return (self.ends_on - self.starts_on).days
+
+    @property
+    def needs_mayor(self) -> bool:
+        return self.days > Waiver.MAX_DAYS_WITHOUT_MAYOR
+
+    @property
+    def summary(self) -> str:
+        """'Together with waiver 12 (1–31 March 2027, granted) this makes 61 days for the same deviation';
+        empty when the waiver stands alone."""
+        if not self.others:
+            return ""
+        words = [link.words.removeprefix("waiver ") for link in self.others]
+        listed = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+        return (f"Together with waiver{'s' if len(words) > 1 else ''} {listed} this makes {self.days} "
+                f"day{'s' if self.days != 1 else ''} for the same deviation")
+
+    @property
+    def sentence(self) -> str:
+        """What the waiver's page says of its chain; empty when the waiver stands alone."""
+        if not self.others:
+            return ""
+        waiver = self.waiver
+        if not self.needs_mayor:
+            return f"{self.summary}, within the 30 days a director may grant alone (Section 5.1)."
+        if waiver.status in OPEN_STATUSES or waiver.substantive_change:
+            substantive = " It is a substantive change to the policy." if waiver.substantive_change else ""
+            return f"{self.summary}: it needs the Mayor's approval (Section 5.1).{substantive}"
+        # Granted by a director alone before the waivers that lengthen it were asked for.
+        return f"{self.summary}, more than the 30 days a director may grant alone (Section 5.1)."
+
+
+def waiver_chain(waiver: Waiver) -> WaiverChain | None:
+    """The chain of `waiver` (S5.1c), or None when its own days do not count (`waiver_counted_days`).
+
+    The same deviation: the same department, the same intended use and the same permissible use of
+    Table 1 (none on both is the same), and — where both waivers name grants — at least one grant
+    in common; whatever the deviation says in words. Waivers chain when their counted days overlap
+    or one ends on the day the other starts, and the chain follows such links from waiver to waiver."""
+    own = waiver_counted_days(waiver)
+    if own is None:
+        return None
+    counted = {
+        other.pk: days for other in waivers_for_the_same_use(waiver)
+        if (days := waiver_counted_days(other)) is not None
+    }
+    grants = grant_ids_of_waivers([waiver.pk, *counted])
+    chained = {waiver.pk: own}
+    reached = [waiver.pk]
+    while reached:
+        link = reached.pop()
+        for pk, days in counted.items():
+            if pk not in chained and chained[link].touches(days) and _share_a_grant(
+                    grants.get(link, set()), grants.get(pk, set())):
+                chained[pk] = days
+                reached.append(pk)
+    others = sorted((days for pk, days in chained.items() if pk != waiver.pk),
+                    key=lambda days: (days.starts_on, days.waiver.pk))
+    return WaiverChain(own=own, others=tuple(others))
+
+
+def waiver_needs_mayor(waiver: Waiver) -> bool:
+    """More than 30 days, alone or with the waivers for the same deviation it chains with, needs
+    the Mayor's approval (S5.1b, S5.1c)."""
+    chain = waiver_chain(waiver)
+    return waiver.days > Waiver.MAX_DAYS_WITHOUT_MAYOR or (chain is not None and chain.needs_mayor)
+
+
+def waiver_chain_sentence(waiver: Waiver) -> str:
+    """What the pages say of the other waivers for the same deviation; empty when there are none."""
+    chain = waiver_chain(waiver)
+    return chain.sentence if chain is not None else ""
+
+
 @service_transaction
 def waiver_request(
     *, department: Department, intended_use: IntendedUse, permissible_use: PermissibleUse | None = None,
@@ -143,7 +316,8 @@ def waiver_request(
     waiver.save()
     waiver.grants.set(grants)
     audit_record(actor=by, action="waiver.request", target=waiver, detail=f"{waiver.days} days")
-    email_send("waiver-requested", to=_emails(_directors().exclude(pk=by.pk)), context={"waiver": waiver})
+    email_send("waiver-requested", to=_emails(_directors().exclude(pk=by.pk)),
+               context={"waiver": waiver, "chain": waiver_chain_sentence(waiver)})
     return waiver
 
 
@@ -171,9 +345,10 @@ def waiver_decide(*, waiver: Waiver, grant: bool, reason: str, by: User, today: 
     if grant and waiver.ends_on <= today:
         raise RuleViolation("This waiver would already have ended: ask for a new one.")
 
+    chain = waiver_chain(waiver) if grant else None
     if not grant:
         status = Status.DENIED
-    elif waiver.days > Waiver.MAX_DAYS_WITHOUT_MAYOR:
+    elif waiver.days > Waiver.MAX_DAYS_WITHOUT_MAYOR or chain.needs_mayor:
         status = Status.AWAITING_MAYOR
         waiver.substantive_change = True
     else:
@@ -184,11 +359,12 @@ def waiver_decide(*, waiver: Waiver, grant: bool, reason: str, by: User, today: 
         Status.GRANTED: f"Granted by {by}",
     }[status][:100]
     decision_record(waiver, status=status, reason=reason, by=by, action=f"waiver.{status}",
-                    change_reason=change_reason)
-    email_send("waiver-decided", to=_asker_and_head(waiver), context={"waiver": waiver})
+                    change_reason=change_reason, detail=chain.summary if chain and chain.others else "")
+    chain = waiver_chain_sentence(waiver)
+    email_send("waiver-decided", to=_asker_and_head(waiver), context={"waiver": waiver, "chain": chain})
     if waiver.status == Status.AWAITING_MAYOR:
         email_send("waiver-awaiting-mayor", to=_emails(_designees().exclude(pk=waiver.requested_by_id)),
-                   context={"waiver": waiver})
+                   context={"waiver": waiver, "chain": chain})
     return waiver
 
 
@@ -224,11 +400,13 @@ def waiver_record_mayor_decision(
         waiver.mayor_approved_on = decided_on
         waiver._change_reason = f"The Mayor's approval recorded by {by}"[:100]
         # Longer than 30 days, the deviation becomes part of the policy as a substantive change (5.1).
+        chain = waiver_chain(waiver)
+        together = f" {chain.summary}." if chain is not None and chain.others else ""
         policy_substantive_change_propose(
             section="5.1", by=by,
             description=f"Waiver {waiver.pk} ({waiver.department}, {waiver.intended_use}): {waiver.deviation} "
                         f"From {waiver.starts_on:%d %B %Y} to {waiver.ends_on:%d %B %Y}; approved by the Mayor on "
-                        f"{decided_on:%d %B %Y}.",
+                        f"{decided_on:%d %B %Y}.{together}",
         )
     else:
         waiver.status = Status.DENIED

@@ -80,7 +80,9 @@ def waiver_new(request):
             except RuleViolation as refusal:
                 form.add_error(form.error_field(refusal.field), refusal.message)
             else:
-                messages.success(request, f"Waiver {waiver.pk} is asked for. The directors have been told.")
+                chained = services.waiver_chain_sentence(waiver)
+                messages.success(request, f"Waiver {waiver.pk} is asked for. The directors have been told."
+                                          f"{' ' + chained if chained else ''}")
                 return redirect(waiver)
         return render(request, "waivers/new.html", {"form": form, "department": department,
                                                             "several_departments": len(departments) > 1})
@@ -106,7 +108,8 @@ def waiver_detail(request, pk):
     return render(request, "waivers/detail.html", {
         "waiver": waiver,
         "in_force": waiver.is_in_force(),
-        "needs_mayor": waiver.days > Waiver.MAX_DAYS_WITHOUT_MAYOR,
+        "needs_mayor": services.waiver_needs_mayor(waiver),
+        "chain_sentence": services.waiver_chain_sentence(waiver),
         "grants": grants,
         "visible_grant_ids": set(grants_visible_to(user).filter(pk__in=[g.pk for g in grants])
                                  .values_list("pk", flat=True)),
@@ -120,6 +123,9 @@ def waiver_detail(request, pk):
 def _decided(waiver, approve):
     def message(after):
         if after.status == Waiver.Status.AWAITING_MAYOR:
+            chained = services.waiver_chain_sentence(after)
+            if chained:
+                return f"You approved the waiver; it now waits for the Mayor's approval. {chained}"
             return "You approved the waiver. It lasts more than 30 days: it now waits for the Mayor's approval."
         return f"The waiver is {after.get_status_display().lower()}."
     return message

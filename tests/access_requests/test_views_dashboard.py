@@ -96,7 +96,7 @@ def test_the_dashboard_runs_the_same_number_of_queries_whatever_the_number_of_pe
     )
     client.force_login(city.head)
 
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         response = client.get(reverse("home"))
 
     assert response.status_code == 200

@@ -87,7 +87,9 @@ def test_a_new_account_needs_its_name(city, client, approved):
 
     approved.refresh_from_db()
     assert approved.is_with_itsa
-    assert messages_of(response)[-1][0] == "error"
+    assert response.status_code == 200
+    assert response.context["provision_form"].errors["account_name"]
+    assert "usa-input--error" in response.content.decode()
 
 
 def test_provisioning_is_refused_when_it_would_break_separation_of_duties(city, client, approved):

@@ -9,9 +9,10 @@ from accounts.sod import sod_conflict, sod_violations
 
 def _grant(city, role, *, person=None, system=None, status=Grant.Status.ACTIVE):
     """A grant written straight to the table, as imported data or a direct database edit would be."""
+    person = person or city.officer
     return Grant.objects.create(
-        person=person or city.officer, system=system or city.vms, department=city.police, role=role, status=status,
-        account_name=f"{role}-{status}", provisioned_at=timezone.now(), provisioned_by=city.itsa,
+        person=person, system=system or city.vms, department=city.police, role=role, status=status,
+        account_name=f"{person.pk}-{role}-{status}", provisioned_at=timezone.now(), provisioned_by=city.itsa,
     )
 
 

@@ -222,7 +222,7 @@ def test_keep_all_closes_the_item_of_a_grant_removed_meanwhile(city, validation)
     """S3.4f"""
     provisioned(city, person=city.analyst, action="remove", by=city.head)
 
-    assert validation_keep_all(validation=validation, by=city.head, confirmed=True) == 1
+    assert validation_keep_all(validation=validation, by=city.head, confirmed=True).kept == 1
 
     assert _item(validation, city.analyst).decision == Decision.CLOSED
     assert _item(validation, city.officer).decision == Decision.KEEP
@@ -270,7 +270,7 @@ def test_keep_all_keeps_only_the_pending_items_and_returns_how_many(city, valida
     open_due_validations(today=date(2026, 6, 11))  # the requester's new access joins the review
     revoked = _decide(_item(validation, city.analyst), Decision.REVOKE, by=city.head, reason="Retired.")
 
-    count = validation_keep_all(validation=validation, by=city.head, confirmed=True)
+    count = validation_keep_all(validation=validation, by=city.head, confirmed=True).kept
 
     assert count == 2
     decisions = dict(validation.items.values_list("grant__person__email", "decision"))
@@ -278,7 +278,7 @@ def test_keep_all_keeps_only_the_pending_items_and_returns_how_many(city, valida
                          city.analyst.email: Decision.REVOKE}
     revoked.refresh_from_db()
     assert revoked.follow_up.action == AccessRequest.Action.REMOVE
-    assert validation_keep_all(validation=validation, by=city.head, confirmed=True) == 0
+    assert validation_keep_all(validation=validation, by=city.head, confirmed=True).kept == 0
 
 
 @pytest.mark.parametrize("who", ["requester", "itsa", "outsider", "designee"])

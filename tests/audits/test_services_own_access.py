@@ -61,7 +61,7 @@ def test_the_designee_decides_only_the_heads_own_access(city, validation):
 
 
 def test_keep_all_leaves_the_heads_own_access_for_the_designee(city, validation):
-    kept = validation_keep_all(validation=validation, by=city.head, confirmed=True)
+    kept = validation_keep_all(validation=validation, by=city.head, confirmed=True).kept
 
     assert kept == 1
     assert _item(validation, city.officer).decision == Decision.KEEP

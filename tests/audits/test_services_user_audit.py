@@ -98,7 +98,7 @@ def test_a_user_audit_follows_the_same_flow_as_a_validation(city, police_grants)
 
     validation_item_decide(item=item, decision=ValidationItem.Decision.REVOKE, reason="Moved to dispatch.",
                            by=city.head)
-    assert validation_keep_all(validation=audit, by=city.head, confirmed=True) == 1
+    assert validation_keep_all(validation=audit, by=city.head, confirmed=True).kept == 1
     audit = validation_sign_off(validation=audit, by=city.head, password=PASSWORD)
 
     assert audit.status == Validation.Status.SIGNED_OFF

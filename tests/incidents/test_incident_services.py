@@ -218,6 +218,22 @@ def test_itsa_may_suspend_too(city):
     assert incident.suspended_by == city.itsa and vms.status == Grant.Status.SUSPENDED
 
 
+
+def test_an_itsa_member_with_end_user_access_to_a_system_concerned_does_not_suspend(city):
+    """S3.2c: suspending an account on a system is administering it; another member of ITSA or the
+    designee does it."""
+    vms, _ = _analyst_grants(city)
+    with transaction.atomic():
+        grant_open(person=city.itsa2, system=city.vms, department=city.police, role=Grant.Role.END_USER,
+                   account_name="ike-vms", permissible_uses=[], by=city.itsa)
+
+    with pytest.raises(NotAllowed, match="administering it"):
+        incident_suspend(incident=_report(city), by=city.itsa2)
+
+    vms.refresh_from_db()
+    assert vms.status == Grant.Status.ACTIVE
+    assert AuditEvent.objects.filter(action="incident.suspend", outcome="refused", actor=city.itsa2).exists()
+
 @pytest.mark.parametrize("role", ["head", "requester", "outsider", "officer"])
 def test_only_itsa_or_the_designee_suspends(city, role):
     """S5.2"""

@@ -216,8 +216,7 @@ def test_a_database_of_2026_12_06_migrates_forward_without_loss(loaded_database)
 
     scanned = _manage(url, "sod_scan")
     assert scanned.returncode == 0, scanned.stdout + scanned.stderr
-    assert scanned.stdout.strip() == ("No separation-of-duties violation: nobody is both an end user and staff "
-                                      "of one system.")
+    assert scanned.stdout.startswith("No separation-of-duties violation:"), scanned.stdout
 
 
 def test_the_models_and_the_migrations_agree(tmp_path):

@@ -41,11 +41,11 @@ class World:
     def grant(self):
         return provisioned(self.city).grant  # the officer's end-user grant on the VMS
 
-    def _ask(self, *, days=3, deviation="Wider coverage around the stadium."):
+    def _ask(self, *, days=3, deviation="Wider coverage around the stadium.", permissible_use=None):
         return waiver_services.waiver_request(
-            department=self.city.police, intended_use=self.public_safety, deviation=deviation, basis="safety",
-            justification="A crowd of 60,000.", grants=[self.grant], starts_on=timezone.localdate(), days=days,
-            by=self.city.head,
+            department=self.city.police, intended_use=self.public_safety, permissible_use=permissible_use,
+            deviation=deviation, basis="safety", justification="A crowd of 60,000.", grants=[self.grant],
+            starts_on=timezone.localdate(), days=days, by=self.city.head,
         )
 
     @cached_property
@@ -59,8 +59,11 @@ class World:
 
     @cached_property
     def granted(self):
-        return waiver_services.waiver_decide(waiver=self._ask(deviation="Parade."), grant=True, reason="Parade.",
-                                     by=self.directors.safety)
+        # A permissible use of its own: on the same use and grant it would chain with the 45-day
+        # waiver and wait for the Mayor too (S5.1c).
+        return waiver_services.waiver_decide(
+            waiver=self._ask(deviation="Parade.", permissible_use=self.city.crime_detection), grant=True,
+            reason="Parade.", by=self.directors.safety)
 
     @cached_property
     def streets_waiver(self):
