@@ -1,7 +1,8 @@
 """Table 1 of the order: intended uses, their permissible uses, the policy and the conditions.
 
 Loaded by a data migration; later revisions of the policy change it through new migrations, so
-every version stays in the history of the code.
+every version stays in the history of the code. The words are the order's, as written (T1c):
+tests/portal/test_table_1_as_written.py compares them with the order's text.
 """
 
 TABLE_1 = [
@@ -32,8 +33,8 @@ TABLE_1 = [
         "policy": "The City may continuously use surveillance systems.",
         "conditions": ["Only as it relates to traffic management and optimization."],
         "uses": [
-            ("traffic-monitoring", "Detection and monitoring of traffic including vehicle, pedestrian, or other "
-                                   "mode of transportation presence, speed, volume"),
+            ("traffic-monitoring", "Detection and monitoring of traffic including but not limited to vehicle, "
+                                   "pedestrian, or other mode of transportation presence, speed, volume"),
             ("collision-detection", "Collision detection"),
             ("signal-optimization-historic", "Traffic signal optimization based on current or historic traffic patterns"),
             ("signal-optimization-current", "Traffic signal optimization based on current traffic conditions"),
@@ -94,7 +95,7 @@ TABLE_1 = [
         "code": "public-health",
         "name": "Public health and vulnerable populations",
         "policy": "At the sole direction of the Director of the Health Department or Department of Human Services "
-                  "and in response to an emergency or when life threatening conditions exist, the Health Department "
+                  "and in response to an emergency or when life threatening conditions exist the Health Department "
                   "and/or Department of Human Services may use surveillance systems to locate and identify "
                   "vulnerable populations for the sole purpose of rendering/providing direct assistance.",
         "conditions": [
@@ -108,7 +109,7 @@ TABLE_1 = [
         "code": "registered-individuals",
         "name": "Registered individuals",
         "policy": "The City may use surveillance systems to detect the presence of individuals who by law are "
-                  "forbidden to be in a specific area/s, including the collection and use of biometrics to aid in "
+                  "forbidden to be in a specific area/s. Including the collection and use of biometrics to aid in "
                   "detection.",
         "conditions": [
             "Only for the duration of time that an individual is forbidden to be in the area/s.",
