@@ -80,6 +80,12 @@ class AccessRequestForm(PortalForm):
         help_text="Only for temporary access, which is less than 30 days: access ends at 00:00, city time, on this "
                   "day. Leave it empty for access without an end date. Format: YYYY-MM-DD.",
     )
+    condition_statement = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=TEXT_LIMIT, required=False,
+        label="How the conditions are met",
+        help_text="Needed for uses whose conditions are marked below: for example the case number of the active "
+                  "investigation and until when.",
+    )
     justification = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5}), max_length=TEXT_LIMIT,
         help_text="Why this person needs this access for the uses you name.",

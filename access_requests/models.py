@@ -23,12 +23,19 @@ class DepartmentAccess(AskAndDecide):
         GRANTED = "granted", "Granted"
         DENIED = "denied", "Denied"
         WITHDRAWN = "withdrawn", "Withdrawn"
+        REVOKED = "revoked", "Revoked"
 
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="system_access")
     system = models.ForeignKey(SurveillanceSystem, on_delete=models.PROTECT, related_name="department_access")
     intended_uses = models.ManyToManyField(IntendedUse, related_name="+")
     business_need = models.TextField(help_text="The business need, tied to the services the department delivers.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="The Mayor's designee who took the access back.",
+    )
+    revoke_reason = models.TextField(blank=True, help_text="Why the Mayor's designee revoked it.")
 
     history = AppendOnlyHistoricalRecords(get_user=history_user, m2m_fields=[intended_uses])
 
@@ -54,6 +61,10 @@ class DepartmentAccess(AskAndDecide):
     @property
     def is_pending(self) -> bool:
         return self.status == self.Status.PENDING
+
+    @property
+    def is_granted(self) -> bool:
+        return self.status == self.Status.GRANTED
 
 
 class AccessRequest(models.Model):
@@ -83,6 +94,11 @@ class AccessRequest(models.Model):
     role = models.CharField(max_length=14, choices=Grant.Role.choices)
     permissible_uses = models.ManyToManyField(PermissibleUse, related_name="+", blank=True)
     justification = models.TextField()
+    condition_statement = models.TextField(
+        "how the conditions are met", blank=True,
+        help_text="For uses whose Table 1 conditions need it (T1c): the case, direction, property or order, "
+                  "and its end.",
+    )
     ends_on = models.DateField(
         "temporary access ends", null=True, blank=True,
         help_text="For temporary access (Definitions: under 30 days): access ends at 00:00, city time, on this "
@@ -153,6 +169,16 @@ class AccessRequest(models.Model):
     @property
     def adds_access(self) -> bool:
         return self.action in (self.Action.ADD, self.Action.CHANGE)
+
+    @classmethod
+    def grant_statement(cls, grant_ref) -> models.Subquery:
+        """The condition statement behind a grant's uses (T1c): that of the last completed request that
+        created or changed it. An annotation, so a list of grants reads it without a query each."""
+        return models.Subquery(
+            cls.objects.filter(grant=grant_ref, status=cls.Status.COMPLETED,
+                               action__in=[cls.Action.ADD, cls.Action.CHANGE])
+            .order_by("-processed_at", "-pk").values("condition_statement")[:1]
+        )
 
 
 class WrittenRequestQuerySet(AppendOnlyQuerySet):

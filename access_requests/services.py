@@ -15,7 +15,7 @@ from datetime import date, timedelta
 import filetype
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet
 from django.db.models.functions import Length
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -25,12 +25,13 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, Department, Grant, SodFinding, SurveillanceSystem, User
 from accounts.selectors import emails_of
 from accounts.services import (
-    grant_change, grant_open, grant_set_status, is_authorized_requester, lock_person, third_party_access_problem,
+    grant_change, grant_open, grant_set_status, is_authorized_requester, lock_person, out_of_scope_problem,
+    third_party_access_problem,
 )
 from accounts.sod import administering_problem, end_user_grants, sod_conflict, sod_finding_record
 from agreements.selectors import grant_is_under_agreement
 from portal.audit import audit_record, audit_refusal, service_transaction
-from portal.decisions import decision_open, decision_record
+from portal.decisions import decision_open, decision_record, refuse_decider
 from portal.emails import email_send
 from portal.errors import NotAllowed, RuleViolation
 from portal.models import IntendedUse, PermissibleUse
@@ -70,6 +71,11 @@ def department_access_request(
     if department.head_id != by.pk:
         audit_refusal(actor=by, action="department_access.request", target=department)
         raise NotAllowed(f"Only the head of {department} can ask for department access.")
+    outside = out_of_scope_problem(department=department)
+    if outside:
+        audit_refusal(actor=by, action="department_access.request", target=department, outcome="refused",
+                      detail=outside)
+        raise RuleViolation(outside)
     business_need = clean_text(business_need, field="business_need", label="business need")
     intended_uses = list(intended_uses)
     if not intended_uses:
@@ -110,8 +116,60 @@ def department_access_decide(*, access: DepartmentAccess, grant: bool, reason: s
     )
     if reason is None:
         return access
+    # Denying stays open to close the request; granting is refused to a body outside the order (S1).
+    outside = grant and out_of_scope_problem(department=access.department, lock=True)
+    if outside:
+        audit_refusal(actor=by, action="department_access.decide", target=access, outcome="refused", detail=outside)
+        raise RuleViolation(outside)
     decision_record(access, status=target, reason=reason, by=by, action=f"department_access.{target}")
     email_send("department-access-decided", to=[access.requested_by.email], context={"access": access})
+    return access
+
+
+def may_revoke_department_access(*, access: DepartmentAccess, user: User) -> bool:
+    """The Mayor's designee takes granted access back (3.4), never access they asked for themselves."""
+    return access.is_granted and user.roles.is_designee and not access.is_asked_by(user)
+
+
+@service_transaction
+def department_access_revoke(*, access: DepartmentAccess, reason: str, by: User) -> DepartmentAccess:
+    """The Mayor's designee revokes a department's access to a system, with a reason (3.4): every live
+    grant of the department on the system goes to ITSA for removal, and new requests are refused."""
+    access = DepartmentAccess.objects.select_for_update().select_related("department", "system").get(pk=access.pk)
+    if access.status == DepartmentAccess.Status.REVOKED and access.revoked_by_id == by.pk:
+        return access
+    refuse_decider(
+        access, by=by, action="department_access.revoke", may_decide=by.roles.is_designee,
+        not_allowed="Only the Mayor's designee can revoke department access.",
+        asked="You asked for this access, so somebody else must revoke it.",
+    )
+    if not access.is_granted:
+        raise RuleViolation(
+            f"Only granted department access can be revoked; this one is {access.get_status_display().lower()}."
+        )
+    reason = clean_text(reason, field="reason", label="reason for revoking the access")
+    access.status = DepartmentAccess.Status.REVOKED
+    access.revoked_at = timezone.now()
+    access.revoked_by = by
+    access.revoke_reason = reason
+    access._change_reason = f"Revoked by {by}"[:100]
+    access.save()
+    justification = (f"The Mayor's designee revoked {access.department}'s access to {access.system} "
+                     f"on {timezone.localdate(access.revoked_at):%B %-d, %Y}: {reason}")
+    # Locked so a grant provisioned at the same moment is either seen here or refused afterwards.
+    grants = (Grant.objects.select_for_update().filter(department=access.department, system=access.system,
+                                                       status__in=Grant.LIVE_STATUSES).order_by("pk"))
+    removals = [
+        access_request_queue_for_itsa(grant=grant, action=AccessRequest.Action.REMOVE, role=grant.role, by=by,
+                                      justification=justification)
+        for grant in grants
+    ]
+    audit_record(actor=by, action="department_access.revoke", target=access,
+                 detail=f"{len(removals)} grant(s) queued for removal. {reason}")
+    context = {"access": access, "removals": removals}
+    head = access.department.head
+    email_send("department-access-revoked", to=[head.email] if head else [], context=context)
+    email_send("department-access-revoked-itsa", to=emails_of(ITSA_GROUP), context=context)
     return access
 
 
@@ -254,6 +312,23 @@ def written_fingerprint(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def condition_statement_check(uses: list[PermissibleUse], statement: str) -> str:
+    """The statement of how the uses' conditions are met, cleaned; refused when a use's conditions
+    need one and it is missing (T1c). Quotes each condition and what to give for it."""
+    statement = clean_text(statement, field="condition_statement", label="statement of how the conditions are met",
+                           required=False)
+    if statement:
+        return statement
+    needing = {use.intended_use_id: use.intended_use for use in uses if use.intended_use.statement_prompt}
+    if needing:
+        asks = " ".join(
+            f"{intended.name}: “{' '.join(intended.condition_list())}” {intended.statement_prompt}"
+            for intended in sorted(needing.values(), key=lambda i: i.position)
+        )
+        raise RuleViolation(f"State how the conditions of Table 1 are met. {asks}", field="condition_statement")
+    return statement
+
+
 def filed_as_approved(*, department: Department, person: User, by: User) -> bool:
     """A head's own filing counts as approval, except for the head's own access (S3.4c)."""
     return department.head_id == by.pk and person.pk != by.pk
@@ -273,11 +348,13 @@ def access_request_submit(
     grant: Grant | None = None,
     documents=(),
     ends_on: date | None = None,
+    condition_statement: str = "",
 ) -> AccessRequest:
     """File a written end-user access request. Only authorized requesters may file (S3.3).
 
     `ends_on` makes an added access temporary (Def.T): it ends at 00:00, city time, on that day,
-    less than 30 days from now."""
+    less than 30 days from now. `condition_statement` says how the conditions of the uses named are
+    met, where Table 1 ties them to a case, a direction, a property or an order (T1c)."""
     if not is_authorized_requester(person=by, department=department):
         audit_refusal(actor=by, action="access_request.submit", target=department)
         raise NotAllowed(
@@ -312,6 +389,12 @@ def access_request_submit(
             uses = uses or list(grant.permissible_uses.all())
 
     if action in (AccessRequest.Action.ADD, AccessRequest.Action.CHANGE):
+        # Removing or suspending access stays open: only giving access is refused outside the order (S1).
+        outside = out_of_scope_problem(department=department)
+        if outside:
+            audit_refusal(actor=by, action="access_request.submit", target=department, outcome="refused",
+                          detail=outside)
+            raise RuleViolation(outside)
         if not department_is_authorized(department=department, system=system):
             raise RuleViolation(
                 f"{department} is not authorized to use {system}. Ask the Mayor's designee for department access first.",
@@ -330,6 +413,10 @@ def access_request_submit(
             grant.permissible_uses.values_list("pk", flat=True)
         ) == {u.pk for u in uses}:
             raise RuleViolation("This change asks for what the person already has.", field="role")
+        condition_statement = condition_statement_check(uses, condition_statement)
+    else:
+        # Taking access away meets no condition: nothing to state.
+        condition_statement = ""
 
     duplicate = AccessRequest.objects.filter(
         person=person, system=system, action=action, role=role, status__in=AccessRequest.OPEN_STATUSES
@@ -352,6 +439,7 @@ def access_request_submit(
     request = AccessRequest(
         department=department, person=person, system=system, action=action,
         role=role, justification=justification, grant=grant, requested_by=by, submitted_at=now, ends_on=ends_on,
+        condition_statement=condition_statement,
         status=AccessRequest.Status.WITH_ITSA if head_files_for_other else AccessRequest.Status.AWAITING_HEAD,
         approved_by=by if head_files_for_other else None, approved_at=now if head_files_for_other else None,
     )
@@ -403,6 +491,10 @@ def access_request_approve(*, request: AccessRequest, by: User) -> AccessRequest
         return request
     if not request.is_awaiting_head:
         raise RuleViolation(f"This request is {request.get_status_display().lower()} and cannot be approved.")
+    outside = request.adds_access and out_of_scope_problem(department=request.department)
+    if outside:
+        audit_refusal(actor=by, action="access_request.approve", target=request, outcome="refused", detail=outside)
+        raise RuleViolation(outside)
     if request.adds_access and not department_is_authorized(department=request.department, system=request.system):
         raise RuleViolation(f"{request.department} is no longer authorized to use {request.system}.")
     conflict = _sod_check(request, exclude_pk=request.pk)
@@ -526,6 +618,17 @@ def access_request_provision(*, request: AccessRequest, by: User, account_name: 
         return request
     if not request.is_with_itsa:
         raise RuleViolation(f"This request is {request.get_status_display().lower()}; only approved requests can be provisioned.")
+    outside = request.adds_access and out_of_scope_problem(department=request.department, lock=True)
+    if outside:
+        audit_refusal(actor=by, action="access_request.provision", target=request, outcome="refused", detail=outside)
+        raise RuleViolation(outside)
+    # Department access revoked after the head approved: no new access on that system (3.4).
+    if request.adds_access and not department_is_authorized(department=request.department, system=request.system):
+        unauthorized = (f"{request.department} is no longer authorized to use {request.system}: its department "
+                        "access was revoked. Return the request to the department.")
+        audit_refusal(actor=by, action="access_request.provision", target=request, outcome="refused",
+                      detail=unauthorized)
+        raise RuleViolation(unauthorized)
     account_name = (account_name or "").replace("\x00", "").strip()
     if len(account_name) > 150:
         raise RuleViolation("The account name is too long (150 characters at most).", field="account_name")
@@ -799,10 +902,16 @@ def access_request_queue_for_itsa(
                                detail=conflict)
             raise RuleViolation(conflict, field="new_role")
     now = timezone.now()
+    # A change keeps the grant's uses, so it keeps the statement of how their conditions are met (T1c).
+    statement = (
+        Grant.objects.filter(pk=grant.pk).annotate(statement=AccessRequest.grant_statement(OuterRef("pk")))
+        .values_list("statement", flat=True).first()
+        if action == AccessRequest.Action.CHANGE else ""
+    ) or ""
     request = AccessRequest(
         department=grant.department, person=grant.person, system=grant.system, action=action, role=role, grant=grant,
         status_change=status_change, justification=justification, requested_by=by, submitted_at=now,
-        status=AccessRequest.Status.WITH_ITSA, approved_by=by, approved_at=now,
+        status=AccessRequest.Status.WITH_ITSA, approved_by=by, approved_at=now, condition_statement=statement,
     )
     uses = list(grant.permissible_uses.all())
     _save_written(request, uses)

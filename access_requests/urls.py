@@ -23,4 +23,5 @@ urlpatterns = [
     path("department-access/new/", views.department_access_new, name="department_access_new"),
     path("department-access/<int:pk>/", views.department_access_detail, name="department_access"),
     path("department-access/<int:pk>/decide/", views.department_access_decide, name="department_access_decide"),
+    path("department-access/<int:pk>/revoke/", views.department_access_revoke, name="department_access_revoke"),
 ]

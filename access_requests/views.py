@@ -47,7 +47,8 @@ def _get_request_for(user, pk) -> AccessRequest:
 
 
 def _get_department_access_for(user, pk) -> DepartmentAccess:
-    queryset = department_access_visible_to(user).select_related("department", "system", "requested_by", "decided_by")
+    queryset = department_access_visible_to(user).select_related("department", "system", "requested_by", "decided_by",
+                                                                  "revoked_by")
     return get_or_404_logged(queryset, user=user, pk=pk, what="department access")
 
 
@@ -170,7 +171,7 @@ def new(request):
                     department=data["department"], person=data["person"], system=data["system"],
                     action=data["action"], role=data["role"], permissible_uses=data["permissible_uses"],
                     justification=data["justification"], documents=data["documents"], by=user,
-                    ends_on=data.get("ends_on"),
+                    ends_on=data.get("ends_on"), condition_statement=data.get("condition_statement", ""),
                 )
             except RuleViolation as refusal:
                 form.add_error(form.error_field(refusal.field), refusal.message)
@@ -485,11 +486,13 @@ def department_access_detail(request, pk):
     user = request.user
     access = _get_department_access_for(user, pk)
     can_decide = access.is_pending and services.may_decide_department_access(access=access, user=user)
+    can_revoke = services.may_revoke_department_access(access=access, user=user)
     return render(request, "requests/department_access_detail.html", {
         "access": access,
         "intended_uses": list(access.intended_uses.all()),
         "can_decide": can_decide,
         "decide_form": DecisionForm(choices=DEPARTMENT_ACCESS_DECISIONS) if can_decide else None,
+        "revoke_form": ReasonForm(label="Reason for revoking the access") if can_revoke else None,
         "timeline": timeline(access),
     })
 
@@ -500,3 +503,21 @@ department_access_decide = login_required(require_POST(password_recently_entered
     done=lambda access, approve: f"Department access for {access.department} to {access.system} is "
                                  f"{'granted' if approve else 'denied'}.",
 ))))
+
+
+@login_required
+@require_POST
+@password_recently_entered
+def department_access_revoke(request, pk):
+    user = request.user
+    access = _get_department_access_for(user, pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Write the reason for revoking the department access.")
+        return redirect(access)
+    return carry_out(
+        request, access,
+        lambda: services.department_access_revoke(access=access, reason=form.cleaned_data["reason"], by=user),
+        done=lambda after: f"Access for {after.department} to {after.system} is revoked: its grants are with ITSA "
+                           f"for removal.",
+    )

@@ -1,5 +1,6 @@
 """Admin for people, departments, systems, requester lists and grants, with the rules of the services."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpResponseRedirect
@@ -11,7 +12,7 @@ from portal.errors import RuleViolation
 
 from .forms import PersonChangeForm, PersonCreationForm
 from .models import AuthorizedRequester, Department, Grant, SodFinding, SurveillanceSystem, User
-from .services import department_set_head
+from .services import department_change
 
 _REFUSED = "_portal_admin_refused"
 
@@ -45,12 +46,51 @@ class PersonAdmin(UserAdmin, HistoryAdmin):
     filter_horizontal = ("groups", "user_permissions")
 
 
+class _ScopeSelect(forms.NullBooleanSelect):
+    """Two plain choices, no "unknown"."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = [
+            ("true", "Under the Mayor: in the order's scope"),
+            ("false", "Outside the order's scope (Section 1)"),
+        ]
+
+
+class _ScopeField(forms.NullBooleanField):
+    def has_changed(self, initial, data):
+        # Left out of the form: kept as it is (DepartmentAdminForm.clean_in_scope), so not a change.
+        return data is not None and super().has_changed(initial, data)
+
+
+class DepartmentAdminForm(forms.ModelForm):
+    # A select rather than a checkbox: taking a body out of scope is a choice made, never a box left
+    # unticked, and a form that leaves the field out keeps the department's scope as it is.
+    in_scope = _ScopeField(
+        label=Department._meta.get_field("in_scope").verbose_name, required=False, widget=_ScopeSelect,
+        help_text=Department._meta.get_field("in_scope").help_text,
+    )
+
+    class Meta:
+        model = Department
+        fields = "__all__"
+
+    def clean_in_scope(self):
+        value = self.cleaned_data.get("in_scope")
+        if value is None:
+            return self.instance.in_scope if self.instance.pk else True
+        return value
+
+
 @admin.register(Department)
 class DepartmentAdmin(HistoryAdmin):
-    """The head is set through department_set_head, which moves the department's object permission."""
+    """The head is set through department_set_head, which moves the department's object permission;
+    the scope (Section 1) through department_set_scope, which refuses to take a body out of scope
+    while it still holds access."""
 
-    list_display = ("name", "code", "kind", "head")
-    list_filter = ("kind",)
+    form = DepartmentAdminForm
+    list_display = ("name", "code", "kind", "in_scope", "head")
+    list_filter = ("kind", "in_scope")
     list_select_related = ("head",)
     search_fields = ("name", "code", "head__full_name", "head__email")
     autocomplete_fields = ("head",)
@@ -65,15 +105,15 @@ class DepartmentAdmin(HistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            stored_head_id = Department.objects.values_list("head_id", flat=True).get(pk=obj.pk)
-            if obj.head_id != stored_head_id:
+            stored = Department.objects.values("head_id", "in_scope").get(pk=obj.pk)
+            if (obj.head_id, obj.in_scope) != (stored["head_id"], stored["in_scope"]):
                 try:
-                    department_set_head(department=obj, head=obj.head, by=request.user)
+                    department_change(department=obj, head=obj.head, in_scope=obj.in_scope, by=request.user)
                 except RuleViolation as refusal:
                     setattr(request, _REFUSED, True)
                     self.message_user(request, f"Nothing was saved: {refusal.message}", messages.ERROR)
                     return
-            if not set(form.changed_data) - {"head"}:
+            if not set(form.changed_data) - {"head", "in_scope"}:
                 return
         super().save_model(request, obj, form, change)
 
@@ -89,8 +129,8 @@ class DepartmentAdmin(HistoryAdmin):
 
 @admin.register(SurveillanceSystem)
 class SurveillanceSystemAdmin(HistoryAdmin):
-    list_display = ("name", "code", "kind", "owner", "uses_biometrics", "is_license_plate_reader",
-                    "is_third_party", "has_public_feed")
+    list_display = ("name", "code", "kind", "owner", "uses_biometrics", "biometric_retention_days",
+                    "is_license_plate_reader", "is_third_party", "has_public_feed")
     list_filter = ("kind", "uses_biometrics", "is_license_plate_reader", "is_third_party", "has_public_feed")
     list_select_related = ("owner",)
     search_fields = ("name", "code", "description")

@@ -4,6 +4,8 @@ from functools import cached_property
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower, Trim
@@ -185,6 +187,12 @@ class Department(models.Model):
     head = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    in_scope = models.BooleanField(
+        "under the Mayor (in the order's scope)", default=True,
+        help_text="Section 1: the order covers departments, boards and commissions under the Mayor. Untick for "
+                  "an outside entity, another elected branch, or a state or federal agency: it cannot be given "
+                  "department access or accounts.",
+    )
 
     history = AppendOnlyHistoricalRecords(get_user=history_user)
 
@@ -214,6 +222,11 @@ class SurveillanceSystem(models.Model):
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.VMS)
     description = models.TextField(blank=True)
     uses_biometrics = models.BooleanField(default=False)
+    biometric_retention_days = models.PositiveIntegerField(
+        "minimum retention of biometric data (days)", null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Section 3.12: the minimum period, in days, its biometric data is kept. Required for a system "
+                  "that uses biometrics, empty otherwise; no retention extension applies to it.",
+    )
     is_license_plate_reader = models.BooleanField(default=False)
     is_third_party = models.BooleanField("third-party / federated", default=False)
     has_public_feed = models.BooleanField("live feed may be public (3.8)", default=False)
@@ -228,6 +241,25 @@ class SurveillanceSystem(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        super().clean()
+        problem = biometric_retention_problem(
+            uses_biometrics=self.uses_biometrics, days=self.biometric_retention_days
+        )
+        if problem:
+            raise ValidationError({"biometric_retention_days": problem})
+
+
+def biometric_retention_problem(*, uses_biometrics: bool, days: int | None) -> str | None:
+    """Why a system's biometric retention is wrong (S3.12), or None: a system that uses biometrics
+    records its minimum period; one that does not has none to record."""
+    if uses_biometrics and not days:
+        return ("A system that uses biometrics must record the minimum period its biometric data is kept "
+                "(Section 3.12).")
+    if not uses_biometrics and days is not None:
+        return "Only a system that uses biometrics has a minimum retention of biometric data; leave it empty."
+    return None
 
 
 class AuthorizedRequesterQuerySet(models.QuerySet):

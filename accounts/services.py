@@ -61,6 +61,66 @@ def department_set_head(*, department: Department, head: User | None, by: User) 
     return department
 
 
+def out_of_scope_problem(*, department: Department, lock: bool = False) -> str | None:
+    """Why `department` cannot be given access, or None: the order covers only departments, boards
+    and commissions under the Mayor (S1). With `lock`, the department's row is locked first, so a
+    change of scope (department_set_scope) cannot pass between this check and the access it guards."""
+    if lock:
+        department = Department.objects.select_for_update().get(pk=department.pk)
+    if department.in_scope:
+        return None
+    return (f"{department} is outside the order's scope: Section 1 covers only departments, boards and "
+            "commissions under the Mayor, so it cannot be given access to surveillance systems.")
+
+
+def _live_access_of(department: Department) -> list[str]:
+    """What the department still holds: live grants and granted department access."""
+    held = []
+    grants = Grant.objects.filter(department=department, status__in=Grant.LIVE_STATUSES).count()
+    if grants:
+        held.append(f"{grants} live grant{'s' if grants != 1 else ''}")
+    # Department access is kept by the access requests app, a layer above: read through the relation.
+    systems = department.system_access.filter(status="granted").count()
+    if systems:
+        held.append(f"granted department access to {systems} system{'s' if systems != 1 else ''}")
+    return held
+
+
+@service_transaction
+def department_set_scope(*, department: Department, in_scope: bool, by: User) -> Department:
+    """ITSA records whether a body is under the Mayor (S1). A body with access still in place is not
+    taken out of scope: its grants and department access are ended first, through their own rules."""
+    _require_itsa(by, "department.set_scope")
+    department = Department.objects.select_for_update().get(pk=department.pk)
+    if department.in_scope == in_scope:
+        return department
+    if not in_scope:
+        held = _live_access_of(department)
+        if held:
+            message = (f"{department} still holds {' and '.join(held)}. Remove that access before marking it "
+                       "outside the order's scope (Section 1).")
+            audit_refusal(actor=by, action="department.set_scope", target=department, outcome="refused",
+                          detail=message)
+            raise RuleViolation(message, field="in_scope")
+    department.in_scope = in_scope
+    department._change_reason = f"scope set by {by}"
+    department.save(update_fields=["in_scope"])
+    audit_record(actor=by, action="department.set_scope", target=department,
+                 detail="under the Mayor (in scope)" if in_scope else "outside the order's scope")
+    return department
+
+
+@service_transaction
+def department_change(*, department: Department, head: User | None, in_scope: bool, by: User) -> Department:
+    """The admin's change of a department's head and scope: both are saved, or neither."""
+    stored = Department.objects.select_for_update().get(pk=department.pk)
+    if stored.head_id != (head.pk if head else None):
+        stored = department_set_head(department=stored, head=head, by=by)
+    if stored.in_scope != in_scope:
+        stored = department_set_scope(department=stored, in_scope=in_scope, by=by)
+    return stored
+
+
 @service_transaction
 def authorized_requester_add(
     *, department: Department, person: User, by: User, start_date: date | None = None, end_date: date | None = None
@@ -200,7 +260,9 @@ def grant_open(
     and a grant under an agreement is always view-only. The agreements app links the grant to its
     agreement in the same transaction."""
     lock_person(person)
-    problem = third_party_access_problem(person=person, under_agreement=under_agreement, role=role)
+    # The backstop for every way a grant opens (S1); the requests' services check it with the lock.
+    problem = out_of_scope_problem(department=department) or third_party_access_problem(
+        person=person, under_agreement=under_agreement, role=role)
     if problem:
         raise RuleViolation(problem)
     if ends_on is not None and ends_on <= timezone.localdate():

@@ -149,6 +149,8 @@ def validation_items(validation: Validation) -> QuerySet[ValidationItem]:
     in one query."""
     return (
         validation.items.select_related("grant__person", "grant__system", "decided_by", "follow_up")
+        # How the grant's uses meet their conditions (T1c), in the items' own query.
+        .annotate(condition_statement=AccessRequest.grant_statement(OuterRef("grant_id")))
         .prefetch_related(Prefetch("grant__permissible_uses",
                                    queryset=PermissibleUse.objects.select_related("intended_use")),
                           Prefetch("grant__requests", queryset=outgoing_requests().order_by("pk"),

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from access_requests.models import AccessRequest
 from access_requests.selectors import (
     department_access_granted, requests_for_grant_visible_to, requests_for_person_visible_to,
 )
@@ -86,10 +87,14 @@ def person(request, pk):
 @require_GET
 def grant(request, pk):
     grant = _get_grant_for(request.user, pk)
+    access_requests = requests_for_grant_visible_to(request.user, grant)
     return render(request, "accounts/grant.html", {
         "grant": grant,
-        "access_requests": requests_for_grant_visible_to(request.user, grant).select_related(
-            "requested_by", "approved_by", "processed_by"),
+        "access_requests": access_requests.select_related("requested_by", "approved_by", "processed_by"),
+        # The statement of how the uses' conditions are met (T1c): from the request that last set the uses.
+        "condition_request": access_requests.filter(
+            status=AccessRequest.Status.COMPLETED, action__in=[AccessRequest.Action.ADD, AccessRequest.Action.CHANGE],
+        ).order_by("-processed_at", "-pk").first(),
         "uses": grant.permissible_uses.select_related("intended_use"),
         "waivers_in_force": waivers_in_force_for_grant(grant),
         "agreement": agreement_of_grant(grant),

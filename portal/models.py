@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from .table1 import CONDITION_STATEMENTS
+
 
 class IntendedUse(models.Model):
     """A row of Table 1: an intended use, the policy that allows it and its conditions."""
@@ -24,6 +26,11 @@ class IntendedUse(models.Model):
 
     def condition_list(self) -> list[str]:
         return [line for line in self.conditions.splitlines() if line.strip()]
+
+    @property
+    def statement_prompt(self) -> str:
+        """What a request naming this use states to show its condition is met; empty if nothing (T1c)."""
+        return CONDITION_STATEMENTS.get(self.code, "")
 
 
 class PermissibleUse(models.Model):
@@ -228,6 +235,10 @@ class PolicyVersion(models.Model):
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    aldermen_notice_sent_at = models.DateTimeField(
+        "notice to the Board of Aldermen sent at", null=True, blank=True, editable=False,
+        help_text="When the portal e-mailed the Board of Aldermen the substantive changes, on publishing.",
     )
 
     class Meta:

@@ -5,12 +5,19 @@ designee publishes a version. A version with a substantive revision (one that ad
 eliminates an intended use, permissible use or condition) is published only once the Mayor has
 approved it and the Board of Aldermen has been notified; a version of non-substantive changes needs
 neither. A published version, with its change log, never changes again.
+
+Publishing a substantive version e-mails the Board of Aldermen its substantive changes
+(BOARD_OF_ALDERMEN_EMAIL) and records the notice on the version and in the audit trail (S2.4b). Where
+that address is not set, the portal cannot notify the Board: publishing is refused unless the date the
+Board was notified otherwise is entered, and the audit trail records that the portal sent nothing.
 """
 
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
 
 from .audit import audit_record, audit_refusal, service_transaction
+from .emails import email_send
 from .errors import NotAllowed, RuleViolation
 from .models import PolicyChange, PolicyVersion
 
@@ -134,7 +141,8 @@ def policy_version_delete(*, version: PolicyVersion, by) -> None:
 @service_transaction
 def policy_version_publish(*, version: PolicyVersion, by) -> PolicyVersion:
     """Publish a version (S2.4). Only the Mayor's designee publishes; a substantive revision needs
-    the Mayor's approval and the Board of Aldermen's notification first."""
+    the Mayor's approval first, and the Board of Aldermen is e-mailed its substantive changes on
+    publishing (S2.4b), or, without the Board's address, must have been notified before."""
     version = PolicyVersion.objects.select_for_update().get(pk=version.pk)
     if not may_publish_policy(by):
         audit_refusal(actor=by, action="policy_version.publish", target=version)
@@ -146,24 +154,56 @@ def policy_version_publish(*, version: PolicyVersion, by) -> PolicyVersion:
                       detail="no change")
         raise RuleViolation(f"Version {version.number} has no change in its log: add its changes before "
                             "publishing it.")
-    if version.has_substantive_change:
-        missing = [what for what, day in (("the date the Mayor approved it", version.mayor_approved_on),
-                                          ("the date the Board of Aldermen was notified", version.aldermen_notified_on))
-                   if day is None]
+    substantive = version.has_substantive_change
+    address = settings.BOARD_OF_ALDERMEN_EMAIL
+    if substantive:
+        # The portal's notice on publishing tells the Board; without an address, only a notice given
+        # otherwise, entered with its date, does.
+        missing = []
+        if version.mayor_approved_on is None:
+            missing.append("the date the Mayor approved it")
+        if version.aldermen_notified_on is None and not address:
+            missing.append("the date the Board of Aldermen was notified")
         if missing:
             audit_refusal(actor=by, action="policy_version.publish", target=version, outcome="refused",
                           detail="substantive revision without " + " and ".join(missing))
+            unsent = "" if address else (
+                " The portal cannot notify the Board itself: BOARD_OF_ALDERMEN_EMAIL, the Board's e-mail address, "
+                "is not set."
+            )
             raise RuleViolation(
                 f"Version {version.number} has a substantive revision: the Mayor must approve it and the Board of "
-                f"Aldermen must be notified before it is published. Enter {' and '.join(missing)}."
+                f"Aldermen must be notified before it is published. Enter {' and '.join(missing)}.{unsent}"
             )
     version.status = PolicyVersion.Status.PUBLISHED
     version.published_at = timezone.now()
     version.published_by = by
     version.save(update_fields=["status", "published_at", "published_by"])
     audit_record(actor=by, action="policy_version.publish", target=version,
-                 detail="substantive" if version.has_substantive_change else "non-substantive")
+                 detail="substantive" if substantive else "non-substantive")
+    if substantive:
+        _aldermen_notify(version, address=address, by=by)
     return version
+
+
+def _aldermen_notify(version: PolicyVersion, *, address: str, by) -> None:
+    """Tell the Board of Aldermen of a published version's substantive changes (S2.4b), in the
+    publishing transaction: the mail leaves once it commits. Recorded in the audit trail either way."""
+    if not address:
+        audit_record(actor=by, action="policy_version.aldermen_notice_not_sent", target=version,
+                     detail="BOARD_OF_ALDERMEN_EMAIL is not set; the Board was notified on "
+                            f"{version.aldermen_notified_on:%Y-%m-%d}, as entered")
+        return
+    changes = [change for change in version.changes.all() if change.substantive]
+    email_send("aldermen-notice", to=[address], context={"version": version, "changes": changes})
+    fields = ["aldermen_notice_sent_at"]
+    version.aldermen_notice_sent_at = timezone.now()
+    if version.aldermen_notified_on is None:
+        version.aldermen_notified_on = timezone.localdate(version.aldermen_notice_sent_at)
+        fields.append("aldermen_notified_on")
+    version.save(update_fields=fields)
+    audit_record(actor=by, action="policy_version.aldermen_notice", target=version,
+                 detail=f"sent to {address}: {len(changes)} substantive change(s)")
 
 
 def published_policy_versions():

@@ -253,6 +253,10 @@ def _base_url() -> str:
 
 
 PORTAL_BASE_URL = _base_url()
+# The Board of Aldermen's address: publishing a version with substantive changes e-mails it the changes
+# (Section 2.4). Empty: such a version publishes only once the date the Board was notified is entered.
+BOARD_OF_ALDERMEN_EMAIL = env.str("BOARD_OF_ALDERMEN_EMAIL", default="").strip()
+
 # The outbox: a mail still unsent this many seconds after its commit is sent by the sweep, at most
 # this many per run. The worker holds the mail's row lock while it talks to SMTP: never wait forever.
 OUTGOING_EMAIL_SWEEP_AFTER = env.int("OUTGOING_EMAIL_SWEEP_AFTER", default=60)

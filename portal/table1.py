@@ -138,3 +138,19 @@ def load_table_1(IntendedUse, PermissibleUse) -> None:
             PermissibleUse.objects.update_or_create(
                 code=code, defaults={"intended_use": intended, "name": name, "position": use_position}
             )
+
+
+# The intended uses whose conditions a request must answer (T1c): what the request states to show the
+# condition is met. Only conditions tied to a fact outside the portal (an investigation, the Director's
+# direction, a property's state, a court's order) need a statement; the other rows only bound the use.
+CONDITION_STATEMENTS = {
+    "public-safety": "Targeting only with an active criminal investigation: give the case number and until "
+                     "when the person or group is of interest or a suspect.",
+    "vacant-properties": "Only while the property is vacant or a problem property: give the property and until "
+                         "when it is vacant or determined a problem property.",
+    "public-health": "Only at the direction of the Director of the Health Department or Department of Human "
+                     "Services in an emergency: give who directed it, the emergency, and until when life "
+                     "threatening conditions exist.",
+    "registered-individuals": "Only while an individual is forbidden to be in the area: give the order or case, "
+                              "the restricted area and when the order ends.",
+}

@@ -76,6 +76,8 @@ class SystemRetention:
     days: int
     extension: RetentionExtension | None
     biometric_flag: str
+    # The minimum period the system keeps its biometric data (S3.12); None for other systems.
+    biometric_retention_days: int | None = None
 
     @property
     def is_extended(self) -> bool:
@@ -84,7 +86,7 @@ class SystemRetention:
 
 def retention_by_system(*, today: date | None = None) -> list[SystemRetention]:
     """For every surveillance system, the retention in force: 30 days, or the longest extension in
-    force (S3.11); a biometric system carries the flag of 3.12."""
+    force (S3.11); a biometric system carries the flag of 3.12 and its minimum retention."""
     today = today or timezone.localdate()
     best: dict[int, RetentionExtension] = {}
     for extension in RetentionExtension.objects.filter(in_force(today)).prefetch_related("systems"):
@@ -98,5 +100,6 @@ def retention_by_system(*, today: date | None = None) -> list[SystemRetention]:
         rows.append(SystemRetention(
             system=system, days=extension.retention_days if extension else RetentionExtension.DEFAULT_DAYS, extension=extension,
             biometric_flag=BIOMETRIC_FLAG if system.uses_biometrics else "",
+            biometric_retention_days=system.biometric_retention_days if system.uses_biometrics else None,
         ))
     return rows

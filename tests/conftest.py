@@ -290,14 +290,16 @@ def world(module_world, db):
 
 
 def file_request(city, *, person=None, system=None, role="end_user", action="add", by=None, uses=None,
-                 justification="Needs to review footage for open cases.", documents=()):
-    """File a request through the service, with sensible defaults for the police department."""
+                 justification="Needs to review footage for open cases.", documents=(),
+                 condition_statement="Case 26-001234, an active investigation, until the case closes."):
+    """File a request through the service, with sensible defaults for the police department. The
+    default uses are public safety's, whose condition needs a statement (T1c): one is given."""
     from access_requests.services import access_request_submit
 
     return access_request_submit(
         department=city.police, person=person or city.officer, system=system or city.vms, action=action, role=role,
         permissible_uses=uses if uses is not None else [city.crime_detection], justification=justification,
-        by=by or city.requester, documents=documents,
+        by=by or city.requester, documents=documents, condition_statement=condition_statement,
     )
 
 

@@ -126,7 +126,8 @@ def _forms():
     people = {"q": "", "department": lambda w: w.city.police.pk}
     new_request = {"department": lambda w: w.city.police.pk, "person": lambda w: w.city.head.pk,
                    "system": lambda w: w.city.vms.pk, "action": "add", "role": "end_user",
-                   "permissible_uses": lambda w: [w.city.crime_detection.pk], "justification": "Reviews footage."}
+                   "permissible_uses": lambda w: [w.city.crime_detection.pk], "justification": "Reviews footage.",
+                   "condition_statement": "Case 26-001234, until the case closes."}
     log_search = {"action": "", "outcome": "", "actor": "", "target": "", "date_from": "", "date_to": ""}
     return {
         a.PeopleFilterForm: [Target("accounts:people", "head", people, method="get", quiet=True)],

@@ -113,7 +113,8 @@ def snapshot():
 def _new_request_data(w):
     c = w.city
     return {"department": c.police.pk, "person": c.head.pk, "system": c.vms.pk, "action": "add",
-            "role": "end_user", "permissible_uses": [c.crime_detection.pk], "justification": "Reviews footage."}
+            "role": "end_user", "permissible_uses": [c.crime_detection.pk], "justification": "Reviews footage.",
+            "condition_statement": "Case 26-001234, until the case closes."}
 
 
 def _department_access_data(w):
@@ -182,6 +183,9 @@ CASES = [
     url_case("requests:department_access_decide", "post", lambda w: {"pk": w.streets_pending.pk},
              {"designee": "ok", "outsider": "refused", "head": "404", "requester": "404", "officer": "404",
               "itsa": "404"}, data=lambda w: {"decision": "grant", "reason": "Stolen vehicles."}),
+    url_case("requests:department_access_revoke", "post", lambda w: {"pk": w.police_vms.pk},
+             {**POLICE, "designee": "ok", "head": "refused", "requester": "refused", "itsa": "refused"},
+             data=lambda w: {"reason": "No longer tied to service delivery."}),
     url_case("accounts:people", "get", lambda w: {}, ALL_LOGGED_IN),
     url_case("accounts:person", "get", lambda w: {"pk": w.city.officer.pk}, POLICE),
     url_case("accounts:grant", "get", lambda w: {"pk": w.grant.pk}, POLICE),

@@ -144,6 +144,7 @@ class Lifecycle(RuleBasedStateMachine):
             department=department, person=self.person(who), system=getattr(self.city, system), action=action,
             role=role, permissible_uses=[getattr(self.city, use) for use in uses],
             justification="Needs it for the cases assigned.", by=self.person(by),
+            condition_statement="Case 26-001234, an active investigation, until the case closes.",
         ))
 
     @precondition(lambda self: self.has(AWAITING_HEAD))

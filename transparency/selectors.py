@@ -18,3 +18,8 @@ def table_1():
 def public_feeds():
     """The systems whose live stream may be public (S3.8), by name."""
     return SurveillanceSystem.objects.filter(has_public_feed=True).order_by("name")
+
+
+def biometric_systems():
+    """The systems that use biometrics, with the minimum retention of their biometric data (S3.12)."""
+    return SurveillanceSystem.objects.filter(uses_biometrics=True).order_by("name")

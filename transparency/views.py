@@ -25,7 +25,7 @@ from portal.selectors import published_audit_anchors
 from reports.metrics import shown_value
 from reports.selectors import report_is_intact, sections
 
-from .selectors import public_feeds, public_reports, table_1
+from .selectors import biometric_systems, public_feeds, public_reports, table_1
 
 PUBLIC_MAX_AGE = 300
 NULL_NOTE = ("A null value stands for a count of fewer than 5, left out so that no person can be singled out "
@@ -69,6 +69,7 @@ def index(request):
         "versions": published_policy_versions(),
         "intended_uses": table_1(),
         "public_feeds": public_feeds(),
+        "biometric_systems": biometric_systems(),
         "reports": public_reports(),
         "anchors": published_audit_anchors()[:ANCHORS_ON_PAGE],
     })

@@ -26,6 +26,7 @@ def file_temporary(city, *, ends_on, action="add", person=None, role="end_user",
         department=city.police, person=person or city.officer, system=city.vms, action=action, role=role,
         permissible_uses=[city.crime_detection], justification="Covers a colleague's leave.",
         by=by or city.requester, grant=grant, ends_on=ends_on,
+        condition_statement="Case 26-001234, an active investigation, until the case closes.",
     )
 
 

@@ -18,6 +18,7 @@ def _form(city, **changes):
         "department": city.police.pk, "person": city.officer.pk, "system": city.vms.pk, "action": "add",
         "role": "end_user", "permissible_uses": [city.crime_detection.pk],
         "justification": "Covers a colleague's leave.",
+        "condition_statement": "Case 26-001234, an active investigation, until the case closes.",
     }
     data.update(changes)
     return data

@@ -129,6 +129,7 @@ def test_a_file_past_the_limit_stops_the_filing_with_an_error_on_the_form(city, 
         "department": city.police.pk, "person": city.officer.pk, "system": city.vms.pk, "action": "add",
         "role": "end_user", "permissible_uses": [city.crime_detection.pk],
         "justification": "Reviews footage for the burglary unit.",
+        "condition_statement": "Case 26-001234, an active investigation, until the case closes.",
         "documents": [SimpleUploadedFile("big scan.pdf", past_the_limit)],
     }
 

@@ -16,6 +16,7 @@ def _form(city, **changes):
         "department": city.police.pk, "person": city.officer.pk, "system": city.vms.pk, "action": "add",
         "role": "end_user", "permissible_uses": [city.crime_detection.pk],
         "justification": "Reviews footage for the burglary unit.",
+        "condition_statement": "Case 26-001234, an active investigation, until the case closes.",
     }
     data.update(changes)
     return data

@@ -29,6 +29,7 @@ def test_a_requester_files_the_head_approves_itsa_provisions_and_the_head_sees_t
     page.get_by_label("Request", exact=True).select_option(value="add")
     page.get_by_label("Role").select_option(value="end_user")
     page.locator("label.usa-checkbox__label", has_text=re.compile("^Detection of crime$")).click()
+    page.get_by_label("How the conditions are met").fill("Case 26-001234, until the case closes.")
     page.get_by_label("Justification").fill("Detective work on open burglary cases.")
     page.locator("input[name=documents]").set_input_files(
         files=[{"name": "signed-request.pdf", "mimeType": "application/pdf", "buffer": PDF}]
@@ -85,6 +86,7 @@ def test_a_request_that_would_make_an_end_user_an_administrator_is_refused_with_
     assert_accessible(page, "the form with the inline warning")
 
     page.locator("label.usa-checkbox__label", has_text=re.compile("^Detection of crime$")).click()
+    page.get_by_label("How the conditions are met").fill("Case 26-001234, until the case closes.")
     page.get_by_label("Justification").fill("Would administer the VMS.")
     page.get_by_role("button", name="File the access request").click()
     expect(page.get_by_text(re.compile("cannot also administer, monitor or audit")).first).to_be_visible()

@@ -69,7 +69,7 @@ SYSTEMS = [
     ("vms", "Citywide Video Management System", SurveillanceSystem.Kind.VMS, {}),
     ("lpr", "License Plate Reader Network", SurveillanceSystem.Kind.LPR, {"is_license_plate_reader": True}),
     ("traffic", "Traffic Camera Network", SurveillanceSystem.Kind.TRAFFIC, {"has_public_feed": True}),
-    ("face", "Facial Recognition Tool", SurveillanceSystem.Kind.BIOMETRIC, {"uses_biometrics": True}),
+    ("face", "Facial Recognition Tool", SurveillanceSystem.Kind.BIOMETRIC, {"uses_biometrics": True, "biometric_retention_days": 30}),
     ("partner", "Federated Partner Cameras", SurveillanceSystem.Kind.VMS, {"is_third_party": True}),
 ]
 
@@ -178,7 +178,8 @@ class Command(BaseCommand):
         people = {}
         departments = {}
         for code, name, kind in DEPARTMENTS:
-            departments[code] = Department.objects.create(name=name, code=code, kind=kind)
+            # Every demo body is a city department under the Mayor (Section 1).
+            departments[code] = Department.objects.create(name=name, code=code, kind=kind, in_scope=True)
         for local, name, title, dept in PEOPLE:
             people[local] = User.objects.create_user(
                 email=email(local), password=DEMO_PASSWORD, full_name=name, title=title,
@@ -242,10 +243,12 @@ class Command(BaseCommand):
         requester, head = people["police.requester"], people["police.head"]
 
         def file(person, system, *, by=requester, role="end_user", action="add", use_list=(crime,),
-                 why="Reviews footage for open cases.", dept=police):
+                 why="Reviews footage for open cases.", dept=police,
+                 statement="Case 26-004417, an active investigation, until the case closes."):
+            # Public safety's uses are tied to an active investigation: the request says which (T1c).
             return rq.access_request_submit(
                 department=dept, person=people[person], system=systems[system], action=action, role=role,
-                permissible_uses=list(use_list), justification=why, by=by,
+                permissible_uses=list(use_list), justification=why, by=by, condition_statement=statement,
             )
 
         # Completed: end users and a system administrator, each provisioned by ITSA.
@@ -257,7 +260,7 @@ class Command(BaseCommand):
         admin = file("officer.novak", "vms", role="administrator", by=head, why="Administers the police VMS.")
         rq.access_request_provision(request=admin, by=itsa2, account_name="novak_admin")
         engineer = file("traffic.engineer", "traffic", by=people["streets.head"], use_list=(traffic,),
-                        why="Signal timing studies.", dept=streets)
+                        why="Signal timing studies.", dept=streets, statement="")
         rq.access_request_provision(request=engineer, by=itsa, account_name="ofields")
 
         # Awaiting the head's approval.
@@ -284,6 +287,7 @@ class Command(BaseCommand):
             department=police, person=people["officer.diaz"], system=systems["vms"], action="add", role="end_user",
             permissible_uses=[investigations], justification="Joins a two-week joint investigation.", by=requester,
             ends_on=timezone.localdate() + timedelta(days=14),
+            condition_statement="Case 26-004502, the joint investigation, until it ends in two weeks.",
         )
         rq.access_request_approve(request=temporary, by=head)
         rq.access_request_provision(request=temporary, by=itsa, account_name="adiaz_temp")
