@@ -401,6 +401,8 @@ def file_a_request(requester: Person) -> tuple[str, int]:
             response = requester.post("/requests/new/", {
                 **hidden_fields(form), "person": person, "system": system, "action": "add", "role": "end_user",
                 "permissible_uses": uses[:1], "justification": "Smoke run: detective work on open cases.",
+                # A use of public safety states how its condition of Table 1 is met (T1c).
+                "condition_statement": "Case 26-000001, an active criminal investigation, until it closes.",
             }, files=[("documents", ("signed-request.pdf", one_page_pdf(), "application/pdf"))])
             found = re.search(r"^/requests/(\d+)/$", urlsplit(str(response.url)).path)
             if found:

@@ -27,6 +27,7 @@ def temporary_grant(city, *, person=None, days=ENDS_IN_DAYS) -> Grant:
     request = access_request_submit(
         department=city.police, person=person, system=city.vms, action="add", role="end_user",
         permissible_uses=[city.crime_detection], justification="Covers a colleague's leave.", by=city.requester,
+        condition_statement="Case 26-004321, an active investigation, until the case closes.",
         ends_on=timezone.localdate() + timedelta(days=days),
     )
     request = access_request_approve(request=request, by=city.head)

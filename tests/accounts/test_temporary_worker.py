@@ -23,6 +23,7 @@ def test_the_worker_removes_a_temporary_grant_whose_end_has_come(worker_on_redis
     request = access_request_submit(
         department=city.police, person=city.officer, system=city.vms, action="add", role="end_user",
         permissible_uses=[city.crime_detection], justification="Covers a colleague's leave.", by=city.requester,
+        condition_statement="Case 26-004321, an active investigation, until the case closes.",
         ends_on=timezone.localdate() + timedelta(days=3),
     )
     request = access_request_approve(request=request, by=city.head)
