@@ -22,6 +22,7 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -352,12 +353,17 @@ def main() -> int:
         check("Traceback" not in error.text and "RuntimeError" not in error.text, "the 500 page shows the traceback")
         wait_for("the traceback in gunicorn's log", lambda: traceback_logged(stack.log("web")), 10)
 
-        step("limits: a 40 MB upload answers 413, refused from its declared length before it is read")
+        step("limits: a 40 MB upload answers 413 at the proxy, and the portal refuses it from its declared length")
         too_big = requester.client.post(f"/requests/{request_pk}/documents/", content=b"0" * (40 << 20),
                                         headers={"Content-Type": "application/octet-stream"})
         check(too_big.status_code == 413, f"a 40 MB body answered {too_big.status_code}, not 413")
+        check("gunicorn" not in too_big.headers.get("server", ""), "the proxy forwarded the 40 MB body to gunicorn")
+        check(not re.search(rb'"POST /requests/\d+/documents/ HTTP/1.1" 413', stack.log("web").read_bytes()),
+              "gunicorn saw the 40 MB body the proxy should have refused")
+        refused = declared_length_refusal(f"/requests/{request_pk}/documents/", 40 << 20)
+        check(refused.startswith(b"HTTP/1.1 413"), f"gunicorn answered a declared 40 MB body with {refused[:40]!r}")
         check(re.search(rb'"POST /requests/\d+/documents/ HTTP/1.1" 413', stack.log("web").read_bytes()),
-              "the portal did not refuse the 40 MB body itself (413 in gunicorn's access log)")
+              "the portal did not refuse the declared 40 MB body itself (413 in gunicorn's access log)")
 
         step(f"crash: {BATCH} mails queued, the worker killed with SIGKILL mid-queue, started again")
         kill_the_worker_mid_queue(stack, env, maildir)
@@ -441,6 +447,21 @@ def sign_off_a_validation(head: Person) -> int:
     check(sql("select signed_off_at is not null from audits_validation where id = %s", pk) == [(True,)],
           f"validation {pk} was not signed: {head.messages()}")
     return pk
+
+
+def declared_length_refusal(path: str, length: int) -> bytes:
+    """What gunicorn answers a post that declares `length` bytes and sends none of them.
+
+    Straight to gunicorn, as the proxy would forward it: with no body on the wire the answer cannot
+    be lost to a reset, so this shows the portal refusing from the declared length alone.
+    """
+    with socket.create_connection(("127.0.0.1", WEB_PORT), timeout=30) as conn:
+        conn.sendall((f"POST {path} HTTP/1.1\r\nHost: {HOST}\r\nX-Forwarded-Proto: https\r\n"
+                      f"Content-Type: application/octet-stream\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n").encode())
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+        return answer
 
 
 def traceback_logged(log: Path) -> bool:
