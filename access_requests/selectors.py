@@ -13,7 +13,7 @@ def access_requests_visible_to(user: User) -> QuerySet[AccessRequest]:
     The designee sees the requests they approve: a head's own, and those of a department with no head."""
     if not user.is_authenticated:
         return AccessRequest.objects.none()
-    if user.roles.is_itsa:
+    if user.roles.reads_every_department:
         return AccessRequest.objects.all()
     scope = Q(department__in=department_ids_for(user))
     if user.roles.is_designee:
@@ -41,7 +41,7 @@ def itsa_queue(user: User) -> QuerySet[AccessRequest]:
 def department_access_visible_to(user: User) -> QuerySet[DepartmentAccess]:
     if not user.is_authenticated:
         return DepartmentAccess.objects.none()
-    if user.roles.is_designee:
+    if user.roles.is_designee or user.roles.is_oversight:
         return DepartmentAccess.objects.all()
     scope = Q(department__in=department_ids_for(user))
     if user.roles.is_itsa:

@@ -78,7 +78,8 @@ def dashboard_context(request) -> dict:
     user = request.user
     roles = user.roles
     visible = access_requests_visible_to(user)
-    context = {"no_role": not (roles.works_for_a_department or roles.is_itsa or roles.is_designee or roles.is_director)}
+    context = {"no_role": not (roles.works_for_a_department or roles.is_itsa or roles.is_designee or roles.is_director
+                               or roles.is_oversight)}
     context["own_grants"] = list(own_grants(user))
 
     if roles.works_for_a_department:

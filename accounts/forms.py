@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils import timezone
 
-from .models import Department, User
+from .models import OVERSIGHT_GROUP, Department, User
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 _USWDS_CLASSES = {
@@ -109,3 +109,40 @@ class PersonChangeForm(UserChangeForm):
 
     def clean_email(self):
         return _unique_email(self, self.cleaned_data["email"])
+
+    def clean_groups(self):
+        # The oversight role is given and ended only through an appointment the designee decides
+        # (accounts.oversight): the admin can neither add nor drop it.
+        groups = self.cleaned_data.get("groups")
+        if groups is None or "groups" not in self.fields:
+            return groups
+        had = self.instance.pk is not None and self.instance.groups.filter(name=OVERSIGHT_GROUP).exists()
+        has = any(group.name == OVERSIGHT_GROUP for group in groups)
+        if had != has:
+            raise forms.ValidationError(
+                "The oversight role is given and ended on the Oversight appointments page, with the Mayor's "
+                "designee's approval, not here.")
+        return groups
+
+
+OVERSIGHT_DECISIONS = [("approve", "Approve the appointment"), ("refuse", "Refuse it")]
+
+
+class OversightProposeForm(PageForm):
+    person = PersonChoiceField(
+        label="Person", queryset=User.objects.filter(is_active=True).select_related("department")
+        .order_by("full_name", "email"), empty_label="Choose a person",
+        help_text="They will read every department's records and change nothing. They cannot hold access to any "
+                  "system, nor head a department, file its requests or hold a city role.",
+    )
+    body = forms.CharField(label="Oversight body", max_length=150,
+                           help_text="For example: Office of the Internal Auditor, Civilian Oversight Board.")
+    purpose = forms.CharField(label="Purpose", widget=forms.Textarea(attrs={"rows": 3}), max_length=4000,
+                              help_text="Why they need to read every department's records.")
+    ends_on = forms.DateField(label="Last day (optional)", widget=DATE_INPUT, required=False,
+                              help_text="The appointment ends by itself after this day.")
+
+
+class OversightEndForm(PageForm):
+    reason = forms.CharField(label="Reason for ending it", widget=forms.Textarea(attrs={"rows": 3}),
+                             max_length=4000)

@@ -24,6 +24,9 @@ DESIGNEE_GROUP = "Mayor's designees"
 SAFETY_DIRECTOR_GROUP = "Director of Public Safety"
 OPERATIONS_DIRECTOR_GROUP = "City Operations Director"
 CITY_ROLE_GROUPS = (ITSA_GROUP, DESIGNEE_GROUP, SAFETY_DIRECTOR_GROUP, OPERATIONS_DIRECTOR_GROUP)
+# Auditors (the city's internal auditor, a civilian oversight board): they read every department's
+# records and change nothing. Membership comes only from an approved OversightAppointment.
+OVERSIGHT_GROUP = "Oversight (read only)"
 
 
 class UserManager(BaseUserManager):
@@ -78,6 +81,16 @@ class Roles:
     @cached_property
     def is_operations_director(self) -> bool:
         return OPERATIONS_DIRECTOR_GROUP in self._groups
+
+    @cached_property
+    def is_oversight(self) -> bool:
+        return OVERSIGHT_GROUP in self._groups
+
+    @property
+    def reads_every_department(self) -> bool:
+        """ITSA (which provisions and audits every department, S3.5d) and oversight read every
+        department's records; only ITSA acts on them."""
+        return self.is_itsa or self.is_oversight
 
     @property
     def is_director(self) -> bool:
@@ -448,3 +461,4 @@ class SodFinding(models.Model):
 
     def __str__(self):
         return f"{self.person} on {self.system}: {self.get_resolution_display()}"
+

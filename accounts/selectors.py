@@ -33,7 +33,7 @@ def emails_of(group: str) -> list[str]:
 def people_visible_to(user: User) -> QuerySet[User]:
     if not user.is_authenticated:
         return User.objects.none()
-    if user.roles.is_itsa:
+    if user.roles.reads_every_department:
         return User.objects.all()
     departments = department_ids_for(user)
     # A third party's people work for no department: the sponsoring department's head and requesters
@@ -48,7 +48,7 @@ def people_visible_to(user: User) -> QuerySet[User]:
 def grants_visible_to(user: User) -> QuerySet[Grant]:
     if not user.is_authenticated:
         return Grant.objects.none()
-    if user.roles.is_itsa:
+    if user.roles.reads_every_department:
         return Grant.objects.all()
     return Grant.objects.filter(department__in=department_ids_for(user))
 
@@ -64,7 +64,7 @@ def own_grants(user: User) -> QuerySet[Grant]:
 def requesters_visible_to(user: User) -> QuerySet[AuthorizedRequester]:
     if not user.is_authenticated:
         return AuthorizedRequester.objects.none()
-    if user.roles.is_itsa:
+    if user.roles.reads_every_department:
         return AuthorizedRequester.objects.all()
     return AuthorizedRequester.objects.filter(department__in=department_ids_for(user))
 
@@ -73,7 +73,7 @@ def departments_visible_to(user: User) -> QuerySet[Department]:
     """Departments whose page the user may open: every one for ITSA, otherwise those they act for."""
     if not user.is_authenticated:
         return Department.objects.none()
-    if user.roles.is_itsa:
+    if user.roles.reads_every_department:
         return Department.objects.all()
     return departments_for(user)
 
@@ -83,7 +83,7 @@ def department_rows_visible_to(user: User, rows: QuerySet) -> QuerySet:
     the user may see: every row for ITSA, otherwise the rows of the departments they act for."""
     if not user.is_authenticated:
         return rows.none()
-    if user.roles.is_itsa:
+    if user.roles.reads_every_department:
         return rows
     return rows.filter(department__in=department_ids_for(user))
 
@@ -111,6 +111,14 @@ def requesters_list(user: User, *, q: str = "") -> QuerySet[AuthorizedRequester]
     return entries.order_by("department__name", "person__full_name", "-start_date", "pk")
 
 
+def require_audit_reader_page(user: User, what: str) -> None:
+    """The audit log (S3.10): ITSA, and oversight, which reads it and changes nothing. For everyone
+    else the page does not exist, and the attempt is on the audit trail."""
+    if not user.roles.reads_every_department:
+        audit_record(actor=user, action=f"{what}.view", target=what, outcome="denied")
+        raise Http404("No such page.")
+
+
 def require_itsa_page(user: User, what: str) -> None:
     """ITSA's pages (requester lists, locked accounts, the audit log): for everyone else the page
     does not exist, and the attempt is on the audit trail."""
@@ -130,3 +138,4 @@ def get_or_404_logged(queryset: QuerySet, *, user: User, pk, what: str):
         if queryset.model._default_manager.filter(pk=pk).exists():
             audit_record(actor=user, action=f"{what}.view", target=f"{what} {pk}", outcome="denied")
         raise Http404(f"No {what} here.") from None
+

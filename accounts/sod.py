@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from portal.audit import after_rollback, audit_record, lock_audit_chain
 
-from .models import Grant, SodFinding, SurveillanceSystem, User
+from .models import OVERSIGHT_GROUP, Grant, SodFinding, SurveillanceSystem, User
 
 
 def is_staff_role(role: str) -> bool:
@@ -48,6 +48,12 @@ def sod_conflict(
     flight); `ignore_grant_ids` are grants this change replaces or ends.
     """
     arriving = list(roles)
+    if arriving and person.groups.filter(name=OVERSIGHT_GROUP).exists():
+        return (
+            f"{person} reads every department's records for oversight, so they cannot also hold access to "
+            f"{system} (Section 3.2: nobody audits a system they have access to). End their oversight "
+            f"appointment first."
+        )
     sides = {_side(role) for role in arriving}
     if len(sides) > 1:
         return (

@@ -12,11 +12,11 @@ from .models import PUBLIC_SAFETY, AgreementGrant, SharingAgreement
 
 
 def agreements_visible_to(user: User) -> QuerySet[SharingAgreement]:
-    """The sponsoring department's head and authorized requesters see its agreements; ITSA and the
-    Mayor's designees see every one; nobody else sees any (a third party's people included)."""
+    """The sponsoring department's head and authorized requesters see its agreements; ITSA, oversight and
+    the Mayor's designees see every one; nobody else sees any (a third party's people included)."""
     if not user.is_authenticated:
         return SharingAgreement.objects.none()
-    if user.roles.is_itsa or user.roles.is_designee:
+    if user.roles.reads_every_department or user.roles.is_designee:
         return SharingAgreement.objects.all()
     return SharingAgreement.objects.filter(department__in=department_ids_for(user))
 

@@ -17,8 +17,9 @@ Decision = ValidationItem.Decision
 
 
 def _sees_every_department(user: User) -> bool:
-    # ITSA orders user audits of any department (S3.5d); the Mayor's designee receives the escalations.
-    return user.roles.is_itsa or user.roles.is_designee
+    # ITSA orders user audits of any department (S3.5d); the Mayor's designee receives the escalations;
+    # oversight reads them all.
+    return user.roles.reads_every_department or user.roles.is_designee
 
 
 def validations_visible_to(user: User) -> QuerySet[Validation]:

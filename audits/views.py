@@ -44,7 +44,7 @@ def _get_item_for(user, validation: Validation, item_pk) -> ValidationItem:
 
 def _follows_validations(user) -> bool:
     roles = user.roles
-    return roles.works_for_a_department or roles.is_itsa or roles.is_designee
+    return roles.works_for_a_department or roles.reads_every_department or roles.is_designee
 
 
 # --- Dashboard ----------------------------------------------------------------------------------

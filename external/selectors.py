@@ -10,10 +10,10 @@ from .models import ExternalConnection
 
 def external_connections_visible_to(user: User) -> QuerySet[ExternalConnection]:
     """The department's head and authorized requesters see their department's connections; ITSA,
-    which opens and closes them, and the Mayor's designees, who decide them, see all; others none."""
+    which opens and closes them, the Mayor's designees, who decide them, and oversight see all; others none."""
     if not user.is_authenticated:
         return ExternalConnection.objects.none()
-    if user.roles.is_itsa or user.roles.is_designee:
+    if user.roles.reads_every_department or user.roles.is_designee:
         return ExternalConnection.objects.all()
     return ExternalConnection.objects.filter(department__in=department_ids_for(user))
 

@@ -27,8 +27,9 @@ def is_reporter(*, incident: Incident, user: User) -> bool:
 
 
 def sees_every_incident(user: User) -> bool:
-    """The Mayor's designees (who receive the reports) and ITSA (who suspends accounts)."""
-    return getattr(user, "is_authenticated", False) and (user.roles.is_designee or user.roles.is_itsa)
+    """The Mayor's designees (who receive the reports), ITSA (who suspends accounts) and oversight (who
+    reads, and never learns who made an anonymous report: nobody can)."""
+    return getattr(user, "is_authenticated", False) and (user.roles.is_designee or user.roles.reads_every_department)
 
 
 def incidents_visible_to(user: User) -> QuerySet[Incident]:

@@ -15,8 +15,12 @@ from external.selectors import external_connections_visible_to
 
 from incidents.models import Incident
 from incidents.selectors import incidents_visible_to
+from kpis.selectors import kpis_to_decide
+from reports.selectors import reports_due
 from retention.models import RetentionExtension
 from retention.selectors import retention_extensions_visible_to
+from security.models import OversightAppointment
+from security.selectors import oversight_appointments_visible_to
 from waivers.models import Waiver
 from waivers.selectors import waivers_visible_to
 
@@ -44,9 +48,15 @@ def to_decide(user: User) -> list[ToDecide]:
             ToDecide("Information sharing agreements awaiting the Mayor's approval (3.7)",
                      _pending(agreements_visible_to(user).filter(status=SharingAgreement.Status.PENDING), user),
                      reverse("agreements:list") + "?status=pending"),
+            ToDecide("Oversight appointments to approve or refuse",
+                     _pending(oversight_appointments_visible_to(user).filter(
+                         status=OversightAppointment.Status.PROPOSED), user),
+                     reverse("security:oversight_list")),
             ToDecide("Waivers longer than 30 days awaiting the Mayor's approval (5.1)",
                      _pending(waivers_visible_to(user).filter(status=Waiver.Status.AWAITING_MAYOR), user),
                      reverse("waivers:list") + "?status=awaiting_mayor"),
+            ToDecide("Reports overdue (2.5)", sum(row.is_overdue for row in reports_due()), reverse("reports:list")),
+            ToDecide("KPIs to decide (2.5)", kpis_to_decide(user).count(), reverse("kpis:list") + "?status=proposed"),
         ]
     if roles.is_director:
         rows.append(ToDecide("Waivers to grant or deny (5.1)",

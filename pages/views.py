@@ -20,10 +20,11 @@ from access_requests.selectors import (
 )
 from access_requests.views import dashboard_context
 from accounts.selectors import (
-    departments_visible_to, get_or_404_logged, grants_visible_to, people_visible_to, require_itsa_page,
+    departments_visible_to, get_or_404_logged, grants_visible_to, people_visible_to, require_audit_reader_page,
 )
 from agreements.selectors import agreement_of_grant
 from pages.selectors import to_decide
+from security.selectors import active_oversight_appointment
 from waivers.selectors import waivers_in_force_for_grant
 from portal.audit import audit_record
 from portal.exports import csv_cell
@@ -43,6 +44,8 @@ def home(request):
     3.7, 3.11 and 5, and the way to report misuse (5.2), which every signed-in person has."""
     context = dashboard_context(request)
     context["to_decide"] = to_decide(request.user)
+    if request.user.roles.is_oversight:
+        context["oversight_appointment"] = active_oversight_appointment(request.user)
     return render(request, "requests/dashboard.html", context)
 
 
@@ -123,7 +126,7 @@ def department(request, pk):
 @login_required
 @require_GET
 def audit_log(request):
-    require_itsa_page(request.user, "audit_log")
+    require_audit_reader_page(request.user, "audit_log")
     # Always bound: with no search every field is empty, which is a valid search for everything.
     form = AuditLogFilterForm(request.GET, actions=audit_actions())
     entries = audit_log_entries(**form.filters()) if form.is_valid() else AuditEvent.objects.none()
@@ -163,7 +166,7 @@ def _csv_rows(entries):
 @require_GET
 def audit_log_export(request):
     """The entries of the current search as CSV, oldest first; the export itself is on the log."""
-    require_itsa_page(request.user, "audit_log")
+    require_audit_reader_page(request.user, "audit_log")
     form = AuditLogFilterForm(request.GET, actions=audit_actions())
     if not form.is_valid():
         # The log page shows what is wrong with the search.

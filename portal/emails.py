@@ -7,6 +7,7 @@ sends the mail later.
 
 The HTML part is the text body, escaped, in templates/emails/base.html: user text never becomes markup."""
 
+import base64
 import logging
 import smtplib
 from datetime import timedelta
@@ -31,8 +32,10 @@ RETRY_MAX = timedelta(hours=1)
 ONE_MAIL_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
 
 
-def email_send(name: str, *, to: list[str], context: dict) -> OutgoingEmail | None:
-    """Render now and record the mail in the caller's transaction; enqueue its sending on commit."""
+def email_send(name: str, *, to: list[str], context: dict,
+               attachments: list[tuple[str, bytes, str]] = ()) -> OutgoingEmail | None:
+    """Render now and record the mail in the caller's transaction; enqueue its sending on commit.
+    `attachments` are (filename, content, content type), stored with the mail so the sweep can send them too."""
     recipients = sorted({address for address in to if address})
     if not recipients:
         return None
@@ -41,7 +44,9 @@ def email_send(name: str, *, to: list[str], context: dict) -> OutgoingEmail | No
     body = render_to_string(f"emails/{name}-body.txt", context)
     # The text body comes back marked safe; escape it here so nothing a user typed becomes markup.
     html = render_to_string("emails/base.html", {"subject": subject, "body": escape(body)})
-    email = OutgoingEmail.objects.create(subject=subject, body=body, html=html, to=recipients)
+    files = [{"filename": filename, "content_type": content_type, "content": base64.b64encode(content).decode()}
+             for filename, content, content_type in attachments]
+    email = OutgoingEmail.objects.create(subject=subject, body=body, html=html, to=recipients, attachments=files)
     transaction.on_commit(lambda: _enqueue(email.pk))
     return email
 
@@ -72,6 +77,8 @@ def outgoing_email_send(*, pk: int) -> bool:
             subject=email.subject, body=email.body, to=email.to, headers={"Message-ID": email.message_id}
         )
         message.attach_alternative(email.html, "text/html")
+        for file in email.attachments:
+            message.attach(file["filename"], base64.b64decode(file["content"]), file["content_type"])
         try:
             message.send()
         except Exception as exc:

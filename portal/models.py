@@ -177,6 +177,8 @@ class OutgoingEmail(models.Model):
     body = models.TextField()
     html = models.TextField()
     to = models.JSONField()
+    # Files sent with the mail: [{"filename", "content_type", "content" (base64)}], kept with it until it goes.
+    attachments = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)

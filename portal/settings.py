@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "waivers",
     "incidents",
     "retention",
+    "kpis",
     "reports",
     "transparency",
     "security",
@@ -254,7 +255,9 @@ def _base_url() -> str:
 
 PORTAL_BASE_URL = _base_url()
 # The Board of Aldermen's address: publishing a version with substantive changes e-mails it the changes
-# (Section 2.4). Empty: such a version publishes only once the date the Board was notified is entered.
+# (Section 2.4), and a report handed to the Board at its request is mailed there with its PDF (Section 2.5).
+# Empty: such a version publishes only once the date the Board was notified is entered, and a handed
+# report is recorded as given by other means.
 BOARD_OF_ALDERMEN_EMAIL = env.str("BOARD_OF_ALDERMEN_EMAIL", default="").strip()
 
 # The outbox: a mail still unsent this many seconds after its commit is sent by the sweep, at most
@@ -290,6 +293,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 CELERY_BEAT_SCHEDULE = {
     # Expired sessions and the records of them (security.services.sessions_prune).
     "prune-sessions": {"task": "security.tasks.prune_sessions", "schedule": crontab(minute=45, hour=3)},
+    # Oversight appointments past their last day (security.oversight.oversight_end_expired).
+    "end-expired-oversight": {"task": "security.tasks.end_expired_oversight", "schedule": crontab(minute=5, hour=0)},
     "sync-department-permissions": {
         "task": "accounts.tasks.sync_department_permissions",
         "schedule": crontab(minute=0, hour=0),
@@ -330,6 +335,8 @@ CELERY_BEAT_SCHEDULE = {
     # The audit trail's last entry of the day before, published and mailed to ITSA (portal.audit);
     # a run that finds the day anchored does nothing, a missed night is anchored by the next run.
     "publish-audit-anchors": {"task": "audits.tasks.publish_audit_anchors", "schedule": crontab(minute=20, hour=0)},
+    # Reminders of the reports of Section 2.5 that are due or overdue; a second run the same day sends nothing.
+    "remind-reports-due": {"task": "reports.tasks.remind_reports_due", "schedule": crontab(minute=10, hour=7)},
 }
 
 # Validations (3.4): opened this many days before the anniversary, due this many days after
@@ -340,6 +347,13 @@ VALIDATION_DUE_DAYS = env.int("VALIDATION_DUE_DAYS", default=30)
 VALIDATION_REMINDER_DAYS = tuple(env.list("VALIDATION_REMINDER_DAYS", cast=int, default=[14, 7, 2, 0]))
 VALIDATION_GRACE_DAYS = env.int("VALIDATION_GRACE_DAYS", default=14)
 VALIDATION_NON_RESPONSE = env.str("VALIDATION_NON_RESPONSE", default="suspend")
+
+# The reports of Section 2.5. The order sets no date: a department's annual report is due this many
+# days after its year ends, the citywide report this many days after its half-year ends.
+DEPARTMENT_REPORT_DUE_DAYS = env.int("DEPARTMENT_REPORT_DUE_DAYS", default=60)
+CITY_REPORT_DUE_DAYS = env.int("CITY_REPORT_DUE_DAYS", default=90)
+if DEPARTMENT_REPORT_DUE_DAYS < 0 or CITY_REPORT_DUE_DAYS < 0:
+    raise ImproperlyConfigured("DEPARTMENT_REPORT_DUE_DAYS and CITY_REPORT_DUE_DAYS must be 0 or more.")
 
 # Security headers everywhere; production adds the HTTPS-only ones. The Content Security Policy is
 # at the end of this file, Permissions-Policy in portal/headers.py.

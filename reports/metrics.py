@@ -402,3 +402,76 @@ def public_value(value) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+# --- KPIs and impact (S2.5d) and effectiveness by intended use (S2.6b) --------------------------------
+#
+# These tables have several columns. They keep the shape of every other table (rows of a label and a
+# value, so the open data carries them unchanged: one row a cell) and add what lays them out again as a
+# grid: the table's "columns", and on each row its "row" (number), "row_label" and "column".
+
+KPI_COLUMNS = ("System", "Intended use", "Target", "Figure for the year", "Met", "Impact verdict")
+VERDICTS = ("Positive impact", "No clear impact", "Negative impact", "Too early to tell")
+EFFECTIVENESS_COLUMNS = ("Departments reporting", "KPIs met", "KPIs with a figure", *VERDICTS)
+
+
+def _grid(key: str, title: str, label_heading: str, columns, rows: list[tuple[str, list]]) -> dict:
+    return {
+        "key": key, "title": title, "label_heading": label_heading, "value_heading": "Value", "unit": "",
+        "columns": list(columns),
+        "rows": [{"label": f"{row_label}: {column}", "value": _json_value(value), "row": number,
+                  "row_label": row_label, "column": column}
+                 for number, (row_label, values) in enumerate(rows) for column, value in zip(columns, values)],
+    }
+
+
+def _amount(value, unit: str) -> str:
+    # Without trailing zeros ("90", "2.5"), then the unit.
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{text} {unit}".strip()
+
+
+def kpi_table(results) -> dict:
+    """The department's KPIs of the year (S2.5d): per system and intended use, each KPI with its target,
+    the year's figure, whether it was met, and the impact the department states."""
+    rows = []
+    for result in results:
+        bound = "at least" if result.direction == "higher" else "at most"
+        rows.append((result.kpi, [
+            result.system, result.intended_use, f"{bound} {_amount(result.target, result.unit)}",
+            _amount(result.value, result.unit) if result.value is not None else "not recorded",
+            {True: "met", False: "not met"}.get(result.met, "no figure"),
+            result.impact or "not stated",
+        ]))
+    return _grid("kpis", "KPIs and impact", "KPI", KPI_COLUMNS, rows)
+
+
+def effectiveness_table(results) -> dict:
+    """Effectiveness by intended use, across the departments (S2.5d, S2.6b): per intended use, the
+    departments reporting (a figure or a verdict), the KPIs met of those with a figure, and how many
+    systems' uses each verdict was given for. Counts of KPIs and of departments' statements: no person
+    is counted, so none is held back."""
+    uses: dict[str, dict] = {}
+    for result in results:
+        use = uses.setdefault(result.intended_use, {"departments": set(), "met": 0, "figures": 0, "verdicts": {}})
+        if result.value is not None or result.impact:
+            use["departments"].add(result.department)
+        if result.value is not None:
+            use["figures"] += 1
+            use["met"] += bool(result.met)
+        if result.impact:
+            # One verdict per department, system and use, whatever the number of its KPIs.
+            use["verdicts"][(result.department, result.system)] = result.impact
+    rows = [
+        (name, [len(use["departments"]), use["met"], use["figures"],
+                *(list(use["verdicts"].values()).count(verdict) for verdict in VERDICTS)])
+        for name, use in sorted(uses.items())
+    ]
+    return _grid("effectiveness_by_use", "Effectiveness by intended use", "Intended use", EFFECTIVENESS_COLUMNS, rows)
+
+
+def kpi_year(period: Period) -> int:
+    """The KPI year a citywide report speaks for: the year that ended last on or before the period's end."""
+    return period.end.year if (period.end.month, period.end.day) == (12, 31) else period.end.year - 1

@@ -11,4 +11,5 @@ urlpatterns = [
     path("city/<int:year>/<int:half>/publish/", views.city_publish, name="city_publish"),
     path("<int:pk>/", views.report_detail, name="detail"),
     path("<int:pk>.pdf", views.report_pdf, name="pdf"),
+    path("<int:pk>/hand-to-board/", views.hand_to_board, name="hand_to_board"),
 ]

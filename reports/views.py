@@ -1,6 +1,7 @@
 """The report pages (2.5): read a report live, publish it, and download what was published.
 Thin: who may see and publish is asked of reports.selectors and reports.services."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -15,8 +16,10 @@ from accounts.models import Department
 from accounts.selectors import get_or_404_logged
 from portal.audit import audit_record
 from portal.errors import RuleViolation
+from portal.pages import form_error_message
 
 from . import selectors, services
+from .forms import HandToBoardForm
 from .metrics import Period
 from .models import PublishedReport
 
@@ -64,13 +67,15 @@ def report_list(request):
     roles = user.roles
     today = timezone.localdate()
     published = selectors.reports_visible_to(user).select_related("department", "published_by")
-    departments = (Department.objects.order_by("name") if roles.is_itsa or roles.is_designee
+    departments = (Department.objects.order_by("name") if roles.reads_every_department or roles.is_designee
                    else roles.headed_departments)
     last_half = (today.year, 1) if today.month > 6 else (today.year - 1, 2)
     return render(request, "reports/list.html", {
         "published": published, "departments": departments, "last_year": today.year - 1,
         "years": list(range(today.year, max(FIRST_YEAR, today.year - 5) - 1, -1)),
         "last_half": last_half, "reads_city": selectors.may_read_city_report(user=user),
+        "due": selectors.reports_due_for(user, today=today),
+        "shows_due": roles.reads_every_department or roles.is_designee or roles.is_head,
     })
 
 
@@ -86,6 +91,7 @@ def _report_page(request, *, kind, department, period):
         "kind": kind, "public": public, "department": department, "period": period, "report": None,
         "sections": selectors.sections(tables, public=public),
         "may_publish": may_publish and period.end < timezone.localdate(),
+        "gaps": selectors.report_gaps_of(kind=kind, department=department, period=period),
         "period_open": period.end >= timezone.localdate(),
         "publish_url": (reverse("reports:city_publish", args=[period.start.year, 1 if period.start.month == 1 else 2])
                         if public else reverse("reports:department_publish", args=[department.pk, period.start.year])),
@@ -149,7 +155,35 @@ def report_detail(request, pk):
     return render(request, "reports/report.html", {
         "title": report.title, "kind": report.kind, "public": public, "department": report.department,
         "period": period, "report": report, "sections": selectors.sections(report.figures, public=public),
+        "handovers": report.handovers.select_related("handed_by"),
+        "board_form": HandToBoardForm() if services.may_hand_to_board(request.user) else None,
+        "board_address": settings.BOARD_OF_ALDERMEN_EMAIL,
     })
+
+
+@login_required
+@require_POST
+def hand_to_board(request, pk):
+    """The designee records that the report went to the Board of Aldermen at its request (S2.5d)."""
+    report = _published_for(request.user, pk)
+    form = HandToBoardForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"The report was not handed to the Board. {form_error_message(form)}")
+        return redirect("reports:detail", report.pk)
+    data = form.cleaned_data
+    try:
+        handover = services.report_hand_to_board(report=report, requested_on=data["requested_on"],
+                                                 request_reference=data["request_reference"], note=data["note"],
+                                                 by=request.user)
+    except RuleViolation as error:
+        messages.error(request, str(error))
+        return redirect("reports:detail", report.pk)
+    if handover.sent_to:
+        messages.success(request, f"The report is mailed with its PDF to the Board of Aldermen ({handover.sent_to}).")
+    else:
+        messages.success(request, "The handover is recorded as made by other means: the portal has no address for "
+                                  "the Board of Aldermen, so it sent nothing.")
+    return redirect("reports:detail", report.pk)
 
 
 @login_required

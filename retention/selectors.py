@@ -43,12 +43,13 @@ def retention_systems_for(user: User) -> QuerySet[SurveillanceSystem]:
 
 
 def retention_extensions_visible_to(user: User) -> QuerySet[RetentionExtension]:
-    """The two directors, the Mayor's designees and ITSA see every extension; a department head sees
+    """The two directors, the Mayor's designees, ITSA and oversight see every extension; a department head sees
     the ones they asked for; nobody else sees any."""
     if not user.is_authenticated:
         return RetentionExtension.objects.none()
     roles = user.roles
-    if roles.is_safety_director or roles.is_operations_director or roles.is_designee or roles.is_itsa:
+    if (roles.is_safety_director or roles.is_operations_director or roles.is_designee
+            or roles.reads_every_department):
         return RetentionExtension.objects.all()
     if roles.is_head:
         return RetentionExtension.objects.filter(requested_by=user)
@@ -60,8 +61,8 @@ def may_see_retention(user: User) -> bool:
     if not user.is_authenticated:
         return False
     roles = user.roles
-    return (roles.is_safety_director or roles.is_operations_director or roles.is_designee or roles.is_itsa
-            or roles.is_head)
+    return (roles.is_safety_director or roles.is_operations_director or roles.is_designee
+            or roles.reads_every_department or roles.is_head)
 
 
 def in_force(today: date | None = None) -> Q:

@@ -2,10 +2,10 @@ from django.contrib import admin
 
 from accounts.admin import PersonAdmin
 from accounts.models import User
-from portal.admin import ReadOnlyAdmin
+from portal.admin import ReadOnlyAdmin, ReadOnlyHistoryAdmin
 
 from . import services
-from .models import AccountLock, UserSession
+from .models import AccountLock, OversightAppointment, UserSession
 
 
 # The people admin of accounts, and a deactivation there ends the person's sessions (S3.10): sessions
@@ -37,3 +37,13 @@ class UserSessionAdmin(ReadOnlyAdmin):
     list_display = ["user", "started_at", "ip_address", "user_agent"]
     search_fields = ["user__email", "user__full_name"]
     list_select_related = ["user"]
+
+
+@admin.register(OversightAppointment)
+class OversightAppointmentAdmin(ReadOnlyHistoryAdmin):
+    """Asked, decided and ended on the Oversight appointments page (security.oversight) only."""
+
+    list_display = ["person", "body", "status", "ends_on", "requested_by", "decided_by"]
+    list_filter = ["status"]
+    search_fields = ["person__email", "person__full_name", "body"]
+    list_select_related = ["person", "requested_by", "decided_by"]

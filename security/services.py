@@ -36,13 +36,13 @@ PENDING_KEY = "security.pending_authenticator_key"
 # --- Who needs a second factor ----------------------------------------------------------------
 
 def second_factor_required(user) -> bool:
-    """ITSA, the Mayor's designees, the two directors of Section 5.1, department heads and admin-site
-    staff must use a second factor; everyone else may."""
+    """ITSA, the Mayor's designees, the two directors of Section 5.1, department heads, oversight (who
+    reads every department's records) and admin-site staff must use a second factor; everyone else may."""
     if not getattr(user, "is_authenticated", False):
         return False
     roles = user.roles
     return bool(user.is_staff or user.is_superuser or roles.is_itsa or roles.is_designee or roles.is_director
-                or roles.is_head)
+                or roles.is_head or roles.is_oversight)
 
 
 def has_authenticator(user) -> bool:

@@ -13,4 +13,10 @@ urlpatterns = [
     path("confirm-password/", views.confirm_password, name="confirm_password"),
     path("locked/", views.locked, name="locked"),
     path("locked/<int:pk>/release/", views.release, name="release"),
+    path("oversight/", views.oversight_list, name="oversight_list"),
+    path("oversight/new/", views.oversight_new, name="oversight_new"),
+    path("oversight/<int:pk>/", views.oversight_detail, name="oversight"),
+    path("oversight/<int:pk>/decide/", views.oversight_decide, name="oversight_decide"),
+    path("oversight/<int:pk>/withdraw/", views.oversight_withdraw, name="oversight_withdraw"),
+    path("oversight/<int:pk>/end/", views.oversight_end, name="oversight_end"),
 ]

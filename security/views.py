@@ -1,5 +1,5 @@
-"""Sign-in pages: the second factor, recovery codes, password re-entry, locked accounts.
-Thin: each calls one service."""
+"""Sign-in pages: the second factor, recovery codes, password re-entry, locked accounts, and the
+appointments that give the read-only oversight role. Thin: each calls one service."""
 
 from base64 import b32encode
 
@@ -17,13 +17,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.selectors import require_itsa_page
-from portal.errors import RuleViolation
+from accounts.forms import OVERSIGHT_DECISIONS, OversightEndForm, OversightProposeForm
+from accounts.selectors import get_or_404_logged, require_itsa_page
+from portal.errors import NotAllowed, RuleViolation
+from portal.forms import DecisionForm
+from portal.history import timeline
+from portal.pages import carry_out, decide_view, form_error_message
 
-from . import services
+from . import oversight, selectors, services
 from .decorators import password_recently_entered
 from .forms import LOCKED_MESSAGE, CodeForm, EnrolForm, PasswordForm, SignInForm
-from .models import AccountLock
+from .models import AccountLock, OversightAppointment
 
 
 class SignInView(LoginView):
@@ -200,3 +204,104 @@ def end_other_sessions(request):
     ended = services.sessions_end_others(user=request.user, keep=request.session.session_key)
     messages.success(request, f"Signed out of {ended} other session{'s' if ended != 1 else ''}.")
     return redirect("security:overview")
+
+
+# --- Oversight appointments -------------------------------------------------------------------------
+
+def _get_appointment_for(user, pk) -> OversightAppointment:
+    appointments = selectors.oversight_appointments_visible_to(user).select_related(
+        "person__department", "requested_by", "decided_by", "ended_by")
+    return get_or_404_logged(appointments, user=user, pk=pk, what="oversight appointment")
+
+
+def _oversight_list_page(request, *, form=None, status=200):
+    user = request.user
+    if not (user.roles.is_itsa or user.roles.is_designee):
+        require_itsa_page(user, "oversight_appointments")  # answers 404 and records the attempt
+    appointments = selectors.oversight_appointments_visible_to(user).select_related("person", "requested_by")
+    if form is None and oversight.may_propose_oversight(user):
+        form = OversightProposeForm()
+    return render(request, "security/oversight_list.html", {
+        "open_appointments": [a for a in appointments if a.status in OversightAppointment.OPEN_STATUSES],
+        "closed_appointments": [a for a in appointments if a.status not in OversightAppointment.OPEN_STATUSES][:50],
+        "form": form,
+    }, status=status)
+
+
+@login_required
+@require_GET
+def oversight_list(request):
+    """ITSA asks for oversight appointments here; the designees see what waits for them."""
+    return _oversight_list_page(request)
+
+
+@login_required
+@require_POST
+@password_recently_entered
+def oversight_new(request):
+    if not (request.user.roles.is_itsa or request.user.roles.is_designee):
+        require_itsa_page(request.user, "oversight_appointments")
+    form = OversightProposeForm(request.POST)
+    if form.is_valid():
+        try:
+            appointment = oversight.oversight_propose(by=request.user, **form.cleaned_data)
+        except NotAllowed as refusal:
+            messages.error(request, refusal.message)
+            return redirect("security:oversight_list")
+        except RuleViolation as refusal:
+            form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
+        else:
+            messages.success(request, f"The appointment of {appointment.person} now waits for the Mayor's designee.")
+            return redirect(appointment)
+    messages.error(request, f"The appointment was not asked for. {form_error_message(form)}")
+    return _oversight_list_page(request, form=form, status=400)
+
+
+@login_required
+@require_GET
+def oversight_detail(request, pk):
+    user = request.user
+    appointment = _get_appointment_for(user, pk)
+    pending = appointment.status == OversightAppointment.Status.PROPOSED
+    return render(request, "security/oversight_detail.html", {
+        "appointment": appointment,
+        "decide_form": DecisionForm(choices=OVERSIGHT_DECISIONS) if pending and oversight.may_decide_oversight(user)
+        and not appointment.is_asked_by(user) else None,
+        "may_withdraw": pending and oversight.may_propose_oversight(user),
+        "end_form": OversightEndForm() if appointment.status == OversightAppointment.Status.ACTIVE
+        and oversight.may_end_oversight(user) else None,
+        "timeline": timeline(appointment),
+    })
+
+
+oversight_decide = login_required(require_POST(password_recently_entered(decide_view(
+    get=_get_appointment_for, choices=OVERSIGHT_DECISIONS,
+    decide=lambda appointment, approve, **decision: oversight.oversight_decide(
+        appointment=appointment, approve=approve, **decision),
+    done=lambda appointment, approve: (f"{appointment.person} now reads for oversight." if approve
+                                       else "The appointment is refused."),
+))))
+
+
+@login_required
+@require_POST
+def oversight_withdraw(request, pk):
+    appointment = _get_appointment_for(request.user, pk)
+    return carry_out(request, appointment,
+                     lambda: oversight.oversight_withdraw(appointment=appointment, by=request.user),
+                     done="The request for the appointment is withdrawn.")
+
+
+@login_required
+@require_POST
+@password_recently_entered
+def oversight_end(request, pk):
+    appointment = _get_appointment_for(request.user, pk)
+    form = OversightEndForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Write the reason for ending the appointment.")
+        return redirect(appointment)
+    return carry_out(request, appointment,
+                     lambda: oversight.oversight_end(appointment=appointment, by=request.user,
+                                                     reason=form.cleaned_data["reason"]),
+                     done=f"The appointment is ended: {appointment.person} no longer reads for oversight.")

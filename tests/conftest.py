@@ -3,7 +3,8 @@
 `city` builds two departments: the Police Department (head, an authorized requester, officers)
 authorized to use the video management system for public safety, and the Streets Department
 (its head is the outsider for police objects). ITSA has two administrators; the Mayor has a
-designee. Everyone who signs in uses PASSWORD.
+designee; the auditor reads every department's records for oversight and works for none. Everyone
+who signs in uses PASSWORD.
 """
 
 import os
@@ -64,6 +65,7 @@ class City:
     itsa: object
     itsa2: object
     designee: object
+    auditor: object
     police_vms: object
     crime_detection: object
     investigations: object
@@ -71,7 +73,7 @@ class City:
 
 
 def build_city():
-    from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, Department, SurveillanceSystem, User
+    from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, OVERSIGHT_GROUP, Department, SurveillanceSystem, User
     from accounts.services import authorized_requester_add, department_set_head, role_group
     from portal.models import IntendedUse, PermissibleUse
     from portal.table1 import load_table_1
@@ -91,6 +93,9 @@ def build_city():
     itsa.groups.add(role_group(ITSA_GROUP))
     itsa2.groups.add(role_group(ITSA_GROUP))
     designee.groups.add(role_group(DESIGNEE_GROUP))
+    # Added directly, as ITSA is: the appointment workflow has its own tests (tests/security).
+    auditor = person("auditor@city.example", "Audrey Auditor")
+    auditor.groups.add(role_group(OVERSIGHT_GROUP))
 
     head = person("head@police.example", "Hana Head", police)
     requester = person("requester@police.example", "Rick Requester", police)
@@ -123,7 +128,7 @@ def build_city():
     return City(
         police=police, streets=streets, vms=vms, lpr=lpr, traffic=traffic, head=head, requester=requester,
         officer=officer, analyst=analyst, outsider=outsider, streets_worker=streets_worker, itsa=itsa, itsa2=itsa2,
-        designee=designee, police_vms=police_vms,
+        designee=designee, auditor=auditor, police_vms=police_vms,
         crime_detection=PermissibleUse.objects.get(code="crime-detection"),
         investigations=PermissibleUse.objects.get(code="criminal-investigations"),
         traffic_monitoring=PermissibleUse.objects.get(code="traffic-monitoring"),

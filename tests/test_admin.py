@@ -20,7 +20,7 @@ from access_requests.models import AccessRequest
 from access_requests.services import status_change_report
 
 GUARDED_APPS = ("portal", "accounts", "agreements", "access_requests", "external", "waivers", "incidents",
-                "retention")
+                "retention", "kpis", "security")
 
 
 @pytest.fixture
@@ -65,6 +65,7 @@ def test_an_itsa_superuser_opens_every_changelist_and_change_page(city, itsa_adm
     sod_finding_record(person=city.officer, system=city.vms, stage="filing", detail="Refused at filing.")
     rest_of_the_order_records(city, Grant.objects.get(person=city.officer))
     audit_anchors_publish(to=[], today=date.today())
+    _kpi_and_security_records(city)
     assert itsa_admin.get(_url(model, "changelist")).status_code == 200
     assert itsa_admin.get(_url(model, "changelist"), {"q": "police"}).status_code == 200
     obj = model._default_manager.first()
@@ -267,3 +268,24 @@ def test_the_requester_list_admin_points_to_the_requesters_page(city, itsa_admin
     response = itsa_admin.get(_url(AuthorizedRequester, "changelist"))
     assert reverse("accounts:requesters") in response.content.decode()
     assert itsa_admin.get(_url(AuthorizedRequester, "add")).status_code == 403
+
+
+def _kpi_and_security_records(city):
+    """A KPI with this year's figure and impact statement, an oversight appointment, a lock."""
+    from kpis.models import Kpi
+    from kpis.services import figure_record, impact_state, kpi_decide, kpi_propose
+    from portal.models import IntendedUse
+    from security.oversight import oversight_propose
+    from security.services import account_lock
+
+    use = IntendedUse.objects.get(code="public-safety")
+    kpi = kpi_decide(kpi=kpi_propose(department=city.police, system=city.vms, intended_use=use, name="Cases closed",
+                                     measure="Case files.", unit="cases", direction="higher", target="10",
+                                     by=city.head), approve=True, reason="Clear.", by=city.designee)
+    year = date.today().year
+    figure_record(kpi=Kpi.objects.get(pk=kpi.pk), year=year, value="12", by=city.head)
+    impact_state(department=city.police, system=city.vms, intended_use=use, year=year, verdict="positive",
+                 explanation="Above target.", by=city.head)
+    oversight_propose(person=User.objects.create_user("ivy@audit.city.example", full_name="Ivy Inspector"),
+                      body="Internal Auditor", purpose="Audit.", by=city.itsa)
+    account_lock(username=city.streets_worker.email)

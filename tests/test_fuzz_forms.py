@@ -16,7 +16,8 @@ off the site, and a submission that is refused must leave the database exactly a
 """
 
 import time
-from datetime import timedelta
+import hashlib
+from datetime import date, timedelta
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import import_module
@@ -54,13 +55,21 @@ from agreements.services import agreement_decide, agreement_request
 from incidents import forms as incident_forms
 from retention import forms as retention_forms
 from waivers import forms as waiver_forms
+from kpis import forms as kpi_forms
+from kpis.models import ImpactStatement, Kpi, KpiFigure
+from kpis.services import figure_record, kpi_decide, kpi_propose
 from incidents.services import incident_report
 from incidents.models import Incident
 from retention.models import RetentionExtension
 from waivers.models import Waiver
 from retention.services import retention_extension_decide, retention_extension_request
 from waivers.services import waiver_decide, waiver_request
-from conftest import make_directors
+from conftest import make_directors, make_pdf
+from django.core.files.base import ContentFile
+from reports import forms as reports_forms
+from reports.models import BoardHandover, PublishedReport
+from security.models import OversightAppointment
+from security.oversight import oversight_decide, oversight_propose
 from security.services import PASSWORD_AT
 
 HOSTILE = {
@@ -212,7 +221,20 @@ def _rest_of_the_order_forms():
                    kwargs=lambda w: {"pk": w.order.extension.pk}),
             Target("waivers:decide", "operations_director", {"decision": "grant", "reason": "Safety."},
                    kwargs=lambda w: {"pk": w.order.waiver.pk}),
+            Target("kpis:decide", "designee", {"decision": "approve", "reason": "A clear measure."},
+                   kwargs=lambda w: {"pk": w.order.proposed_kpi.pk}),
+            Target("security:oversight_decide", "designee", {"decision": "approve", "reason": "Audit plan."},
+                   kwargs=lambda w: {"pk": w.order.proposed_oversight.pk}),
         ],
+        reports_forms.HandToBoardForm: [Target("reports:hand_to_board", "designee", {
+            "requested_on": _today, "request_reference": "Letter of 3 March", "note": ""},
+            kwargs=lambda w: {"pk": w.order.police_report.pk})],
+        accounts_forms.OversightProposeForm: [Target("security:oversight_new", "itsa", {
+            "person": lambda w: w.order.oversight_candidate.pk, "body": "Office of the Internal Auditor",
+            "purpose": "The yearly audit.", "ends_on": ""})],
+        accounts_forms.OversightEndForm: [Target("security:oversight_end", "itsa", {"reason": "The audit is done."},
+                                                 kwargs=lambda w: {"pk": w.order.active_oversight.pk})],
+        **_kpi_forms(),
         g.AgreementFilterForm: [Target("agreements:list", "head", {"q": "", "status": "", "category": ""},
                                        method="get", quiet=True)],
         g.AgreementForm: [Target("agreements:new", "head", {
@@ -258,6 +280,28 @@ def _rest_of_the_order_forms():
     }
 
 
+def _kpi_forms():
+    """The forms of the KPI pages (Section 2.5), sent to the KPIs `_OrderWorld` makes."""
+    k = kpi_forms
+    impact = lambda w: {"department": w.city.police.pk, "system": w.city.vms.pk,  # noqa: E731
+                        "use": w.order.approved_kpi.intended_use_id, "year": timezone.localdate().year - 1}
+    return {
+        k.KpiProposeForm: [Target("kpis:new", "head", {
+            "use": lambda w: f"{w.city.police.pk}-{w.city.vms.pk}-{w.order.approved_kpi.intended_use_id}",
+            "name": "Cases solved", "measure": "From the case files.", "unit": "cases", "direction": "higher",
+            "target": "12"})],
+        k.FigureForm: [Target("kpis:figure", "requester", {
+            "year": lambda w: str(timezone.localdate().year - 1), "value": "38", "note": ""},
+            kwargs=lambda w: {"pk": w.order.approved_kpi.pk})],
+        k.RetireForm: [Target("kpis:retire", "head", {"reason": "Replaced."},
+                              kwargs=lambda w: {"pk": w.order.approved_kpi.pk})],
+        k.WithdrawForm: [Target("kpis:withdraw", "head", {"reason": "Not needed."},
+                                kwargs=lambda w: {"pk": w.order.proposed_kpi.pk})],
+        k.ImpactForm: [Target("kpis:impact", "head", {"verdict": "positive", "explanation": "Target met."},
+                              kwargs=impact)],
+    }
+
+
 class _OrderWorld:
     """One open record of each workflow for the forms above to act on."""
 
@@ -294,6 +338,34 @@ class _OrderWorld:
             waiver=waiver_request(days=5, **{**waiver, "permissible_use": city.investigations}), grant=True,
             reason="Safety.", by=directors.safety)
         assert self.granted_waiver.status == "granted"
+        kpi = dict(department=city.police, system=city.vms, intended_use=city.crime_detection.intended_use,
+                   measure="From the case files.", unit="vehicles", direction="higher", target="40", by=city.head)
+        self.proposed_kpi = kpi_propose(name="Proposed", **kpi)
+        self.approved_kpi = kpi_decide(kpi=kpi_propose(name="Approved", **kpi), approve=True, reason="Clear.",
+                                       by=city.designee)
+        # Approved last year, with its figure for it, so that the head may state last year's impact.
+        Kpi.objects.filter(pk=self.approved_kpi.pk).update(decided_at=timezone.now().replace(
+            year=today.year - 1, month=6, day=1))
+        self.approved_kpi.refresh_from_db()
+        figure_record(kpi=self.approved_kpi, year=today.year - 1, value="41", by=city.head)
+        # Oversight appointments: one to decide, one to end, and a person eligible for a new one.
+        def auditor(local):
+            return User.objects.create_user(f"{local}@audit.city.example", full_name=local.title())
+
+        appointment = dict(body="Internal Auditor", purpose="Audit.", by=city.itsa)
+        self.proposed_oversight = oversight_propose(person=auditor("olive"), **appointment)
+        self.active_oversight = oversight_decide(appointment=oversight_propose(person=auditor("otto"), **appointment),
+                                                 approve=True, reason="Plan.", by=city.designee)
+        self.oversight_candidate = auditor("opal")
+        # A submitted annual report for the designee to hand to the Board (written directly: rendering
+        # one costs seconds).
+        pdf = make_pdf()
+        self.police_report = PublishedReport(
+            kind=PublishedReport.Kind.DEPARTMENT_ANNUAL, department=city.police, period_start=date(2002, 1, 1),
+            period_end=date(2002, 12, 31), title="Police annual report", published_by=city.head,
+            published_at=timezone.now(), pdf_sha256=hashlib.sha256(pdf).hexdigest())
+        self.police_report.pdf.save("report.pdf", ContentFile(pdf), save=False)
+        self.police_report.save()
 
 
 FORMS = _forms()
@@ -419,6 +491,11 @@ def snapshot():
         "retention extensions": rows(RetentionExtension),
         "waivers": rows(Waiver),
         "waiver grants": rows(Waiver.grants.through),
+        "kpis": rows(Kpi),
+        "kpi figures": rows(KpiFigure),
+        "impact statements": rows(ImpactStatement),
+        "oversight appointments": rows(OversightAppointment),
+        "board handovers": rows(BoardHandover),
         "authenticators": sorted(TOTPDevice.objects.values_list("pk", "key", "confirmed")),
         "recovery codes": sorted(StaticToken.objects.values_list("token", flat=True)),
     }
@@ -509,7 +586,7 @@ def test_hostile_input_gets_a_clear_error_or_a_safe_echo(form_class, target, mod
 # The lists, whose search box and pages are read from the query string (some without a form class).
 SEARCH_PAGES = ["requests:list", "requests:queue", "requests:department_access_list", "audits:list",
                 "accounts:people", "accounts:requesters", "audit_log", "external:list", "agreements:list",
-                "waivers:list", "incidents:list", "retention:list"]
+                "waivers:list", "incidents:list", "retention:list", "kpis:list"]
 
 
 @pytest.mark.parametrize("value", HOSTILE.values(), ids=HOSTILE.keys())

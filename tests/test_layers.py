@@ -12,7 +12,7 @@ LAYERS = [
     "transparency",
     "reports",
     "audits",
-    "waivers | incidents | retention | external",
+    "waivers | incidents | retention | external | kpis",
     "access_requests",
     "security | agreements",
     "accounts",

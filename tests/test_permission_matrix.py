@@ -20,7 +20,7 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AuthorizedRequester, Grant, User
-from reports.models import PublishedReport
+from reports.models import BoardHandover, PublishedReport
 from audits.models import Validation, ValidationItem
 from audits.services import open_due_validations, user_audit_open, validation_keep_all
 from portal.models import IntendedUse
@@ -29,7 +29,7 @@ from access_requests.services import access_request_approve, department_access_r
 from security.models import AccountLock, UserSession
 from security.services import account_lock
 
-ROLES = ["anonymous", "head", "requester", "officer", "outsider", "itsa", "designee"]
+ROLES = ["anonymous", "head", "requester", "officer", "outsider", "itsa", "designee", "auditor"]
 PDF = make_pdf()
 
 # Patterns that are not ours to check here: the admin has its own tests; Django's auth views are
@@ -65,7 +65,7 @@ class World:
         # A locked account for ITSA to release, and a second session of everyone to sign out of.
         self.lock = account_lock(username=city.streets_worker.email)
         for index, person in enumerate((city.head, city.requester, city.officer, city.outsider, city.itsa,
-                                        city.designee)):
+                                        city.designee, city.auditor)):
             UserSession.objects.create(user=person, session_key=f"elsewhere-{index}")
         self.public_report = _published_report(city, PublishedReport.Kind.CITY_BIANNUAL)
         # The police's annual report of 2001, submitted; last year's and last half-year's not yet.
@@ -107,6 +107,7 @@ def snapshot():
         sorted(TOTPDevice.objects.values_list("pk", "key")),
         UserSession.objects.filter(session_key__startswith="elsewhere-").count(),
         sorted(PublishedReport.objects.values_list("pk", "pdf_sha256")),
+        BoardHandover.objects.count(),
     )
 
 
@@ -128,17 +129,22 @@ def _requester_add_data(w):
 
 ALL_LOGGED_IN = {role: "ok" for role in ROLES if role != "anonymous"}
 PUBLIC = {role: "ok" for role in ROLES}
-POLICE = {"head": "ok", "requester": "ok", "itsa": "ok", "officer": "404", "outsider": "404", "designee": "404"}
+# The auditor (oversight) reads every department's records and changes none of them: each case that
+# changes state and starts from POLICE says "auditor": "refused".
+POLICE = {"head": "ok", "requester": "ok", "itsa": "ok", "officer": "404", "outsider": "404", "designee": "404",
+          "auditor": "ok"}
 ITSA_ONLY = {"itsa": "ok", "head": "404", "requester": "404", "officer": "404", "outsider": "404",
-             "designee": "404"}
+             "designee": "404", "auditor": "404"}
 POLICE_VALIDATION = {**POLICE, "designee": "ok"}
-WITH_AUTHENTICATOR = {"head": "ok", "outsider": "ok", "itsa": "ok", "designee": "ok", "requester": "refused",
-                      "officer": "refused"}
+WITH_AUTHENTICATOR = {"head": "ok", "outsider": "ok", "itsa": "ok", "designee": "ok", "auditor": "ok",
+                      "requester": "refused", "officer": "refused"}
 ALL_REFUSED = {role: "refused" for role in ROLES if role != "anonymous"}
 POLICE_REPORT = {"head": "ok", "itsa": "ok", "designee": "ok", "requester": "404", "officer": "404",
-                 "outsider": "404"}
-CITY_REPORT = {"itsa": "ok", "designee": "ok", "head": "404", "requester": "404", "officer": "404", "outsider": "404"}
-HEAD_DECIDES = {**POLICE_VALIDATION, "requester": "refused", "itsa": "refused", "designee": "refused"}
+                 "outsider": "404", "auditor": "ok"}
+CITY_REPORT = {"itsa": "ok", "designee": "ok", "head": "404", "requester": "404", "officer": "404", "outsider": "404",
+               "auditor": "ok"}
+HEAD_DECIDES = {**POLICE_VALIDATION, "requester": "refused", "itsa": "refused", "designee": "refused",
+                "auditor": "refused"}
 
 CASES = [
     url_case("home", "get", lambda w: {}, ALL_LOGGED_IN),
@@ -147,7 +153,7 @@ CASES = [
     url_case("requests:new", "get", lambda w: {}, ALL_LOGGED_IN),
     url_case("requests:new", "post", lambda w: {}, {
         "head": "ok", "requester": "ok", "officer": "refused", "outsider": "refused", "itsa": "refused",
-        "designee": "refused"}, data=_new_request_data),
+        "designee": "refused", "auditor": "refused"}, data=_new_request_data),
     url_case("requests:preview", "post", lambda w: {}, ALL_LOGGED_IN,
              data=lambda w: {**_new_request_data(w), "person": w.city.officer.pk}),
     url_case("requests:queue", "get", lambda w: {}, ITSA_ONLY),
@@ -156,36 +162,43 @@ CASES = [
     url_case("requests:written", "get", lambda w: {"pk": w.with_itsa.pk}, POLICE),
     url_case("requests:written_pdf", "get", lambda w: {"pk": w.with_itsa.pk}, POLICE),
     url_case("requests:approve", "post", lambda w: {"pk": w.awaiting.pk},
-             {**POLICE, "requester": "refused", "itsa": "refused"}),
+             {**POLICE, "requester": "refused", "itsa": "refused", "auditor": "refused"}),
     url_case("requests:decline", "post", lambda w: {"pk": w.awaiting.pk},
-             {**POLICE, "requester": "refused", "itsa": "refused"}, data=lambda w: {"reason": "Not needed."}),
-    url_case("requests:withdraw", "post", lambda w: {"pk": w.awaiting.pk}, {**POLICE, "itsa": "refused"}),
+             {**POLICE, "requester": "refused", "itsa": "refused", "auditor": "refused"},
+             data=lambda w: {"reason": "Not needed."}),
+    url_case("requests:withdraw", "post", lambda w: {"pk": w.awaiting.pk},
+             {**POLICE, "itsa": "refused", "auditor": "refused"}),
     url_case("requests:provision", "post", lambda w: {"pk": w.with_itsa.pk},
-             {**POLICE, "head": "refused", "requester": "refused"}, data=lambda w: {"account_name": "aanalyst"}),
+             {**POLICE, "head": "refused", "requester": "refused", "auditor": "refused"},
+             data=lambda w: {"account_name": "aanalyst"}),
     url_case("requests:return", "post", lambda w: {"pk": w.with_itsa.pk},
-             {**POLICE, "head": "refused", "requester": "refused"}, data=lambda w: {"reason": "Missing signature."}),
-    url_case("requests:attach", "post", lambda w: {"pk": w.awaiting.pk}, {**POLICE, "itsa": "refused"},
+             {**POLICE, "head": "refused", "requester": "refused", "auditor": "refused"},
+             data=lambda w: {"reason": "Missing signature."}),
+    url_case("requests:attach", "post", lambda w: {"pk": w.awaiting.pk},
+             {**POLICE, "itsa": "refused", "auditor": "refused"},
              data=lambda w: {"document": SimpleUploadedFile("signed.pdf", PDF)}),
     url_case("requests:document", "get", lambda w: {"pk": w.with_itsa.pk, "document_pk": w.document.pk}, POLICE),
     url_case("requests:status_change", "get", lambda w: {"person_pk": w.city.officer.pk}, POLICE),
     url_case("requests:status_change", "post", lambda w: {"person_pk": w.city.officer.pk},
-             {**POLICE, "requester": "refused", "itsa": "refused"},
+             {**POLICE, "requester": "refused", "itsa": "refused", "auditor": "refused"},
              data=lambda w: {"kind": "left", "effective_date": timezone.localdate(), "note": ""}),
     url_case("requests:department_access_list", "get", lambda w: {}, ALL_LOGGED_IN),
     url_case("requests:department_access_new", "get", lambda w: {},
-             {"head": "ok", "outsider": "ok", "requester": "404", "officer": "404", "itsa": "404", "designee": "404"}),
+             {"head": "ok", "outsider": "ok", "requester": "404", "officer": "404", "itsa": "404", "designee": "404",
+              "auditor": "404"}),
     url_case("requests:department_access_new", "post", lambda w: {},
              {"head": "ok", "outsider": "refused", "requester": "404", "officer": "404", "itsa": "404",
-              "designee": "404"}, data=_department_access_data),
+              "designee": "404", "auditor": "404"}, data=_department_access_data),
     url_case("requests:department_access", "get", lambda w: {"pk": w.police_vms.pk}, {**POLICE, "designee": "ok"}),
     url_case("requests:department_access", "get", lambda w: {"pk": w.streets_pending.pk},
-             {"outsider": "ok", "designee": "ok", "head": "404", "requester": "404", "officer": "404", "itsa": "404"}),
+             {"outsider": "ok", "designee": "ok", "auditor": "ok", "head": "404", "requester": "404", "officer": "404",
+              "itsa": "404"}),
     url_case("requests:department_access_decide", "post", lambda w: {"pk": w.streets_pending.pk},
-             {"designee": "ok", "outsider": "refused", "head": "404", "requester": "404", "officer": "404",
-              "itsa": "404"}, data=lambda w: {"decision": "grant", "reason": "Stolen vehicles."}),
+             {"designee": "ok", "outsider": "refused", "auditor": "refused", "head": "404", "requester": "404",
+              "officer": "404", "itsa": "404"}, data=lambda w: {"decision": "grant", "reason": "Stolen vehicles."}),
     url_case("requests:department_access_revoke", "post", lambda w: {"pk": w.police_vms.pk},
-             {**POLICE, "designee": "ok", "head": "refused", "requester": "refused", "itsa": "refused"},
-             data=lambda w: {"reason": "No longer tied to service delivery."}),
+             {**POLICE, "designee": "ok", "head": "refused", "requester": "refused", "itsa": "refused",
+              "auditor": "refused"}, data=lambda w: {"reason": "No longer tied to service delivery."}),
     url_case("accounts:people", "get", lambda w: {}, ALL_LOGGED_IN),
     url_case("accounts:person", "get", lambda w: {"pk": w.city.officer.pk}, POLICE),
     url_case("accounts:grant", "get", lambda w: {"pk": w.grant.pk}, POLICE),
@@ -193,9 +206,9 @@ CASES = [
     url_case("accounts:requesters", "get", lambda w: {}, ITSA_ONLY),
     url_case("accounts:requester_add", "post", lambda w: {},
              {"itsa": "ok", "head": "refused", "requester": "refused", "officer": "refused", "outsider": "refused",
-              "designee": "refused"}, data=_requester_add_data),
+              "designee": "refused", "auditor": "refused"}, data=_requester_add_data),
     url_case("accounts:requester_end", "post", lambda w: {"pk": w.requester_entry.pk},
-             {**POLICE, "head": "refused", "requester": "refused"}, data=lambda w: {}),
+             {**POLICE, "head": "refused", "requester": "refused", "auditor": "refused"}, data=lambda w: {}),
     url_case("audits:list", "get", lambda w: {}, {**ALL_LOGGED_IN, "officer": "404"}),
     url_case("audits:user_audit_new", "get", lambda w: {}, ITSA_ONLY),
     url_case("audits:user_audit_new", "post", lambda w: {}, ITSA_ONLY,
@@ -209,9 +222,9 @@ CASES = [
              data=lambda w: {"confirm": "on"}),
     url_case("audits:sign_off", "post", lambda w: {"pk": w.audit.pk}, HEAD_DECIDES,
              data=lambda w: {"password": PASSWORD}),
-    # The audit log (S3.10): ITSA searches and exports it; for everyone else it does not exist.
-    url_case("audit_log", "get", lambda w: {}, ITSA_ONLY),
-    url_case("audit_log_export", "get", lambda w: {}, ITSA_ONLY),
+    # The audit log (S3.10): ITSA and oversight search and export it; for everyone else it does not exist.
+    url_case("audit_log", "get", lambda w: {}, {**ITSA_ONLY, "auditor": "ok"}),
+    url_case("audit_log_export", "get", lambda w: {}, {**ITSA_ONLY, "auditor": "ok"}),
     # Sign-in security (S3.10). A verified session is sent on from the code page; wrong codes and
     # passwords change nothing; the roles that must keep a second factor cannot turn it off.
     url_case("security:verify", "get", lambda w: {}, ALL_LOGGED_IN),
@@ -228,18 +241,26 @@ CASES = [
     url_case("security:release", "post", lambda w: {"pk": w.lock.pk}, ITSA_ONLY),
     # The public transparency page (S2.4, S2.6): every visitor, signed in or not.
     url_case("transparency:index", "get", lambda w: {}, PUBLIC),
-    # Reports (S2.5b, S2.5c): the head writes the department's; ITSA and the designee read every one;
+    # Reports (S2.5b, S2.5c): the head writes the department's; ITSA, oversight and the designee read every one;
     # only the head submits it and only the designee publishes the citywide report.
     url_case("reports:list", "get", lambda w: {}, ALL_LOGGED_IN),
     url_case("reports:department", "get", lambda w: {"department_pk": w.city.police.pk, "year": w.last_year},
              POLICE_REPORT),
     url_case("reports:department_publish", "post", lambda w: {"department_pk": w.city.police.pk, "year": w.last_year},
-             {**POLICE_REPORT, "itsa": "refused", "designee": "refused"}),
+             {**POLICE_REPORT, "itsa": "refused", "designee": "refused", "auditor": "refused"}),
     url_case("reports:city", "get", lambda w: w.last_half, CITY_REPORT),
-    url_case("reports:city_publish", "post", lambda w: w.last_half, {**CITY_REPORT, "itsa": "refused"}),
+    url_case("reports:city_publish", "post", lambda w: w.last_half,
+             {**CITY_REPORT, "itsa": "refused", "auditor": "refused"}),
     url_case("reports:detail", "get", lambda w: {"pk": w.police_report.pk}, POLICE_REPORT),
     url_case("reports:detail", "get", lambda w: {"pk": w.public_report.pk}, ALL_LOGGED_IN),
     url_case("reports:pdf", "get", lambda w: {"pk": w.police_report.pk}, POLICE_REPORT),
+    # S2.5d: only the Mayor's designee hands a report to the Board of Aldermen; its other readers are refused.
+    url_case("reports:hand_to_board", "post", lambda w: {"pk": w.police_report.pk},
+             {**POLICE_REPORT, "head": "refused", "itsa": "refused", "auditor": "refused"},
+             data=lambda w: {"requested_on": "2001-03-01", "request_reference": "Letter of 1 March 2001"}),
+    url_case("reports:hand_to_board", "post", lambda w: {"pk": w.public_report.pk},
+             {**ALL_REFUSED, "designee": "ok"},
+             data=lambda w: {"requested_on": "2001-03-01", "request_reference": "Letter of 1 March 2001"}),
     url_case("transparency:report", "get", lambda w: {"pk": w.public_report.pk}, PUBLIC),
     url_case("transparency:report_pdf", "get", lambda w: {"pk": w.public_report.pk}, PUBLIC),
     url_case("transparency:open_data_csv", "get", lambda w: {}, PUBLIC),

@@ -53,11 +53,18 @@ def public_page(view):
     return require_GET(wrapped)
 
 
-def _public_tables(figures) -> list[dict]:
+# A table of several columns (the effectiveness by intended use) is laid out again as a grid on the
+# report's page; the open data keeps one row a cell, as every other table.
+GRID_FIELDS = ("row", "row_label", "column")
+
+
+def _public_tables(figures, *, grid: bool = False) -> list[dict]:
     return [
         {**{field: table.get(field) for field in TABLE_FIELDS},
-         "rows": [{"label": row["label"], "value": row["value"], **({"no_data": True} if row.get("no_data") else {})}
-                 for row in table.get("rows", [])]}
+         **({"columns": table["columns"]} if grid and table.get("columns") else {}),
+         "rows": [{"label": row["label"], "value": row["value"], **({"no_data": True} if row.get("no_data") else {}),
+                   **({field: row[field] for field in GRID_FIELDS if field in row} if grid else {})}
+                  for row in table.get("rows", [])]}
         for table in figures or []
     ]
 
@@ -81,7 +88,8 @@ def report(request, pk):
     # A published report never changes: the template keeps its tables and charts in the cache
     # (keyed by the report and its PDF's SHA-256) and calls this only when they are not there.
     return render(request, "transparency/report.html", {
-        "report": published, "sections": functools.partial(sections, _public_tables(published.figures), public=True),
+        "report": published,
+        "sections": functools.partial(sections, _public_tables(published.figures, grid=True), public=True),
     })
 
 

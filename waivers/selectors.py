@@ -30,11 +30,11 @@ def departments_for_waivers(user: User) -> list[Department]:
 
 def waivers_visible_to(user: User) -> QuerySet[Waiver]:
     """The department's head and authorized requesters see its waivers; the directors, the Mayor's
-    designees and ITSA see every one; nobody else sees any."""
+    designees, ITSA and oversight see every one; nobody else sees any."""
     if not user.is_authenticated:
         return Waiver.objects.none()
     roles = user.roles
-    if roles.is_director or roles.is_designee or roles.is_itsa:
+    if roles.is_director or roles.is_designee or roles.reads_every_department:
         return Waiver.objects.all()
     return Waiver.objects.filter(department__in=department_ids_for(user))
 

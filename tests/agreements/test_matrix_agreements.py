@@ -16,7 +16,7 @@ from accounts.models import Grant, User
 from agreements.models import SharingAgreement
 
 ROLES = ["anonymous", "head", "requester", "officer", "outsider", "itsa", "designee", "safety_director",
-         "operations_director"]
+         "operations_director", "auditor"]
 
 
 class World:
@@ -61,11 +61,12 @@ def _person_data(w):
 
 NOBODY_ELSE = {"officer": "404", "outsider": "404", "safety_director": "404", "operations_director": "404"}
 ALL_LOGGED_IN = {role: "ok" for role in ROLES if role != "anonymous"}
-POLICE = {"head": "ok", "requester": "ok", "itsa": "ok", "designee": "ok", **NOBODY_ELSE}
-STREETS = {"outsider": "ok", "itsa": "ok", "designee": "ok", "head": "404", "requester": "404", "officer": "404",
-           "safety_director": "404", "operations_director": "404"}
+# The auditor (oversight) reads every department's agreements and changes nothing.
+POLICE = {"head": "ok", "requester": "ok", "itsa": "ok", "designee": "ok", "auditor": "ok", **NOBODY_ELSE}
+STREETS = {"outsider": "ok", "itsa": "ok", "designee": "ok", "auditor": "ok", "head": "404", "requester": "404",
+           "officer": "404", "safety_director": "404", "operations_director": "404"}
 HEADS = {"head": "ok", "outsider": "ok", "requester": "404", "officer": "404", "itsa": "404", "designee": "404",
-         "safety_director": "404", "operations_director": "404"}
+         "safety_director": "404", "operations_director": "404", "auditor": "404"}
 
 CASES = [
     url_case("agreements:list", "get", lambda w: {}, ALL_LOGGED_IN),
@@ -76,13 +77,14 @@ CASES = [
     url_case("agreements:detail", "get", lambda w: {"pk": w.approved.pk}, POLICE),
     url_case("agreements:detail", "get", lambda w: {"pk": w.streets.pk}, STREETS),
     url_case("agreements:decide", "post", lambda w: {"pk": w.pending.pk},
-             {**POLICE, "head": "refused", "requester": "refused", "itsa": "refused"},
+             {**POLICE, "head": "refused", "requester": "refused", "itsa": "refused", "auditor": "refused"},
              data=lambda w: {"decision": "approve", "reason": "Signed.", "mayor_approved_on": timezone.localdate()}),
     url_case("agreements:end", "post", lambda w: {"pk": w.approved.pk},
-             {**POLICE, "head": "refused", "requester": "refused", "itsa": "refused"},
+             {**POLICE, "head": "refused", "requester": "refused", "itsa": "refused", "auditor": "refused"},
              data=lambda w: {"reason": "The task force was dissolved."}),
     url_case("agreements:add_person", "post", lambda w: {"pk": w.approved.pk},
-             {**POLICE, "head": "refused", "requester": "refused", "designee": "refused"}, data=_person_data),
+             {**POLICE, "head": "refused", "requester": "refused", "designee": "refused", "auditor": "refused"},
+             data=_person_data),
 ]
 
 CELLS = [

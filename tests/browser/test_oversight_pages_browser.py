@@ -49,3 +49,36 @@ def test_each_register_and_its_record_pass_the_scan_as_their_decider_sees_them(p
                       "a retention extension")):
         page.goto(url)
         assert_accessible(page, what)
+
+
+def test_the_oversight_appointment_pages_and_the_auditors_dashboard_pass_the_scan(page, city):
+    """The read-only oversight role in Chromium: ITSA's register and request form, the designee's
+    decision, and the auditor's dashboard, each scanned with axe-core."""
+    from accounts.models import User
+    from security.oversight import oversight_propose
+
+    person = User.objects.create_user("ivy@audit.city.example", full_name="Ivy Inspector", password=PASSWORD)
+    proposed = oversight_propose(person=person, body="Office of the Internal Auditor", purpose="Yearly audit.",
+                                 by=city.itsa)
+    sign_in(page, city.itsa, PASSWORD)
+    page.goto("/accounts/oversight/")
+    expect(page.get_by_role("heading", name="Ask for an appointment")).to_be_visible()
+    assert_accessible(page, "ITSA's oversight appointments")
+
+    sign_in(page, city.designee, PASSWORD)
+    page.goto(proposed.get_absolute_url())
+    expect(page.get_by_role("heading", name="Decide the appointment")).to_be_visible()
+    assert_accessible(page, "an appointment awaiting the designee")
+    page.locator("label.usa-radio__label", has_text="Approve the appointment").click()
+    page.get_by_label("Reason for the decision").fill("Audit plan 2027.")
+    page.get_by_role("button", name="Record the decision").click()
+    if page.get_by_label("Password").count():  # the decision asks for the password again
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_text("Ivy Inspector now reads for oversight.")).to_be_visible()
+
+    sign_in(page, User.objects.get(pk=person.pk), PASSWORD)
+    expect(page.get_by_role("heading", name="You read for oversight")).to_be_visible()
+    assert_accessible(page, "the auditor's dashboard")
+    page.goto("/audit-log/")
+    assert_accessible(page, "the audit log as an auditor reads it")

@@ -18,7 +18,7 @@ from external.services import external_connection_decide, external_connection_re
 pytestmark = pytest.mark.django_db
 
 ROLES = ["anonymous", "head", "requester", "officer", "outsider", "itsa", "designee", "safety_director",
-         "operations_director"]
+         "operations_director", "auditor"]
 
 
 def _ask(*, department, systems, uses, by, name, owner):
@@ -67,8 +67,9 @@ def _new_data(w):
 
 ALL_LOGGED_IN = {role: "ok" for role in ROLES if role != "anonymous"}
 NOBODY = {role: "404" for role in ROLES if role != "anonymous"}
-POLICE = {**NOBODY, "head": "ok", "requester": "ok", "itsa": "ok", "designee": "ok"}
-STREETS = {**NOBODY, "outsider": "ok", "itsa": "ok", "designee": "ok"}
+# The auditor (oversight) reads every department's connections and changes nothing.
+POLICE = {**NOBODY, "head": "ok", "requester": "ok", "itsa": "ok", "designee": "ok", "auditor": "ok"}
+STREETS = {**NOBODY, "outsider": "ok", "itsa": "ok", "designee": "ok", "auditor": "ok"}
 
 CASES = [
     url_case("external:list", "get", lambda w: {}, ALL_LOGGED_IN),
@@ -79,15 +80,15 @@ CASES = [
     url_case("external:detail", "get", lambda w: {"pk": w.streets_pending.pk}, STREETS),
     # The designee decides; the head who asked, the requester and ITSA see the request but are refused.
     url_case("external:decide", "post", lambda w: {"pk": w.police_pending.pk},
-             {**POLICE, "head": "refused", "requester": "refused", "itsa": "refused"},
+             {**POLICE, "head": "refused", "requester": "refused", "itsa": "refused", "auditor": "refused"},
              data=lambda w: {"decision": "approve", "reason": "Crime detection."}),
     url_case("external:decide", "post", lambda w: {"pk": w.police_approved.pk},
-             {**POLICE, "head": "refused", "requester": "refused", "itsa": "refused", "designee": "refused"},
-             data=lambda w: {"decision": "deny", "reason": "Changed my mind."}),
+             {**POLICE, "head": "refused", "requester": "refused", "itsa": "refused", "designee": "refused",
+              "auditor": "refused"}, data=lambda w: {"decision": "deny", "reason": "Changed my mind."}),
     url_case("external:withdraw", "post", lambda w: {"pk": w.police_pending.pk},
-             {**POLICE, "requester": "refused", "itsa": "refused", "designee": "refused"}),
+             {**POLICE, "requester": "refused", "itsa": "refused", "designee": "refused", "auditor": "refused"}),
     url_case("external:withdraw", "post", lambda w: {"pk": w.streets_pending.pk},
-             {**STREETS, "itsa": "refused", "designee": "refused"}),
+             {**STREETS, "itsa": "refused", "designee": "refused", "auditor": "refused"}),
 ]
 
 

@@ -2,7 +2,8 @@
 
 The officer reported two incidents about the analyst (who holds an end-user grant on the VMS), one
 under their name, one anonymously; the Mayor's designee reported a third anonymously. The analyst,
-the person concerned, is a role here too: an incident about them does not exist for them.
+the person concerned, is a role here too: an incident about them does not exist for them. The
+auditor (oversight) reads every case file and changes nothing.
 """
 
 import pytest
@@ -16,7 +17,7 @@ from accounts.services import grant_open
 from incidents.services import incident_report
 from incidents.models import Incident
 
-ROLES = ["anonymous", "head", "requester", "officer", "outsider", "itsa", "designee", "analyst"]
+ROLES = ["anonymous", "head", "requester", "officer", "outsider", "itsa", "designee", "analyst", "auditor"]
 
 
 class World:
@@ -45,7 +46,8 @@ def snapshot():
 
 EVERYONE = {role: "ok" for role in ROLES if role != "anonymous"}
 NOBODY = {role: "404" for role in ROLES if role != "anonymous"}
-CASE_FILE = {**NOBODY, "itsa": "ok", "designee": "ok"}
+CASE_FILE = {**NOBODY, "itsa": "ok", "designee": "ok", "auditor": "ok"}
+CASE_FILE_DECIDED = {**CASE_FILE, "auditor": "refused"}  # oversight reads, never decides
 
 
 def _report_data(w):
@@ -60,25 +62,29 @@ def _close_data(w):
 CASES = [
     url_case("incidents:list", "get", lambda w: {}, EVERYONE),
     url_case("incidents:new", "get", lambda w: {}, EVERYONE),
-    # Anyone signed in reports; the person concerned cannot report themselves.
+    # Anyone signed in reports misuse (S5.2), the auditor too: oversight changes none of the records it
+    # reads, and reporting the misuse it finds is what it is for. The person concerned cannot report
+    # themselves.
     url_case("incidents:new", "post", lambda w: {}, {**EVERYONE, "analyst": "refused"}, data=_report_data),
     # A named report: the case file for ITSA and the designee, the report for its reporter.
     url_case("incidents:detail", "get", lambda w: {"pk": w.named.pk}, {**CASE_FILE, "officer": "ok"}),
     # An anonymous report is nobody's: not even its reporter opens it.
     url_case("incidents:detail", "get", lambda w: {"pk": w.anonymous.pk}, CASE_FILE),
-    url_case("incidents:suspend", "post", lambda w: {"pk": w.named.pk}, {**CASE_FILE, "officer": "refused"},
+    url_case("incidents:suspend", "post", lambda w: {"pk": w.named.pk}, {**CASE_FILE_DECIDED, "officer": "refused"},
              data=lambda w: {"reason": "Good-faith complaint."}),
     # The designee reported this one anonymously: the digest keeps them from deciding on it.
-    url_case("incidents:suspend", "post", lambda w: {"pk": w.by_designee.pk}, {**CASE_FILE, "designee": "refused"}),
+    url_case("incidents:suspend", "post", lambda w: {"pk": w.by_designee.pk},
+             {**CASE_FILE_DECIDED, "designee": "refused"}),
     url_case("incidents:close", "post", lambda w: {"pk": w.named.pk},
-             {**CASE_FILE, "itsa": "refused", "officer": "refused"}, data=_close_data),
+             {**CASE_FILE_DECIDED, "itsa": "refused", "officer": "refused"}, data=_close_data),
     url_case("incidents:close", "post", lambda w: {"pk": w.by_designee.pk},
-             {**CASE_FILE, "itsa": "refused", "designee": "refused"}, data=_close_data),
+             {**CASE_FILE_DECIDED, "itsa": "refused", "designee": "refused"}, data=_close_data),
 ]
 
 
 CELLS = [
-    pytest.param(case, role, id=f"{case['method'].upper()} {case['name']} #{index} as {role}")
+    pytest.param(case, role, id=f"{case['method'].upper()} {case['name']} #{index} as {role}",
+                 marks=case.get("marks", {}).get(role, ()))
     for index, case in enumerate(CASES)
     for role in ROLES
 ]

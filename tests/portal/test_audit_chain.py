@@ -362,6 +362,44 @@ def _world_with_history(city):
     status_change_report(person=city.analyst, kind="on_leave", effective_date=date.today(), note="", by=city.head)
     open_due_validations()
     rest_of_the_order_records(city, grant)
+    _kpi_board_and_oversight_records(city)
+
+
+def _kpi_board_and_oversight_records(city):
+    """A KPI with a figure and an impact statement, a report handed to the Board, an oversight
+    appointment: the history tables of kpis, reports and security."""
+    import hashlib
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from accounts.models import User
+    from conftest import make_pdf
+    from kpis.models import Kpi
+    from kpis.services import figure_record, impact_state, kpi_decide, kpi_propose
+    from portal.models import IntendedUse
+    from reports.models import PublishedReport
+    from reports.services import report_hand_to_board
+    from security.oversight import oversight_propose
+
+    use = IntendedUse.objects.get(code="public-safety")
+    kpi = kpi_decide(kpi=kpi_propose(department=city.police, system=city.vms, intended_use=use, name="Cases closed",
+                                     measure="Case files.", unit="cases", direction="higher", target="10",
+                                     by=city.head), approve=True, reason="Clear.", by=city.designee)
+    year = date.today().year
+    figure_record(kpi=Kpi.objects.get(pk=kpi.pk), year=year, value="12", by=city.head)
+    impact_state(department=city.police, system=city.vms, intended_use=use, year=year, verdict="positive",
+                 explanation="Above target.", by=city.head)
+    pdf = make_pdf()
+    report = PublishedReport(kind=PublishedReport.Kind.DEPARTMENT_ANNUAL, department=city.police,
+                             period_start=date(2001, 1, 1), period_end=date(2001, 12, 31), title="Police 2001",
+                             published_by=city.head, published_at=timezone.now(),
+                             pdf_sha256=hashlib.sha256(pdf).hexdigest())
+    report.pdf.save("report.pdf", ContentFile(pdf), save=False)
+    report.save()
+    report_hand_to_board(report=report, requested_on=date.today(), request_reference="Letter", by=city.designee)
+    oversight_propose(person=User.objects.create_user("ivy@audit.city.example", full_name="Ivy Inspector"),
+                      body="Internal Auditor", purpose="Audit.", by=city.itsa)
 
 
 def test_every_historical_model_is_append_only(db):

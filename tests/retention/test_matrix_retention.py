@@ -19,7 +19,7 @@ from retention.services import retention_extension_decide, retention_extension_r
 from portal.models import OutgoingEmail
 
 ROLES = ["anonymous", "head", "requester", "officer", "outsider", "itsa", "designee", "safety_director",
-         "operations_director"]
+         "operations_director", "auditor"]
 
 
 class World:
@@ -62,7 +62,8 @@ def _new_data(w):
             "review_on": today + timedelta(days=10)}
 
 
-SEES_ALL = {"itsa": "ok", "designee": "ok", "safety_director": "ok", "operations_director": "ok"}
+# The auditor (oversight) reads every extension and changes nothing.
+SEES_ALL = {"itsa": "ok", "designee": "ok", "safety_director": "ok", "operations_director": "ok", "auditor": "ok"}
 NOBODY_ELSE = {"head": "404", "requester": "404", "officer": "404", "outsider": "404"}
 
 CASES = [
@@ -70,20 +71,20 @@ CASES = [
                                                      "officer": "404"}),
     url_case("retention:new", "get", lambda w: {}, {
         "head": "ok", "outsider": "ok", "itsa": "ok", "requester": "404", "officer": "404", "designee": "404",
-        "safety_director": "404", "operations_director": "404"}),
+        "safety_director": "404", "operations_director": "404", "auditor": "404"}),
     # The streets head may ask, but not for the police's VMS: the form refuses the choice.
     url_case("retention:new", "post", lambda w: {}, {
         "head": "ok", "itsa": "ok", "outsider": "refused", "requester": "404", "officer": "404", "designee": "404",
-        "safety_director": "404", "operations_director": "404"}, data=_new_data),
+        "safety_director": "404", "operations_director": "404", "auditor": "404"}, data=_new_data),
     url_case("retention:detail", "get", lambda w: {"pk": w.requested.pk}, {**SEES_ALL, **NOBODY_ELSE, "head": "ok"}),
     url_case("retention:detail", "get", lambda w: {"pk": w.granted.pk}, {**SEES_ALL, **NOBODY_ELSE}),
     # Only the Director of Public Safety decides; the head who asked sees it and is refused.
     url_case("retention:decide", "post", lambda w: {"pk": w.requested.pk}, {
         **NOBODY_ELSE, "head": "refused", "itsa": "refused", "designee": "refused", "operations_director": "refused",
-        "safety_director": "ok"}, data=lambda w: {"decision": "grant", "reason": "High crime."}),
+        "auditor": "refused", "safety_director": "ok"}, data=lambda w: {"decision": "grant", "reason": "High crime."}),
     url_case("retention:end", "post", lambda w: {"pk": w.granted.pk}, {
         **NOBODY_ELSE, "itsa": "refused", "designee": "refused", "operations_director": "refused",
-        "safety_director": "ok"}, data=lambda w: {"reason": "No longer needed."}),
+        "auditor": "refused", "safety_director": "ok"}, data=lambda w: {"reason": "No longer needed."}),
 ]
 
 

@@ -3,7 +3,8 @@
 Each cell says what the role gets: "ok" (the page, or the change is made), "404" (the waiver or the
 page does not exist for them), "login" (anonymous: sent to sign in), "refused" (they see the waiver
 but the service refuses the change: nothing in the database changes). The department's head and
-authorized requester, ITSA, the Mayor's designee and the two directors see the police's waivers;
+authorized requester, ITSA, the Mayor's designee, the two directors and the auditor (oversight, who
+changes nothing) see the police's waivers;
 only the directors decide and revoke (S5.1a), only the designee records the Mayor's decision
 (S5.1b), and nobody decides a waiver they asked for.
 """
@@ -22,7 +23,7 @@ from waivers.models import Waiver
 from portal.models import IntendedUse
 
 ROLES = ["anonymous", "head", "requester", "officer", "outsider", "itsa", "designee", "safety_director",
-         "operations_director"]
+         "operations_director", "auditor"]
 
 
 class World:
@@ -95,15 +96,15 @@ def _new_waiver_data(w):
 LOGGED_IN = {role: "ok" for role in ROLES if role != "anonymous"}
 DIRECTORS = {"safety_director": "ok", "operations_director": "ok"}
 ASKERS = {**DIRECTORS, "head": "ok", "outsider": "ok", "requester": "404", "officer": "404", "itsa": "404",
-          "designee": "404"}
-POLICE_WAIVER = {**DIRECTORS, "head": "ok", "requester": "ok", "itsa": "ok", "designee": "ok", "officer": "404",
-                 "outsider": "404"}
-STREETS_WAIVER = {**DIRECTORS, "outsider": "ok", "itsa": "ok", "designee": "ok", "head": "404", "requester": "404",
-                  "officer": "404"}
+          "designee": "404", "auditor": "404"}
+POLICE_WAIVER = {**DIRECTORS, "head": "ok", "requester": "ok", "itsa": "ok", "designee": "ok", "auditor": "ok",
+                 "officer": "404", "outsider": "404"}
+STREETS_WAIVER = {**DIRECTORS, "outsider": "ok", "itsa": "ok", "designee": "ok", "auditor": "ok", "head": "404",
+                  "requester": "404", "officer": "404"}
 DIRECTORS_DECIDE = {**POLICE_WAIVER, "head": "refused", "requester": "refused", "itsa": "refused",
-                    "designee": "refused"}
+                    "designee": "refused", "auditor": "refused"}
 DESIGNEE_RECORDS = {**POLICE_WAIVER, "head": "refused", "requester": "refused", "itsa": "refused",
-                    "safety_director": "refused", "operations_director": "refused"}
+                    "safety_director": "refused", "operations_director": "refused", "auditor": "refused"}
 
 CASES = [
     url_case("waivers:list", "get", lambda w: {}, LOGGED_IN),

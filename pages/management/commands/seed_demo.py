@@ -35,10 +35,12 @@ from accounts.services import authorized_requester_add, department_set_head, rol
 from incidents.services import seed_demo_incidents
 from retention.services import seed_demo_retention
 from waivers.services import seed_demo_waivers
+from kpis.services import seed_demo_kpis
 from audits.services import open_due_validations
 from portal.models import IntendedUse, PermissibleUse, PolicyVersion
 from portal.policy import policy_change_add, policy_version_publish, policy_version_save
 from access_requests import services as rq
+from security.oversight import oversight_decide, oversight_propose
 from security.services import second_factor_required
 
 DEMO_PASSWORD = "demo-city-2026"
@@ -80,6 +82,7 @@ PEOPLE = [
     ("designee", "Grace Whitfield", "Chief Technology Officer, Mayor's designee", None),
     ("safety.director", "Renee Carter", "Director of Public Safety", None),
     ("operations.director", "Tomas Alvarez", "City Operations Director", None),
+    ("auditor", "Ruth Abernathy", "City Auditor", None),
     ("police.head", "Daniel Okafor", "Commissioner of Police", "police"),
     ("police.requester", "Teresa Lindqvist", "Police IT liaison", "police"),
     ("officer.ramos", "Luis Ramos", "Detective", "police"),
@@ -156,7 +159,7 @@ class Command(BaseCommand):
     def _print_logins(self):
         self.stdout.write("\nDemo logins (password for all: %s)" % DEMO_PASSWORD)
         self.stdout.write(
-            "ITSA, the designee, the directors and the heads also enter a code: add the key "
+            "ITSA, the designee, the directors, the heads and the auditor also enter a code: add the key "
             f"{DEMO_AUTHENTICATOR_KEY} to an authenticator app, or print the current code with "
             "`python manage.py seed_demo --code`.")
         rows = [
@@ -169,6 +172,7 @@ class Command(BaseCommand):
             ("Authorized requester, Police", email("police.requester")),
             ("Department head, Streets", email("streets.head")),
             ("End user, Police (no portal role)", email("officer.ramos")),
+            ("Auditor, read only (oversight)", email("auditor")),
         ]
         width = max(len(role) for role, _ in rows)
         for role, address in rows:
@@ -193,6 +197,11 @@ class Command(BaseCommand):
         people["operations.director"].groups.add(role_group(OPERATIONS_DIRECTOR_GROUP))
         itsa.is_staff = itsa.is_superuser = True
         itsa.save(update_fields=["is_staff", "is_superuser"])
+        # The City Auditor reads every department's records: ITSA asked, the designee approved.
+        oversight_decide(appointment=oversight_propose(
+            person=people["auditor"], body="Office of the City Auditor",
+            purpose="The yearly audit of who may use the city's surveillance systems.", by=itsa,
+        ), approve=True, reason="In the City Auditor's audit plan for the year.", by=designee)
 
         for code in departments:
             departments[code] = department_set_head(
@@ -304,6 +313,8 @@ class Command(BaseCommand):
         seed_demo_waivers(grant=ramos_vms, asker=people["police.head"], director=people["safety.director"])
         seed_demo_incidents(reporter=people["officer.wright"], person=people["officer.chen"], system=vms,
                             itsa=people["itsa"])
+        seed_demo_kpis(department=police, system=systems["lpr"], head=people["police.head"],
+                       designee=people["designee"])
 
     def _policy(self):
         """Version 1.0 of the policy, published by the designee with its change log (2.4), once."""
