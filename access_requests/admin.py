@@ -8,7 +8,7 @@ from django.utils.html import format_html
 
 from portal.admin import ReadOnlyAdmin, ReadOnlyHistoryAdmin
 
-from .models import AccessRequest, DepartmentAccess, StatusChange, SupportingDocument, WrittenRequest
+from .models import AccessRequest, DepartmentAccess, RosterRun, StatusChange, SupportingDocument, WrittenRequest
 
 
 @admin.register(DepartmentAccess)
@@ -85,6 +85,16 @@ class StatusChangeAdmin(ReadOnlyHistoryAdmin):
     search_fields = ("person__full_name", "person__email", "note")
     date_hierarchy = "effective_date"
     readonly_fields = ("reported_at",)
+
+
+@admin.register(RosterRun)
+class RosterRunAdmin(ReadOnlyAdmin):
+    """An HR roster applied (access_requests.roster): its file, SHA-256 and what it changed."""
+
+    list_display = ("file_name", "sha256", "applied_at")
+    search_fields = ("file_name", "sha256")
+    fields = ("file_name", "sha256", "applied_at", "counts")
+    readonly_fields = fields
 
 
 @admin.register(WrittenRequest)

@@ -296,3 +296,18 @@ class StatusChange(models.Model):
     def grant_action(self) -> str:
         """Leave suspends access; leaving or transferring removes it."""
         return AccessRequest.Action.SUSPEND if self.kind == self.Kind.ON_LEAVE else AccessRequest.Action.REMOVE
+
+
+class RosterRun(models.Model):
+    """An HR roster applied: its SHA-256 makes the same file a second time a no-op."""
+
+    file_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64, unique=True)
+    applied_at = models.DateTimeField(auto_now_add=True)
+    counts = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-applied_at", "-id"]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.sha256[:12]})"

@@ -857,23 +857,61 @@ def status_change_report(
     if kind not in StatusChange.Kind.values:
         raise RuleViolation("Choose what changed.", field="kind")
     note = clean_text(note, field="note", label="note", required=False)
+    return _status_change(person=person, department=department, kind=kind, effective_date=effective_date, note=note,
+                          actor=by, head=by, source=f"status change reported by {by}")
+
+
+@service_transaction
+def status_change_from_roster(
+    *, person: User, kind: str, effective_date: date, roster_name: str, roster_sha256: str, by: User | None = None,
+    new_department: Department | None = None,
+) -> StatusChange:
+    """The city's HR roster says a person left, went on leave or transferred (to `new_department`):
+    the same change as the head's report, filed in the head's name, acted by the system (`by` None)
+    and naming the roster file. The caller (access_requests.roster) has checked the department has a head."""
+    person = lock_person(person)
+    department = Department.objects.select_related("head").get(pk=person.department_id)
+    if department.head is None:
+        raise RuleViolation(f"{department} has no head to report the status change of {person}.")
+    source = f"HR roster {roster_name} (SHA-256 {roster_sha256})"
+    change = _status_change(person=person, department=department, kind=kind, effective_date=effective_date,
+                            note=f"From the {source}.", actor=by, head=department.head,
+                            source=f"HR roster {roster_name} ({roster_sha256[:12]})"[:100],
+                            detail=f"{person}: {kind} from {effective_date:%Y-%m-%d}; {source}")
+    if new_department is not None and new_department.pk != person.department_id:
+        person.department = new_department
+        person._change_reason = f"transferred to {new_department.code}: HR roster {roster_name}"[:100]
+        person.save(update_fields=["department"])
+    # The head is told, as ITSA is: the change was not theirs to report this time.
+    email_send("status-change", to=[department.head.email], context={"change": change})
+    return change
+
+
+def _status_change(
+    *, person: User, department: Department, kind: str, effective_date: date, note: str, actor: User | None,
+    head: User, source: str, detail: str = "",
+) -> StatusChange:
+    """The body of a status change (3.5): the report, the new status, every live grant queued for ITSA
+    in the head's name. `actor` is who the audit trail names; `source` the history's reason."""
+    if kind not in StatusChange.Kind.values:
+        raise RuleViolation("Choose what changed.", field="kind")
     repeated = StatusChange.objects.filter(person=person, kind=kind, effective_date=effective_date).first()
     if repeated is not None and person.employment_status == kind:
         return repeated
     change = StatusChange.objects.create(
-        person=person, department=department, kind=kind, effective_date=effective_date, note=note, reported_by=by
+        person=person, department=department, kind=kind, effective_date=effective_date, note=note, reported_by=head
     )
     person.employment_status = kind
-    person._change_reason = f"status change reported by {by}"
+    person._change_reason = source
     person.save(update_fields=["employment_status"])
     action = change.grant_action
     justification = f"{change.get_kind_display()} from {effective_date:%B %-d, %Y}. {note}".strip()
     for grant in Grant.objects.filter(person=person, status__in=Grant.LIVE_STATUSES).select_related("system"):
         if action == AccessRequest.Action.SUSPEND and grant.status == Grant.Status.SUSPENDED:
             continue
-        access_request_queue_for_itsa(grant=grant, action=action, role=grant.role, by=by,
+        access_request_queue_for_itsa(grant=grant, action=action, role=grant.role, by=head,
                                       justification=justification, status_change=change)
-    audit_record(actor=by, action="status_change.report", target=change)
+    audit_record(actor=actor, action="status_change.report", target=change, detail=detail)
     email_send("status-change", to=emails_of(ITSA_GROUP), context={"change": change})
     return change
 

@@ -132,6 +132,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     email = models.EmailField("e-mail address", unique=True)
     full_name = models.CharField(max_length=150)
+    # The city's HR number: the stable key the daily HR roster matches people by.
+    employee_id = models.CharField("employee id", max_length=30, blank=True)
     title = models.CharField(max_length=150, blank=True)
     department = models.ForeignKey(
         "Department", null=True, blank=True, on_delete=models.PROTECT, related_name="people"
@@ -161,6 +163,11 @@ class User(AbstractBaseUser, PermissionsMixin):
             # A department's people in their usual order (the dashboard, the department's page): the
             # first rows of a large department without sorting all its people.
             models.Index(fields=["department", "full_name", "email"], name="person_department_by_name"),
+        ]
+        constraints = [
+            # Unique when given: people entered by hand may have none.
+            models.UniqueConstraint(fields=["employee_id"], condition=~models.Q(employee_id=""),
+                                    name="person_employee_id_unique"),
         ]
         verbose_name = "person"
         verbose_name_plural = "people"

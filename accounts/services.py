@@ -17,6 +17,7 @@ from portal.audit import audit_record, audit_refusal, service_transaction
 from portal.errors import NotAllowed, RuleViolation
 
 from .models import AuthorizedRequester, Department, Grant, SurveillanceSystem, User, account_name_key
+from .signals import portal_role_given
 from .sod import sod_conflict
 
 DEPARTMENT_PERM = "accounts.act_for_department"
@@ -58,6 +59,8 @@ def department_set_head(*, department: Department, head: User | None, by: User) 
     department.save(update_fields=["head"])
     department_sync_permissions(department=department)
     audit_record(actor=by, action="department.set_head", target=department, detail=f"head: {head}")
+    if head is not None:
+        portal_role_given.send(sender=User, person=head, by=by)
     return department
 
 
@@ -149,6 +152,7 @@ def authorized_requester_add(
     )
     department_sync_permissions(department=department)
     audit_record(actor=by, action="requester.add", target=entry)
+    portal_role_given.send(sender=User, person=entry.person, by=by)
     return entry
 
 

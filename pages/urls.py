@@ -16,6 +16,8 @@ people_patterns = [
     path("<int:pk>/", views.person, name="person"),
     path("grants/<int:pk>/", views.grant, name="grant"),
     path("departments/<int:pk>/", views.department, name="department"),
+    path("departments/<int:pk>/people.csv", views.department_people_csv, name="department_people_csv"),
+    path("systems/<int:pk>/roster.csv", views.system_roster_csv, name="system_roster_csv"),
 ]
 
 urlpatterns = [

@@ -8,8 +8,8 @@ from datetime import timezone as dt_timezone
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -19,12 +19,15 @@ from access_requests.selectors import (
     department_access_granted, requests_for_grant_visible_to, requests_for_person_visible_to,
 )
 from access_requests.views import dashboard_context
+from accounts.models import Grant, SurveillanceSystem
 from accounts.selectors import (
     departments_visible_to, get_or_404_logged, grants_visible_to, people_visible_to, require_audit_reader_page,
 )
 from agreements.selectors import agreement_of_grant
+from adoption.selectors import adoption_batch_of_grant
 from pages.selectors import to_decide
 from security.selectors import active_oversight_appointment
+from security.services import has_authenticator
 from waivers.selectors import waivers_in_force_for_grant
 from portal.audit import audit_record
 from portal.exports import csv_cell
@@ -83,6 +86,9 @@ def person(request, pk):
         "access_requests": requests_for_person_visible_to(request.user, person).select_related("system"),
         "heads_their_department": department is not None and department.head_id == request.user.pk,
         "timeline": combined_timeline(person, *grants),
+        # ITSA's sign-in help: an invitation, or the reset of a lost authenticator (never their own).
+        "sign_in_help": request.user.roles.is_itsa and person.pk != request.user.pk,
+        "has_authenticator": has_authenticator(person),
     })
 
 
@@ -93,6 +99,7 @@ def grant(request, pk):
     access_requests = requests_for_grant_visible_to(request.user, grant)
     return render(request, "accounts/grant.html", {
         "grant": grant,
+        "may_export": _may_export_rosters(request.user),
         "access_requests": access_requests.select_related("requested_by", "approved_by", "processed_by"),
         # The statement of how the uses' conditions are met (T1c): from the request that last set the uses.
         "condition_request": access_requests.filter(
@@ -101,6 +108,7 @@ def grant(request, pk):
         "uses": grant.permissible_uses.select_related("intended_use"),
         "waivers_in_force": waivers_in_force_for_grant(grant),
         "agreement": agreement_of_grant(grant),
+        "adoption": adoption_batch_of_grant(grant),
         "timeline": timeline(grant),
     })
 
@@ -116,9 +124,93 @@ def department(request, pk):
         "system_access": department_access_granted(department).select_related("system")
         .prefetch_related("intended_uses").order_by("system__name"),
         "people_count": department.people.count(),
+        "may_export": _may_export_rosters(request.user),
         "today": timezone.localdate(),
         "timeline": timeline(department),
     })
+
+
+# --- Rosters out: CSV of who holds what, scoped as the pages are ------------------------------------
+
+def _may_export_rosters(user) -> bool:
+    """Those whose pages show grants: ITSA and oversight for every department, heads and requesters
+    for their own."""
+    return user.roles.reads_every_department or user.roles.works_for_a_department
+
+
+GRANT_COLUMNS = ["person", "e-mail", "employee department", "system", "role", "account name", "status", "view only",
+                 "granted on behalf of", "since", "access ends"]
+
+
+def _grant_row(grant) -> list:
+    return [grant.person.full_name, grant.person.email, grant.person.department.name if grant.person.department else "",
+            grant.system.name, grant.get_role_display(), grant.account_name, grant.get_status_display(),
+            "yes" if grant.view_only else "no", grant.department.name,
+            timezone.localtime(grant.provisioned_at).date().isoformat() if grant.provisioned_at else "",
+            grant.ends_on.isoformat() if grant.ends_on else ""]
+
+
+def _csv_download(rows, *, header, filename):
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield writer.writerow(header)
+        for row in rows:
+            yield writer.writerow([csv_cell(value) for value in row])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_GET
+def system_roster_csv(request, pk):
+    """Who holds which role on a system, as far as the user's pages show it: every department's
+    accounts for ITSA and oversight, the department's own for its head and requesters."""
+    user = request.user
+    if not _may_export_rosters(user):
+        audit_record(actor=user, action="roster.export", target=f"system {pk}", outcome="denied")
+        raise Http404("No such page.")
+    system = get_object_or_404(SurveillanceSystem, pk=pk)
+    grants = (grants_visible_to(user).filter(system=system, status__in=Grant.LIVE_STATUSES)
+              .select_related("person__department", "system", "department").order_by("role", "person__full_name", "pk"))
+    audit_record(actor=user, action="roster.export", target=system, detail="who holds which role")
+    stamp = timezone.localtime().strftime("%Y%m%d")
+    return _csv_download((_grant_row(grant) for grant in grants.iterator(chunk_size=EXPORT_CHUNK)),
+                         header=GRANT_COLUMNS, filename=f"roster-{system.code or system.pk}-{stamp}.csv")
+
+
+@login_required
+@require_GET
+def department_people_csv(request, pk):
+    """A department's people and their live grants, one row per grant (a person with none has one
+    row with the grant columns empty)."""
+    user = request.user
+    department = _get_department_for(user, pk)
+    if not _may_export_rosters(user):
+        audit_record(actor=user, action="roster.export", target=department, outcome="denied")
+        raise Http404("No such page.")
+    people = (people_visible_to(user).filter(department=department).select_related("department")
+              .order_by("full_name", "email", "pk"))
+    live = {}
+    for grant in (grants_visible_to(user).filter(person__department=department, status__in=Grant.LIVE_STATUSES)
+                  .select_related("person__department", "system", "department").order_by("system__name", "role")
+                  .iterator(chunk_size=EXPORT_CHUNK)):
+        live.setdefault(grant.person_id, []).append(grant)
+
+    def rows():
+        for person in people.iterator(chunk_size=EXPORT_CHUNK):
+            held = live.get(person.pk)
+            if not held:
+                yield [person.full_name, person.email, department.name, "", "", "", "", "", "", "", ""]
+            for grant in held or ():
+                yield _grant_row(grant)
+
+    audit_record(actor=user, action="roster.export", target=department, detail="people and grants")
+    stamp = timezone.localtime().strftime("%Y%m%d")
+    return _csv_download(rows(), header=GRANT_COLUMNS,
+                         filename=f"people-{department.code or department.pk}-{stamp}.csv")
 
 
 # --- The audit log (3.10), ITSA only ------------------------------------------------------------

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "retention",
     "kpis",
     "reports",
+    "adoption",
     "transparency",
     "security",
     "pages",
@@ -320,6 +321,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audits.tasks.freeze_missing_attestations", "schedule": crontab(minute=45, hour=2),
     },
     "grant-hygiene": {"task": "access_requests.tasks.grant_hygiene", "schedule": crontab(minute=0, hour=2)},
+    # The city's HR roster from HR_ROSTER_DIR (access_requests.roster); nothing to do when it is unset.
+    "hr-roster": {"task": "access_requests.tasks.apply_hr_roster", "schedule": crontab(minute=30, hour=5)},
     # Separation-of-duties findings among existing accounts, for the reports (accounts.sod).
     "scan-sod": {"task": "accounts.tasks.scan_sod", "schedule": crontab(minute=30, hour=2)},
     # What ends on a date (Sections 3.6, 3.7, 3.11, 5.1 and temporary access): each ends at 00:00, city
@@ -379,6 +382,13 @@ SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=10 * 60 *
 # Approvals, provisioning, lock releases and second-factor changes ask for the password again
 # unless it was entered this many seconds ago.
 PASSWORD_CONFIRM_SECONDS = env.int("PASSWORD_CONFIRM_SECONDS", default=5 * 60)
+# Invitation links to set a first password last this many days; reset links PASSWORD_RESET_TIMEOUT seconds.
+INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=2 * 60 * 60)
+# "Forgot your password?" requests per address and per client address in each window.
+PASSWORD_RESET_WINDOW_SECONDS = env.int("PASSWORD_RESET_WINDOW_SECONDS", default=60 * 60)
+PASSWORD_RESET_ADDRESS_LIMIT = env.int("PASSWORD_RESET_ADDRESS_LIMIT", default=3)
+PASSWORD_RESET_IP_LIMIT = env.int("PASSWORD_RESET_IP_LIMIT", default=20)
 CSRF_COOKIE_HTTPONLY = True
 
 
@@ -531,3 +541,11 @@ GRANT_HYGIENE_UNUSED_DAYS = env.int("GRANT_HYGIENE_UNUSED_DAYS", default=90)
 if GRANT_HYGIENE_UNUSED_DAYS < 1:
     raise ImproperlyConfigured("GRANT_HYGIENE_UNUSED_DAYS must be 1 or more.")
 GRANT_HYGIENE_SUSPEND = env.bool("GRANT_HYGIENE_SUSPEND", default=False)
+
+# The city's HR roster: each morning the newest *.csv in this folder is applied (leavers, leave,
+# transfers, joiners). Empty: off. A run that would take more than this share of the working people
+# away at once is refused, as a malformed file is.
+HR_ROSTER_DIR = env.str("HR_ROSTER_DIR", default="")
+HR_ROSTER_MAX_LEAVERS_SHARE = env.float("HR_ROSTER_MAX_LEAVERS_SHARE", default=0.05)
+if not 0 <= HR_ROSTER_MAX_LEAVERS_SHARE <= 1:
+    raise ImproperlyConfigured("HR_ROSTER_MAX_LEAVERS_SHARE must be between 0 and 1.")

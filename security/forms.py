@@ -51,3 +51,29 @@ class PasswordForm(PageForm):
         label="Password", strip=False, max_length=4096,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+
+class SetPasswordForm(PageForm):
+    """A new password, twice; the password rules are checked by the service."""
+
+    new_password1 = forms.CharField(
+        label="New password", strip=False, max_length=4096,
+        help_text="At least 12 characters; not a common password, nor one like your name or e-mail address.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    new_password2 = forms.CharField(
+        label="New password again", strip=False, max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("new_password1") and cleaned.get("new_password2") \
+                and cleaned["new_password1"] != cleaned["new_password2"]:
+            self.add_error("new_password2", "The two passwords are not the same.")
+        return cleaned
+
+
+class ForgotPasswordForm(PageForm):
+    email = forms.EmailField(label="E-mail address", max_length=254,
+                             widget=forms.EmailInput(attrs={"autocomplete": "username"}))

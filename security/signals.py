@@ -5,10 +5,12 @@ from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from accounts.models import User
+from accounts.signals import portal_role_given
 from portal.audit import audit_record
 from portal.client_address import client_address
 
-from . import lockout, services
+from . import invitations, lockout, services
 from .models import UserSession
 
 
@@ -41,3 +43,13 @@ def _signed_out(sender, request, user, **kwargs):
 @receiver(user_locked_out)
 def _locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
     services.account_lock(username=username or "", ip_address=ip_address)
+
+
+@receiver(portal_role_given)
+def _invite_who_cannot_sign_in(sender, person: User, by, **kwargs):
+    """A person given a portal role who has no password yet gets an invitation, sent in the name of
+    whoever gave the role. Those who can already sign in (a password, or the city's sign-in with a
+    password already set) get none; nothing here can undo the role given."""
+    if not person.is_active or person.has_usable_password():
+        return
+    invitations.invite_on_role_given(person=person, by=by)

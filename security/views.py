@@ -18,15 +18,18 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.forms import OVERSIGHT_DECISIONS, OversightEndForm, OversightProposeForm
+from accounts.models import User
 from accounts.selectors import get_or_404_logged, require_itsa_page
 from portal.errors import NotAllowed, RuleViolation
 from portal.forms import DecisionForm
 from portal.history import timeline
 from portal.pages import carry_out, decide_view, form_error_message
 
-from . import oversight, selectors, services
+from portal.client_address import client_address
+
+from . import invitations, oversight, selectors, services
 from .decorators import password_recently_entered
-from .forms import LOCKED_MESSAGE, CodeForm, EnrolForm, PasswordForm, SignInForm
+from .forms import LOCKED_MESSAGE, CodeForm, EnrolForm, ForgotPasswordForm, PasswordForm, SetPasswordForm, SignInForm
 from .models import AccountLock, OversightAppointment
 
 
@@ -305,3 +308,93 @@ def oversight_end(request, pk):
                      lambda: oversight.oversight_end(appointment=appointment, by=request.user,
                                                      reason=form.cleaned_data["reason"]),
                      done=f"The appointment is ended: {appointment.person} no longer reads for oversight.")
+
+
+# --- First sign-in and recovery -------------------------------------------------------------------
+
+def _person_for_itsa(request, pk):
+    require_itsa_page(request.user, "person_sign_in")  # for everyone else: 404, recorded
+    person = User.objects.filter(pk=pk).first()
+    if person is None:
+        raise Http404("No such person.")
+    return person
+
+
+@login_required
+@require_POST
+@password_recently_entered
+def invite(request, pk):
+    person = _person_for_itsa(request, pk)
+    try:
+        invitations.invitation_send(person=person, by=request.user)
+    except RuleViolation as problem:
+        messages.error(request, str(problem))
+    else:
+        messages.success(request, f"An invitation is on its way to {person.email}.")
+    return redirect("accounts:person", pk=person.pk)
+
+
+@login_required
+@require_POST
+@password_recently_entered
+def authenticator_reset(request, pk):
+    person = _person_for_itsa(request, pk)
+    try:
+        invitations.authenticator_reset(person=person, by=request.user)
+    except RuleViolation as problem:
+        messages.error(request, str(problem))
+    else:
+        messages.success(request, f"{person}'s authenticator is reset and their sessions are ended; "
+                                  "they set up a new one at their next sign-in.")
+    return redirect("accounts:person", pk=person.pk)
+
+
+def _set_password_page(request, uidb64, token, kind):
+    person = invitations.person_of_link(uidb64)
+    problem = invitations.link_problem(person=person, token=token, kind=kind)
+    if problem is not None:
+        if request.method == "POST":
+            try:  # the service refuses it, and records the attempt
+                invitations.password_set_from_link(person=person, token=token, kind=kind, password="")
+            except RuleViolation:
+                pass
+        return render(request, "security/link_problem.html",
+                      {"problem": invitations.LINK_PROBLEMS[problem], "expired": problem == "expired"}, status=400)
+    form = SetPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitations.password_set_from_link(person=person, token=token, kind=kind,
+                                               password=form.cleaned_data["new_password1"])
+        except RuleViolation as problem:
+            form.add_error(problem.field if problem.field in form.fields else None, problem.message)
+        else:
+            if request.user.is_authenticated:
+                logout(request)
+            messages.success(request, "Your password is set. Sign in with your e-mail address and the new password.")
+            return redirect("login")
+    return render(request, "security/set_password.html", {"form": form, "person": person,
+                                                         "invitation": kind == invitations.INVITATION})
+
+
+@require_http_methods(["GET", "POST"])
+def set_password(request, uidb64, token):
+    """The page an invitation links to: set a first password."""
+    return _set_password_page(request, uidb64, token, invitations.INVITATION)
+
+
+@require_http_methods(["GET", "POST"])
+def reset_password(request, uidb64, token):
+    """The page a reset mail links to: choose a new password."""
+    return _set_password_page(request, uidb64, token, invitations.RESET)
+
+
+@require_http_methods(["GET", "POST"])
+def forgot_password(request):
+    """Asks for a reset link. The answer is the same whether or not the address is a person's."""
+    form = ForgotPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        invitations.password_reset_request(email=form.cleaned_data["email"], ip_address=client_address(request))
+        messages.success(request, "If that address belongs to a person of the portal, a link to choose a new "
+                                  "password is on its way. It works once, for a short time.")
+        return redirect("login")
+    return render(request, "security/forgot_password.html", {"form": form})

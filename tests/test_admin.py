@@ -16,11 +16,11 @@ from accounts.sod import sod_finding_record
 from portal.audit import audit_anchors_publish
 from portal.models import AuditEvent, PolicyVersion
 from portal.policy import policy_change_add, policy_version_publish, policy_version_save
-from access_requests.models import AccessRequest
+from access_requests.models import AccessRequest, RosterRun
 from access_requests.services import status_change_report
 
 GUARDED_APPS = ("portal", "accounts", "agreements", "access_requests", "external", "waivers", "incidents",
-                "retention", "kpis", "security")
+                "retention", "kpis", "security", "adoption")
 
 
 @pytest.fixture
@@ -66,6 +66,8 @@ def test_an_itsa_superuser_opens_every_changelist_and_change_page(city, itsa_adm
     rest_of_the_order_records(city, Grant.objects.get(person=city.officer))
     audit_anchors_publish(to=[], today=date.today())
     _kpi_and_security_records(city)
+    _adoption_records(city)
+    RosterRun.objects.create(file_name="hr-roster.csv", sha256="0" * 64, counts={"joined": 1})
     assert itsa_admin.get(_url(model, "changelist")).status_code == 200
     assert itsa_admin.get(_url(model, "changelist"), {"q": "police"}).status_code == 200
     obj = model._default_manager.first()
@@ -268,6 +270,14 @@ def test_the_requester_list_admin_points_to_the_requesters_page(city, itsa_admin
     response = itsa_admin.get(_url(AuthorizedRequester, "changelist"))
     assert reverse("accounts:requesters") in response.content.decode()
     assert itsa_admin.get(_url(AuthorizedRequester, "add")).status_code == 403
+
+
+def _adoption_records(city):
+    """An import batch and the grant it brought in."""
+    from adoption.models import AdoptedGrant, ImportBatch
+
+    batch = ImportBatch.objects.create(imported_by=city.itsa, files={"accounts.csv": "0" * 64}, counts={})
+    AdoptedGrant.objects.create(grant=Grant.objects.get(person=city.officer), batch=batch)
 
 
 def _kpi_and_security_records(city):

@@ -192,8 +192,20 @@ def _forms():
         s.EnrolForm: [Target("security:setup", "officer", {"code": "000000"}, extra={"next": "/"})],
         s.PasswordForm: [Target("security:confirm_password", "officer", {"password": PASSWORD},
                                 extra={"next": "/"})],
+        s.SetPasswordForm: [Target("security:reset_password", "anonymous",
+                                   {"new_password1": "a brand new long passphrase",
+                                    "new_password2": "a brand new long passphrase"},
+                                   kwargs=lambda w: _reset_link_kwargs(w.city.analyst))],
+        s.ForgotPasswordForm: [Target("security:forgot_password", "anonymous", {"email": lambda w: w.city.officer.email})],
         **_rest_of_the_order_forms(),
     }
+
+
+def _reset_link_kwargs(person):
+    from security.invitations import RESET, link_for
+
+    uidb64, token = link_for(person, RESET).rstrip("/").split("/")[-2:]
+    return {"uidb64": uidb64, "token": token}
 
 
 def _in_days(days):

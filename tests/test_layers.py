@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYERS = [
     "pages",
     "transparency",
-    "reports",
+    "reports | adoption",
     "audits",
     "waivers | incidents | retention | external | kpis",
     "access_requests",

@@ -203,6 +203,9 @@ CASES = [
     url_case("accounts:person", "get", lambda w: {"pk": w.city.officer.pk}, POLICE),
     url_case("accounts:grant", "get", lambda w: {"pk": w.grant.pk}, POLICE),
     url_case("accounts:department", "get", lambda w: {"pk": w.city.police.pk}, POLICE),
+    # Rosters out: as the pages are scoped; the streets head gets the VMS roster of their own department.
+    url_case("accounts:department_people_csv", "get", lambda w: {"pk": w.city.police.pk}, POLICE),
+    url_case("accounts:system_roster_csv", "get", lambda w: {"pk": w.city.vms.pk}, {**POLICE, "outsider": "ok"}),
     url_case("accounts:requesters", "get", lambda w: {}, ITSA_ONLY),
     url_case("accounts:requester_add", "post", lambda w: {},
              {"itsa": "ok", "head": "refused", "requester": "refused", "officer": "refused", "outsider": "refused",

@@ -1,0 +1,22 @@
+"""Admin for imports: it only shows them; imports run through the import_city command."""
+
+from django.contrib import admin
+
+from portal.admin import ReadOnlyAdmin
+
+from .models import AdoptedGrant, ImportBatch
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(ReadOnlyAdmin):
+    list_display = ("imported_at", "imported_by")
+    list_select_related = ("imported_by",)
+    search_fields = ("imported_by__full_name", "imported_by__email")
+    date_hierarchy = "imported_at"
+
+
+@admin.register(AdoptedGrant)
+class AdoptedGrantAdmin(ReadOnlyAdmin):
+    list_display = ("grant", "batch")
+    list_select_related = ("grant__person", "grant__system", "batch__imported_by")
+    search_fields = ("grant__person__full_name", "grant__person__email", "grant__account_name")
