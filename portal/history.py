@@ -197,3 +197,27 @@ def _name_m2m_changes(changed) -> None:
 def combined_timeline(*objects, limit: int = 100) -> list[Entry]:
     entries = _timelines(objects, limit)
     return sorted(entries, key=lambda e: e.when, reverse=True)[:limit]
+
+
+def append_only_tables(*tables: str):
+    """The migration step every new history table needs (portal 0007 and 0009): on PostgreSQL the
+    database itself refuses to change, delete or empty its rows. SQLite has no such trigger."""
+    from django.db import migrations
+
+    def add(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        for table in tables:
+            schema_editor.execute(f"CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON {table} "
+                                  "FOR EACH ROW EXECUTE FUNCTION portal_append_only()")
+            schema_editor.execute(f"CREATE TRIGGER no_truncate BEFORE TRUNCATE ON {table} "
+                                  "FOR EACH STATEMENT EXECUTE FUNCTION portal_refuse_truncate()")
+
+    def drop(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        for table in tables:
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS no_truncate ON {table}")
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS append_only ON {table}")
+
+    return migrations.RunPython(add, drop)

@@ -5,27 +5,7 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
-
-HISTORY_TABLES = ["kpis_historicalkpi", "kpis_historicalkpifigure", "kpis_historicalimpactstatement"]
-
-
-def append_only(apps, schema_editor):
-    # Like every history table (portal 0007, 0009): PostgreSQL refuses to change or empty it.
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for table in HISTORY_TABLES:
-        schema_editor.execute(f"CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON {table} "
-                              "FOR EACH ROW EXECUTE FUNCTION portal_append_only()")
-        schema_editor.execute(f"CREATE TRIGGER no_truncate BEFORE TRUNCATE ON {table} "
-                              "FOR EACH STATEMENT EXECUTE FUNCTION portal_refuse_truncate()")
-
-
-def drop_append_only(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for table in HISTORY_TABLES:
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS no_truncate ON {table}")
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS append_only ON {table}")
+from portal.history import append_only_tables
 
 
 class Migration(migrations.Migration):
@@ -186,5 +166,6 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('kpi', 'year'), name='one_figure_per_kpi_and_year')],
             },
         ),
-        migrations.RunPython(append_only, drop_append_only),
+        # Like every history table, append-only in the database too.
+        append_only_tables("kpis_historicalkpi", "kpis_historicalkpifigure", "kpis_historicalimpactstatement"),
     ]

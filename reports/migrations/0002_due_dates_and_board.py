@@ -3,25 +3,7 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
-
-HISTORY_TABLE = "reports_historicalboardhandover"
-
-
-def append_only(apps, schema_editor):
-    # Like every history table (portal 0007, 0009): PostgreSQL refuses to change or empty it.
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(f"CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON {HISTORY_TABLE} "
-                          "FOR EACH ROW EXECUTE FUNCTION portal_append_only()")
-    schema_editor.execute(f"CREATE TRIGGER no_truncate BEFORE TRUNCATE ON {HISTORY_TABLE} "
-                          "FOR EACH STATEMENT EXECUTE FUNCTION portal_refuse_truncate()")
-
-
-def drop_append_only(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(f"DROP TRIGGER IF EXISTS no_truncate ON {HISTORY_TABLE}")
-    schema_editor.execute(f"DROP TRIGGER IF EXISTS append_only ON {HISTORY_TABLE}")
+from portal.history import append_only_tables
 
 
 class Migration(migrations.Migration):
@@ -90,5 +72,6 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('kind', 'department', 'period_start', 'stage'), name='one_report_reminder_a_stage'), models.UniqueConstraint(condition=models.Q(('department__isnull', True)), fields=('kind', 'period_start', 'stage'), name='one_city_report_reminder_a_stage'), models.UniqueConstraint(fields=('kind', 'department', 'period_start', 'sent_on'), name='one_report_reminder_a_day'), models.UniqueConstraint(condition=models.Q(('department__isnull', True)), fields=('kind', 'period_start', 'sent_on'), name='one_city_report_reminder_a_day')],
             },
         ),
-        migrations.RunPython(append_only, drop_append_only),
+        # Like every history table, append-only in the database too.
+        append_only_tables("reports_historicalboardhandover"),
     ]

@@ -5,25 +5,7 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
-
-HISTORY_TABLE = "security_historicaloversightappointment"
-
-
-def append_only(apps, schema_editor):
-    # Like every history table (portal 0007, 0009): PostgreSQL refuses to change or empty it.
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(f"CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON {HISTORY_TABLE} "
-                          "FOR EACH ROW EXECUTE FUNCTION portal_append_only()")
-    schema_editor.execute(f"CREATE TRIGGER no_truncate BEFORE TRUNCATE ON {HISTORY_TABLE} "
-                          "FOR EACH STATEMENT EXECUTE FUNCTION portal_refuse_truncate()")
-
-
-def drop_append_only(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(f"DROP TRIGGER IF EXISTS no_truncate ON {HISTORY_TABLE}")
-    schema_editor.execute(f"DROP TRIGGER IF EXISTS append_only ON {HISTORY_TABLE}")
+from portal.history import append_only_tables
 
 
 class Migration(migrations.Migration):
@@ -89,5 +71,6 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(condition=models.Q(('status__in', ['proposed', 'active'])), fields=('person',), name='one_open_oversight_appointment_per_person')],
             },
         ),
-        migrations.RunPython(append_only, drop_append_only),
+        # Like every history table, append-only in the database too.
+        append_only_tables("security_historicaloversightappointment"),
     ]
