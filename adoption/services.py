@@ -69,7 +69,7 @@ class Row:
 
 @dataclass
 class Plan:
-    directory: Path
+    source: str
     files: dict[str, str] = field(default_factory=dict)
     rows: list[Row] = field(default_factory=list)
 
@@ -98,13 +98,24 @@ class Plan:
 Progress = Callable[[int, int], None] | None
 
 
-def _read(directory: Path, name: str, plan: Plan) -> list[tuple[int, dict]]:
+Source = Path | str | dict[str, bytes]
+
+
+def _contents(source: Source) -> tuple[str, dict[str, bytes]]:
+    """The files' contents by name, from a directory (the command) or from an upload (ITSA's page)."""
+    if isinstance(source, dict):
+        return "the upload", {name: source[name] for name in FILES if name in source}
+    directory = Path(source)
+    return directory.name or str(directory), {
+        name: (directory / name).read_bytes() for name in FILES if (directory / name).is_file()}
+
+
+def _read(contents: dict[str, bytes], name: str, plan: Plan) -> list[tuple[int, dict]]:
     """The file's rows with their line numbers; a missing file or column refuses the whole file."""
-    path = directory / name
-    if not path.is_file():
-        plan.rows.append(Row(name, 0, REFUSED, "file", f"{name} is missing from {directory.name or directory}."))
+    if name not in contents:
+        plan.rows.append(Row(name, 0, REFUSED, "file", f"{name} is missing from {plan.source}."))
         return []
-    content = path.read_bytes()
+    content = contents[name]
     plan.files[name] = hashlib.sha256(content).hexdigest()
     try:
         text = content.decode("utf-8-sig")
@@ -134,11 +145,12 @@ def _date(value: str) -> date | None:
     return date.fromisoformat(value)
 
 
-def import_plan(directory, *, progress: Progress = None) -> Plan:
-    """Read and check every file; write nothing."""
-    directory = Path(directory)
-    plan = Plan(directory=directory)
-    read = {name: _read(directory, name, plan) for name in FILES}
+def import_plan(source: Source, *, progress: Progress = None) -> Plan:
+    """Read and check every file, from a directory or from uploaded contents (file name → bytes);
+    write nothing."""
+    label, contents = _contents(source)
+    plan = Plan(source=label)
+    read = {name: _read(contents, name, plan) for name in FILES}
     total, done = sum(len(rows) for rows in read.values()), 0
 
     def tick():
@@ -625,8 +637,8 @@ def _baseline_validations(batch: ImportBatch, *, by: User) -> list[Validation]:
     return validations
 
 
-def import_city(directory, *, by: User, progress: Progress = None) -> tuple[Plan, Applied]:
+def import_city(source: Source, *, by: User, progress: Progress = None) -> tuple[Plan, Applied]:
     """Plan and apply in one go (the command's real run)."""
-    plan = import_plan(directory, progress=progress)
+    plan = import_plan(source, progress=progress)
     return plan, import_apply(plan, by=by, progress=progress)
 
