@@ -37,6 +37,7 @@ urlpatterns = [
     path("incidents/", include("incidents.urls")),
     path("retention/", include("retention.urls")),
     path("kpis/", include("kpis.urls")),
+    path("import/", include("adoption.urls")),
     path("audit-log/", views.audit_log, name="audit_log"),
     path("audit-log/export.csv", views.audit_log_export, name="audit_log_export"),
     path("admin/", admin.site.urls),

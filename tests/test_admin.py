@@ -274,10 +274,12 @@ def test_the_requester_list_admin_points_to_the_requesters_page(city, itsa_admin
 
 def _adoption_records(city):
     """An import batch and the grant it brought in."""
-    from adoption.models import AdoptedGrant, ImportBatch
+    from adoption.models import AdoptedGrant, ImportBatch, Upload, UploadFile
 
     batch = ImportBatch.objects.create(imported_by=city.itsa, files={"accounts.csv": "0" * 64}, counts={})
     AdoptedGrant.objects.create(grant=Grant.objects.get(person=city.officer), batch=batch)
+    upload = Upload.objects.create(uploaded_by=city.itsa, status=Upload.Status.IMPORTED, batch=batch)
+    UploadFile.objects.create(upload=upload, name="accounts.csv", content=b"system_code\n")
 
 
 def _kpi_and_security_records(city):

@@ -247,6 +247,7 @@ def _rest_of_the_order_forms():
         accounts_forms.OversightEndForm: [Target("security:oversight_end", "itsa", {"reason": "The audit is done."},
                                                  kwargs=lambda w: {"pk": w.order.active_oversight.pk})],
         **_kpi_forms(),
+        **_adoption_forms(),
         g.AgreementFilterForm: [Target("agreements:list", "head", {"q": "", "status": "", "category": ""},
                                        method="get", quiet=True)],
         g.AgreementForm: [Target("agreements:new", "head", {
@@ -312,6 +313,18 @@ def _kpi_forms():
         k.ImpactForm: [Target("kpis:impact", "head", {"verdict": "positive", "explanation": "Target met."},
                               kwargs=impact)],
     }
+
+
+def _adoption_forms():
+    """ITSA's import page: the four files of the sample city."""
+    from adoption.forms import UploadForm
+    from adoption.services import FILES
+
+    samples = Path(settings.BASE_DIR) / "docs" / "samples" / "adoption"
+    # Made when sent: the Upload class is defined below.
+    files = {name.removesuffix(".csv"): lambda w, name=name: Upload(name, (samples / name).read_bytes())
+             for name in FILES}
+    return {UploadForm: [Target("adoption:index", "itsa", files)]}
 
 
 class _OrderWorld:
@@ -508,6 +521,7 @@ def snapshot():
         "impact statements": rows(ImpactStatement),
         "oversight appointments": rows(OversightAppointment),
         "board handovers": rows(BoardHandover),
+        "import uploads": rows(apps.get_model("adoption", "Upload")),
         "authenticators": sorted(TOTPDevice.objects.values_list("pk", "key", "confirmed")),
         "recovery codes": sorted(StaticToken.objects.values_list("token", flat=True)),
     }
