@@ -11,8 +11,9 @@ from portal.admin import HistoryAdmin, ReadOnlyAdmin, ReadOnlyHistoryAdmin
 from portal.errors import RuleViolation
 
 from .forms import PersonChangeForm, PersonCreationForm
-from .models import AuthorizedRequester, Department, Grant, SodFinding, SurveillanceSystem, User
+from .models import CITY_ROLE_GROUPS, AuthorizedRequester, Department, Grant, SodFinding, SurveillanceSystem, User
 from .services import department_change
+from .signals import portal_role_given
 
 _REFUSED = "_portal_admin_refused"
 
@@ -44,6 +45,17 @@ class PersonAdmin(UserAdmin, HistoryAdmin):
     search_fields = ("full_name", "email", "title")
     ordering = ("full_name", "email")
     filter_horizontal = ("groups", "user_permissions")
+
+    def save_related(self, request, form, formsets, change):
+        """A city role (ITSA, designee, a director) given here is a portal role given like any other:
+        the apps above hear of it, and a person who cannot sign in yet is invited (security)."""
+        person = form.instance
+        before = set(person.groups.filter(name__in=CITY_ROLE_GROUPS).values_list("name", flat=True)) if change \
+            else set()
+        super().save_related(request, form, formsets, change)
+        after = set(person.groups.filter(name__in=CITY_ROLE_GROUPS).values_list("name", flat=True))
+        if after - before:
+            portal_role_given.send(sender=User, person=person, by=request.user)
 
 
 class _ScopeSelect(forms.NullBooleanSelect):

@@ -139,3 +139,10 @@ def get_or_404_logged(queryset: QuerySet, *, user: User, pk, what: str):
             audit_record(actor=user, action=f"{what}.view", target=f"{what} {pk}", outcome="denied")
         raise Http404(f"No {what} here.") from None
 
+
+
+def may_export_rosters(user: User) -> bool:
+    """Who downloads the rosters (who holds which role on a system; a department's people and
+    grants): those whose pages show grants, ITSA and oversight for every department, heads and
+    requesters for their own. What each download holds is scoped as those pages are."""
+    return user.roles.reads_every_department or user.roles.works_for_a_department

@@ -21,7 +21,8 @@ from access_requests.selectors import (
 from access_requests.views import dashboard_context
 from accounts.models import Grant, SurveillanceSystem
 from accounts.selectors import (
-    departments_visible_to, get_or_404_logged, grants_visible_to, people_visible_to, require_audit_reader_page,
+    departments_visible_to, get_or_404_logged, grants_visible_to, may_export_rosters, people_visible_to,
+    require_audit_reader_page,
 )
 from agreements.selectors import agreement_of_grant
 from adoption.selectors import adoption_batch_of_grant
@@ -99,7 +100,7 @@ def grant(request, pk):
     access_requests = requests_for_grant_visible_to(request.user, grant)
     return render(request, "accounts/grant.html", {
         "grant": grant,
-        "may_export": _may_export_rosters(request.user),
+        "may_export": may_export_rosters(request.user),
         "access_requests": access_requests.select_related("requested_by", "approved_by", "processed_by"),
         # The statement of how the uses' conditions are met (T1c): from the request that last set the uses.
         "condition_request": access_requests.filter(
@@ -124,19 +125,13 @@ def department(request, pk):
         "system_access": department_access_granted(department).select_related("system")
         .prefetch_related("intended_uses").order_by("system__name"),
         "people_count": department.people.count(),
-        "may_export": _may_export_rosters(request.user),
+        "may_export": may_export_rosters(request.user),
         "today": timezone.localdate(),
         "timeline": timeline(department),
     })
 
 
 # --- Rosters out: CSV of who holds what, scoped as the pages are ------------------------------------
-
-def _may_export_rosters(user) -> bool:
-    """Those whose pages show grants: ITSA and oversight for every department, heads and requesters
-    for their own."""
-    return user.roles.reads_every_department or user.roles.works_for_a_department
-
 
 GRANT_COLUMNS = ["person", "e-mail", "employee department", "system", "role", "account name", "status", "view only",
                  "granted on behalf of", "since", "access ends"]
@@ -169,7 +164,7 @@ def system_roster_csv(request, pk):
     """Who holds which role on a system, as far as the user's pages show it: every department's
     accounts for ITSA and oversight, the department's own for its head and requesters."""
     user = request.user
-    if not _may_export_rosters(user):
+    if not may_export_rosters(user):
         audit_record(actor=user, action="roster.export", target=f"system {pk}", outcome="denied")
         raise Http404("No such page.")
     system = get_object_or_404(SurveillanceSystem, pk=pk)
@@ -188,7 +183,7 @@ def department_people_csv(request, pk):
     row with the grant columns empty)."""
     user = request.user
     department = _get_department_for(user, pk)
-    if not _may_export_rosters(user):
+    if not may_export_rosters(user):
         audit_record(actor=user, action="roster.export", target=department, outcome="denied")
         raise Http404("No such page.")
     people = (people_visible_to(user).filter(department=department).select_related("department")

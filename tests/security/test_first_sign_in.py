@@ -358,3 +358,43 @@ def test_a_person_given_a_role_without_a_password_is_invited_by_itself(city):
 
     authorized_requester_add(department=city.streets, person=city.streets_worker, by=city.itsa)
     assert not OutgoingEmail.objects.filter(to__contains=[city.streets_worker.email]).exists()
+
+
+def test_a_city_role_given_in_the_admin_invites_a_person_who_cannot_sign_in(city, client):
+    """S3.10: the admin gives a role like the services do: the person is invited once, by the
+    administrator who gave it; keeping the role on a later save sends nothing more."""
+    from django.contrib.auth.models import Group
+
+    from accounts.models import DESIGNEE_GROUP
+
+    User.objects.filter(pk=city.itsa.pk).update(is_staff=True, is_superuser=True)
+    client.force_login(User.objects.get(pk=city.itsa.pk))
+    person = User.objects.create_user(email="dana@mayor.example", full_name="Dana Deputy")
+    url = reverse("admin:accounts_user_change", args=[person.pk])
+    designees = Group.objects.get(name=DESIGNEE_GROUP)
+    data = {"email": person.email, "full_name": person.full_name, "title": "", "department": "", "is_active": "on",
+            "groups": [designees.pk]}
+
+    assert client.post(url, data).status_code == 302
+    invited = OutgoingEmail.objects.filter(to__contains=[person.email])
+    assert invited.count() == 1
+    assert AuditEvent.objects.filter(action="invitation.send", target=str(person), actor=city.itsa).exists()
+
+    assert client.post(url, {**data, "title": "Deputy"}).status_code == 302
+    assert invited.count() == 1
+
+
+def test_a_city_role_given_in_the_admin_to_someone_who_signs_in_sends_no_invitation(city, client):
+    from django.contrib.auth.models import Group
+
+    from accounts.models import ITSA_GROUP
+
+    User.objects.filter(pk=city.itsa.pk).update(is_staff=True, is_superuser=True)
+    client.force_login(User.objects.get(pk=city.itsa.pk))
+    person = User.objects.create_user(email="ian@itsa.example", full_name="Ian Itsa", password=PASSWORD)
+    response = client.post(reverse("admin:accounts_user_change", args=[person.pk]), {
+        "email": person.email, "full_name": person.full_name, "title": "", "department": "", "is_active": "on",
+        "groups": [Group.objects.get(name=ITSA_GROUP).pk]})
+    assert response.status_code == 302
+    assert person.groups.filter(name=ITSA_GROUP).exists()
+    assert not OutgoingEmail.objects.filter(to__contains=[person.email]).exists()
