@@ -6,24 +6,7 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
-# History rows are append-only in the database too (portal 0007 and 0009).
-HISTORY_TABLE = "agreements_historicalagreementgrant"
-
-
-def append_only(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(f"CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON {HISTORY_TABLE} "
-                          "FOR EACH ROW EXECUTE FUNCTION portal_append_only()")
-    schema_editor.execute(f"CREATE TRIGGER no_truncate BEFORE TRUNCATE ON {HISTORY_TABLE} "
-                          "FOR EACH STATEMENT EXECUTE FUNCTION portal_refuse_truncate()")
-
-
-def drop_append_only(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(f"DROP TRIGGER IF EXISTS no_truncate ON {HISTORY_TABLE}")
-    schema_editor.execute(f"DROP TRIGGER IF EXISTS append_only ON {HISTORY_TABLE}")
+from portal.history import append_only_tables
 
 
 def links_copy(apps, schema_editor):
@@ -102,6 +85,7 @@ class Migration(migrations.Migration):
             name='grants',
             field=models.ManyToManyField(related_name='+', through='agreements.AgreementGrant', to='accounts.grant'),
         ),
-        migrations.RunPython(append_only, drop_append_only),
+        # History rows are append-only in the database too (portal 0007 and 0009).
+        append_only_tables("agreements_historicalagreementgrant"),
         migrations.RunPython(links_copy, links_copy_back),
     ]
