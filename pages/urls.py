@@ -23,6 +23,7 @@ people_patterns = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", portal_views.healthz, name="healthz"),
+    path("favicon.ico", portal_views.favicon, name="favicon"),
     path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/", include("security.urls")),
     path("accounts/", include("django.contrib.auth.urls")),

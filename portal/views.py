@@ -5,10 +5,11 @@ import logging
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpResponse, HttpResponseServerError
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.template import loader
 from django.views.decorators.csrf import requires_csrf_token
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from .audit import audit_record
 from .models import AuditEvent
@@ -28,6 +29,12 @@ Try again in a few minutes. If it keeps happening, tell ITSA what you were doing
 @require_GET
 def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
+
+
+@require_safe
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page links: send them to the portal's icon."""
+    return redirect(static("favicon.svg"))
 
 
 @require_GET

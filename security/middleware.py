@@ -34,7 +34,7 @@ class SessionPolicyMiddleware:
 
 
 # Pages a signed-in person may reach before passing the second factor.
-_OPEN_BEFORE_SECOND_FACTOR = ("security:verify", "security:setup", "logout", "healthz")
+_OPEN_BEFORE_SECOND_FACTOR = ("security:verify", "security:setup", "logout", "healthz", "favicon")
 
 
 class RequireSecondFactorMiddleware:

@@ -149,6 +149,7 @@ HEAD_DECIDES = {**POLICE_VALIDATION, "requester": "refused", "itsa": "refused", 
 CASES = [
     url_case("home", "get", lambda w: {}, ALL_LOGGED_IN),
     url_case("healthz", "get", lambda w: {}, {**ALL_LOGGED_IN, "anonymous": "ok"}),
+    url_case("favicon", "get", lambda w: {}, {**ALL_LOGGED_IN, "anonymous": "ok"}),
     url_case("requests:list", "get", lambda w: {}, ALL_LOGGED_IN),
     url_case("requests:new", "get", lambda w: {}, ALL_LOGGED_IN),
     url_case("requests:new", "post", lambda w: {}, {

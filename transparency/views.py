@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.text import slugify
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from portal.audit import audit_record
 from portal.exports import csv_cell
@@ -38,8 +38,8 @@ ANCHORS_ON_PAGE = 31
 
 
 def public_page(view):
-    """Open to every visitor, GET only. A shared cache may keep an anonymous visitor's copy for five
-    minutes; a signed-in visitor's copy names them in the page header, so it stays private."""
+    """Open to every visitor, GET and HEAD only. A shared cache may keep an anonymous visitor's copy
+    for five minutes; a signed-in visitor's copy names them in the page header, so it stays private."""
 
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
@@ -50,7 +50,7 @@ def public_page(view):
             patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
         return response
 
-    return require_GET(wrapped)
+    return require_safe(wrapped)
 
 
 # A table of several columns (the effectiveness by intended use) is laid out again as a grid on the
@@ -69,16 +69,28 @@ def _public_tables(figures, *, grid: bool = False) -> list[dict]:
     ]
 
 
+def _edition(reports, anchors) -> str:
+    """What the downloads' links carry, so that a cached page never links to a cached download of an
+    older edition: it changes with every publication and every new anchor."""
+    newest = max((published.published_at for published in reports), default=None)
+    parts = [str(len(reports)), newest.strftime("%Y%m%d%H%M%S") if newest else "0",
+             str(anchors[0]["seq"]) if anchors else "0"]
+    return "-".join(parts)
+
+
 @public_page
 def index(request):
+    reports = list(public_reports())
+    anchors = list(published_audit_anchors()[:ANCHORS_ON_PAGE])
     return render(request, "transparency/index.html", {
+        "edition": _edition(reports, anchors),
         "current": current_policy_version(),
         "versions": published_policy_versions(),
         "intended_uses": table_1(),
         "public_feeds": public_feeds(),
         "biometric_systems": biometric_systems(),
-        "reports": public_reports(),
-        "anchors": published_audit_anchors()[:ANCHORS_ON_PAGE],
+        "reports": reports,
+        "anchors": anchors,
     })
 
 
