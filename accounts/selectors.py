@@ -136,7 +136,7 @@ def get_or_404_logged(queryset: QuerySet, *, user: User, pk, what: str):
         raise Http404(f"No {what} here.") from None
     except queryset.model.DoesNotExist:
         if queryset.model._default_manager.filter(pk=pk).exists():
-            audit_record(actor=user, action=f"{what}.view", target=f"{what} {pk}", outcome="denied")
+            audit_record(actor=user, action=f"{what.replace(' ', '_')}.view", target=f"{what} {pk}", outcome="denied")
         raise Http404(f"No {what} here.") from None
 
 

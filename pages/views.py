@@ -26,6 +26,7 @@ from accounts.selectors import (
 )
 from agreements.selectors import agreement_of_grant
 from adoption.selectors import adoption_batch_of_grant
+from pages.audit_targets import audit_entries_label
 from pages.selectors import to_decide
 from security.selectors import active_oversight_appointment
 from security.services import has_authenticator
@@ -217,9 +218,12 @@ def audit_log(request):
     # Always bound: with no search every field is empty, which is a valid search for everything.
     form = AuditLogFilterForm(request.GET, actions=audit_actions())
     entries = audit_log_entries(**form.filters()) if form.is_valid() else AuditEvent.objects.none()
+    page_obj = Paginator(entries, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    page_obj.object_list = list(page_obj.object_list)
+    audit_entries_label(page_obj.object_list)
     return render(request, "portal/audit_log.html", {
         "form": form,
-        "page_obj": Paginator(entries, settings.PAGE_SIZE).get_page(request.GET.get("page")),
+        "page_obj": page_obj,
         "query_string": query_string_without_page(request),
         "retention_days": settings.AUDIT_RETENTION_DAYS,
         "time_zone": settings.TIME_ZONE,

@@ -73,7 +73,13 @@ class AuditLogFilterForm(forms.Form):
 
     def __init__(self, *args, actions, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", "Any action"), *((action, action) for action in actions)]
+        from .audit_labels import action_label
+
+        labels = [(action, action_label(action)) for action in actions]
+        repeated = {label for _, label in labels if sum(1 for _, other in labels if other == label) > 1}
+        self.fields["action"].choices = [("", "Any action"), *sorted(
+            ((action, f"{label} ({action})" if label in repeated else label) for action, label in labels),
+            key=lambda choice: choice[1].casefold())]
         for name in ("date_from", "date_to"):
             self.fields[name].help_text = f"A day in the portal's time zone ({settings.TIME_ZONE})."
 

@@ -162,7 +162,7 @@ def test_another_departments_access_answers_404_and_is_logged(city, client, pend
     client.force_login(city.outsider)
 
     assert client.get(pending.get_absolute_url()).status_code == 404
-    assert AuditEvent.objects.filter(actor=city.outsider, action="department access.view", outcome="denied").exists()
+    assert AuditEvent.objects.filter(actor=city.outsider, action="department_access.view", outcome="denied").exists()
 
 
 def test_the_designee_grants_department_access(city, client, pending):

@@ -86,7 +86,7 @@ def test_another_departments_request_answers_404_and_the_attempt_is_logged(city,
     response = client.get(request.get_absolute_url())
 
     assert response.status_code == 404
-    assert AuditEvent.objects.filter(actor=city.outsider, action="access request.view", outcome="denied").exists()
+    assert AuditEvent.objects.filter(actor=city.outsider, action="access_request.view", outcome="denied").exists()
 
 
 def test_an_unknown_request_answers_404(city, client):
