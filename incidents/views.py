@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.selectors import get_or_404_logged
+from accounts.selectors import get_or_404_logged, grants_visible_to
 from portal.errors import RuleViolation
 from portal.history import timeline
 from portal.pages import form_error_message
@@ -101,11 +101,17 @@ def incident_detail(request, pk):
     can_suspend = services.may_suspend(incident=incident, user=user)
     can_close = services.may_close(incident=incident, user=user)
     whole_case = selectors.sees_every_incident(user)
+    suspended = list(incident.suspended_grants.select_related("system").order_by("system__name", "pk")) \
+        if whole_case else []
+    # A grant's page opens only for those who see its department's grants: link no other.
+    openable = set(grants_visible_to(user).filter(pk__in=[grant.pk for grant in suspended])
+                   .values_list("pk", flat=True))
+    for grant in suspended:
+        grant.openable = grant.pk in openable
     return render(request, "incidents/detail.html", {
         "incident": incident,
         "whole_case": whole_case,
-        "suspended_grants": list(incident.suspended_grants.select_related("system").order_by("system__name", "pk"))
-        if whole_case else [],
+        "suspended_grants": suspended,
         "can_suspend": can_suspend,
         "suspend_form": IncidentSuspendForm() if can_suspend else None,
         "can_close": can_close,
