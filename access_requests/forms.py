@@ -15,6 +15,11 @@ from .selectors import systems_for_requests
 ACCEPTED_FILES = ",".join([*(end for _, endings in DOCUMENT_TYPES.values() for end in endings), *DOCUMENT_TYPES])
 
 
+# A reinstatement is filed by a return from leave, never on the form.
+FILED_ACTION_CHOICES = [(value, label) for value, label in AccessRequest.Action.choices
+                        if value in AccessRequest.FILED_ACTIONS]
+
+
 class MultipleFileInput(forms.FileInput):
     allow_multiple_selected = True
 
@@ -69,7 +74,7 @@ class AccessRequestForm(PortalForm):
         error_messages={"invalid_choice": "The department is not authorized to use this system. Ask the Mayor's "
                                           "designee for department access first."},
     )
-    action = forms.ChoiceField(choices=AccessRequest.Action.choices, label="Request")
+    action = forms.ChoiceField(choices=FILED_ACTION_CHOICES, label="Request")
     role = forms.ChoiceField(choices=Grant.Role.choices)
     permissible_uses = ModelChoicesField(
         queryset=PermissibleUse.objects.none(), widget=forms.CheckboxSelectMultiple, required=False,
@@ -137,7 +142,7 @@ class PreviewForm(forms.Form):
     department = forms.ModelChoiceField(queryset=Department.objects.none())
     person = forms.ModelChoiceField(queryset=User.objects.none())
     system = forms.ModelChoiceField(queryset=SurveillanceSystem.objects.all())
-    action = forms.ChoiceField(choices=AccessRequest.Action.choices)
+    action = forms.ChoiceField(choices=FILED_ACTION_CHOICES)
     role = forms.ChoiceField(choices=Grant.Role.choices)
     ends_on = forms.DateField(required=False)
 
@@ -189,6 +194,13 @@ class StatusChangeForm(PortalForm):
         label="Effective date", widget=forms.DateInput(attrs={"type": "date"}), help_text="Format: YYYY-MM-DD."
     )
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=TEXT_LIMIT, required=False)
+
+    def __init__(self, *args, person: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only a person on leave returns from it (the service refuses anyone else as well).
+        if person.employment_status != User.EmploymentStatus.ON_LEAVE:
+            self.fields["kind"].choices = [(value, label) for value, label in StatusChange.Kind.choices
+                                           if value != StatusChange.Kind.RETURNED]
 
 
 class DepartmentAccessForm(PortalForm):

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from accounts.models import Department, Grant, SurveillanceSystem
+from accounts.models import Department, Grant, SurveillanceSystem, User
 from portal.decisions import AskAndDecide
 from portal.history import AppendOnlyHistoricalRecords, history_user
 from portal.models import AppendOnlyQuerySet, IntendedUse, PermissibleUse
@@ -75,6 +75,8 @@ class AccessRequest(models.Model):
         CHANGE = "change", "Change role or uses"
         REMOVE = "remove", "Remove access"
         SUSPEND = "suspend", "Suspend access"
+        # Filed only by a return from leave (StatusChange.Kind.RETURNED), never on the request form.
+        REINSTATE = "reinstate", "Reinstate access"
 
     class Status(models.TextChoices):
         AWAITING_HEAD = "awaiting_head", "Awaiting the head's approval"
@@ -85,6 +87,8 @@ class AccessRequest(models.Model):
         WITHDRAWN = "withdrawn", "Withdrawn"
 
     OPEN_STATUSES = (Status.AWAITING_HEAD, Status.WITH_ITSA)
+    # What a department files on the request form: a reinstatement follows a return from leave.
+    FILED_ACTIONS = (Action.ADD, Action.CHANGE, Action.REMOVE, Action.SUSPEND)
 
     reference = models.CharField(max_length=20, unique=True, editable=False)
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="access_requests")
@@ -130,6 +134,11 @@ class AccessRequest(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
     account_name = models.CharField(max_length=150, blank=True)
     return_reason = models.TextField(blank=True)
+    grant_status_before = models.CharField(
+        "grant's status before", max_length=10, choices=Grant.Status.choices, blank=True, editable=False,
+        help_text="The grant's status when ITSA carried the request out: a suspension that found the grant "
+                  "already suspended did not suspend it. Empty for a new grant.",
+    )
 
     history = AppendOnlyHistoricalRecords(get_user=history_user, m2m_fields=[permissible_uses])
 
@@ -168,7 +177,8 @@ class AccessRequest(models.Model):
 
     @property
     def adds_access(self) -> bool:
-        return self.action in (self.Action.ADD, self.Action.CHANGE)
+        """Access given or given back: the department must still be authorized for the system."""
+        return self.action in (self.Action.ADD, self.Action.CHANGE, self.Action.REINSTATE)
 
     @classmethod
     def grant_statement(cls, grant_ref) -> models.Subquery:
@@ -269,12 +279,13 @@ class SupportingDocument(models.Model):
 
 
 class StatusChange(models.Model):
-    """The head tells ITSA that a person left, transferred or went on leave (3.5)."""
+    """The head tells ITSA that a person left, transferred, went on leave or returned from it (3.5)."""
 
     class Kind(models.TextChoices):
         LEFT = "left", "Left the city"
         TRANSFERRED = "transferred", "Transferred to another department"
         ON_LEAVE = "on_leave", "On leave"
+        RETURNED = "returned", "Returned from leave"
 
     person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="status_changes")
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="status_changes")
@@ -294,17 +305,31 @@ class StatusChange(models.Model):
 
     @property
     def grant_action(self) -> str:
-        """Leave suspends access; leaving or transferring removes it."""
-        return AccessRequest.Action.SUSPEND if self.kind == self.Kind.ON_LEAVE else AccessRequest.Action.REMOVE
+        """Leave suspends access; a return from leave reinstates what the leave suspended; leaving or
+        transferring removes it."""
+        return {self.Kind.ON_LEAVE: AccessRequest.Action.SUSPEND,
+                self.Kind.RETURNED: AccessRequest.Action.REINSTATE}.get(self.kind, AccessRequest.Action.REMOVE)
+
+    @property
+    def employment_status(self) -> str:
+        """The person's employment status once the change is made: back from leave is active."""
+        return User.EmploymentStatus.ACTIVE if self.kind == self.Kind.RETURNED else self.kind
 
 
 class RosterRun(models.Model):
-    """An HR roster applied: its SHA-256 makes the same file a second time a no-op."""
+    """An HR roster applied: its SHA-256 makes the same file a second time a no-op, unless rows of it
+    that waited for their effective date have come due since (`pending_from`)."""
 
     file_name = models.CharField(max_length=255)
     sha256 = models.CharField(max_length=64, unique=True)
     applied_at = models.DateTimeField(auto_now_add=True)
-    counts = models.JSONField(default=dict)
+    counts = models.JSONField(default=dict, help_text="The counts of the latest run of the file.")
+    applied_through = models.DateField(
+        null=True, blank=True, help_text="The day of the latest run: rows dated up to it have been applied.",
+    )
+    pending_from = models.DateField(
+        null=True, blank=True, help_text="The earliest effective date still in the future at the latest run.",
+    )
 
     class Meta:
         ordering = ["-applied_at", "-id"]

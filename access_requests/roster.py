@@ -1,4 +1,5 @@
-"""The city's HR roster, applied once a day: leavers, leave and transfers become status changes (3.5).
+"""The city's HR roster, applied once a day: leavers, leave, returns from leave and transfers become
+status changes (3.5).
 
 The roster is a CSV file (the README gives its format). The whole file is checked before anything
 changes: one problem anywhere and nothing changes, ITSA is mailed the reasons and the refusal is in
@@ -7,10 +8,13 @@ HR_ROSTER_MAX_LEAVERS_SHARE of the active people away at once is refused.
 
 People are matched by employee id. A row whose employee id is unknown but whose e-mail is that of a
 person with no employee id adopts that person. A person missing from the roster is left alone: only
-an explicit status of `left` or `on_leave` counts. New people are created without a password, a
-role or any access.
+an explicit status of `left` or `on_leave` counts; `active` for a person on leave is their return.
+New people are created without a password, a role or any access, at once whatever their date.
 
-A file applied is remembered by its SHA-256: the same file again changes nothing.
+A status change dated after the day of the run waits ("pending"): the first run on or after its date
+applies it, the next day's file or the same file run again. A file applied is remembered by its
+SHA-256 with the day of its run and its earliest pending date: the same file again changes nothing
+unless pending rows have come due, and then applies those rows only.
 """
 
 import csv
@@ -23,6 +27,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.timezone import localdate
 
 from accounts.models import ITSA_GROUP, Department, User
 from accounts.selectors import emails_of
@@ -65,6 +70,7 @@ class RosterResult:
     sha256: str
     already_applied: bool = False
     counts: dict = field(default_factory=dict)
+    pending_from: date | None = None  # the earliest effective date still waiting
 
 
 @dataclass
@@ -72,13 +78,15 @@ class _Plan:
     adoptions: list = field(default_factory=list)  # (person, row)
     joiners: list = field(default_factory=list)  # row
     changes: list = field(default_factory=list)  # (person, kind, row)
+    pending: list = field(default_factory=list)  # (person, kind, row): dated after the day of the run
     placements: list = field(default_factory=list)  # (person, row): a person with no department gets one
     problems: list = field(default_factory=list)
 
 
 def roster_apply(*, path: Path) -> RosterResult:
-    """Check the roster at `path` whole, then apply it in one transaction. Raises RosterRefused (after
-    mailing ITSA) when anything is wrong; returns the counts, or `already_applied` for a file seen before."""
+    """Check the roster at `path` whole, then apply what is due in one transaction. Raises RosterRefused
+    (after mailing ITSA) when anything is wrong; returns the counts, or `already_applied` for a file
+    seen before with nothing come due since."""
     path = Path(path)
     name = path.name
     try:
@@ -86,13 +94,28 @@ def roster_apply(*, path: Path) -> RosterResult:
     except OSError as error:
         _refuse(name, "", [f"{name}: the file cannot be read ({error.strerror or error})."])
     sha256 = hashlib.sha256(content).hexdigest()
-    if RosterRun.objects.filter(sha256=sha256).exists():
-        return RosterResult(file_name=name, sha256=sha256, already_applied=True)
+    today = localdate()
+    run = RosterRun.objects.filter(sha256=sha256).first()
+    if run is not None and not _has_come_due(run, today):
+        return _already_applied(run, name)
     rows, problems = _parse(name, content)
-    plan = _plan(name, rows) if not problems else _Plan(problems=problems)
+    if run is not None:
+        # Rows dated up to the last run's day were applied then (or were nothing to do): only those
+        # that waited are looked at again, so nothing else the file says is done twice.
+        rows = [row for row in rows if run.applied_through is None or row.effective_date > run.applied_through]
+    plan = _plan(name, rows, today=today) if not problems else _Plan(problems=problems)
     if plan.problems:
         _refuse(name, sha256, plan.problems)
-    return _apply(name=name, sha256=sha256, plan=plan)
+    return _apply(name=name, sha256=sha256, plan=plan, today=today, seen=run is not None)
+
+
+def _has_come_due(run: RosterRun, today: date) -> bool:
+    return run.pending_from is not None and run.pending_from <= today
+
+
+def _already_applied(run: RosterRun, name: str) -> RosterResult:
+    return RosterResult(file_name=name, sha256=run.sha256, already_applied=True,
+                        counts={"pending": run.counts.get("pending", 0)}, pending_from=run.pending_from)
 
 
 def _parse(name: str, content: bytes) -> tuple[list[Row], list[str]]:
@@ -155,7 +178,7 @@ def _parse(name: str, content: bytes) -> tuple[list[Row], list[str]]:
     return rows, problems
 
 
-def _plan(name: str, rows: list[Row]) -> _Plan:
+def _plan(name: str, rows: list[Row], *, today: date) -> _Plan:
     plan = _Plan()
     by_id = {p.employee_id: p for p in User.objects.filter(employee_id__in=[r.employee_id for r in rows])
              .select_related("department")}
@@ -182,12 +205,16 @@ def _plan(name: str, rows: list[Row]) -> _Plan:
             if person.department_id is None and row.status == ACTIVE:
                 plan.placements.append((person, row))
             continue
+        if row.effective_date > today:
+            # Its head is asked for on the day it is applied: one may be named by then.
+            plan.pending.append((person, kind, row))
+            continue
         head = person.department.head_id if person.department_id else None
         if head is None:
             plan.problems.append(f"{name}, line {row.line}: {person.department or 'no department'} has no head "
                                  f"to report the status change of {person} in the name of.")
             continue
-        if kind != StatusChange.Kind.TRANSFERRED and person.employment_status not in AWAY:
+        if kind in (StatusChange.Kind.LEFT, StatusChange.Kind.ON_LEAVE) and person.employment_status not in AWAY:
             leavers += 1
         plan.changes.append((person, kind, row))
     active = User.objects.filter(is_active=True).exclude(employment_status__in=AWAY).count()
@@ -199,7 +226,8 @@ def _plan(name: str, rows: list[Row]) -> _Plan:
 
 
 def _kind(person: User, row: Row) -> str | None:
-    """The status change a row asks for, or None when the person is already as the roster says."""
+    """The status change a row asks for, or None when the person is already as the roster says.
+    `active` for a person on leave is their return, unless it names another department: a transfer."""
     status = person.employment_status
     if row.status == LEFT:
         return StatusChange.Kind.LEFT if status != User.EmploymentStatus.LEFT else None
@@ -208,12 +236,17 @@ def _kind(person: User, row: Row) -> str | None:
                                                              User.EmploymentStatus.LEFT) else None
     if person.department_id is not None and person.department_id != row.department.pk:
         return StatusChange.Kind.TRANSFERRED
+    if status == User.EmploymentStatus.ON_LEAVE:
+        return StatusChange.Kind.RETURNED
     return None
 
 
 @service_transaction
-def _apply(*, name: str, sha256: str, plan: _Plan) -> RosterResult:
-    """All the roster's changes, or none."""
+def _apply(*, name: str, sha256: str, plan: _Plan, today: date, seen: bool) -> RosterResult:
+    """All the roster's changes due, or none."""
+    run = RosterRun.objects.select_for_update().filter(sha256=sha256).first()
+    if run is not None and (not seen or not _has_come_due(run, today)):
+        return _already_applied(run, name)  # another run of the same file got there first
     reason = f"HR roster {name}"[:100]
     source = f"HR roster {name} (SHA-256 {sha256})"
     for person, row in plan.adoptions:
@@ -237,17 +270,25 @@ def _apply(*, name: str, sha256: str, plan: _Plan) -> RosterResult:
         audit_record(actor=None, action="hr_roster.join", target=person,
                      detail=f"employee id {row.employee_id}, {row.department.code}; {source}")
     counts = {"adopted": len(plan.adoptions), "joined": len(plan.joiners), "placed": len(plan.placements),
-              StatusChange.Kind.LEFT: 0, StatusChange.Kind.ON_LEAVE: 0, StatusChange.Kind.TRANSFERRED: 0}
+              **{kind: 0 for kind in StatusChange.Kind.values}, "pending": len(plan.pending)}
     for person, kind, row in plan.changes:
         status_change_from_roster(
             person=person, kind=kind, effective_date=row.effective_date, roster_name=name, roster_sha256=sha256,
             by=None, new_department=row.department if kind == StatusChange.Kind.TRANSFERRED else None,
         )
         counts[kind] += 1
-    RosterRun.objects.create(file_name=name, sha256=sha256, counts=counts)
+    pending_from = min((row.effective_date for _, _, row in plan.pending), default=None)
+    if run is None:
+        RosterRun.objects.create(file_name=name, sha256=sha256, counts=counts, applied_through=today,
+                                 pending_from=pending_from)
+    else:
+        run.counts, run.applied_through, run.pending_from = counts, today, pending_from
+        run.save(update_fields=["counts", "applied_through", "pending_from"])
+    waiting = f"; pending from {pending_from:%Y-%m-%d}" if pending_from else ""
+    again = "; rows come due in a file applied before" if run is not None else ""
     audit_record(actor=None, action="hr_roster.apply", target=name,
-                 detail=f"{_describe(counts)}; SHA-256 {sha256}")
-    return RosterResult(file_name=name, sha256=sha256, counts=counts)
+                 detail=f"{_describe(counts)}{waiting}{again}; SHA-256 {sha256}")
+    return RosterResult(file_name=name, sha256=sha256, counts=counts, pending_from=pending_from)
 
 
 def _describe(counts: dict) -> str:

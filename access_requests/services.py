@@ -221,8 +221,10 @@ def _arriving_roles(*, person: User, system: SurveillanceSystem, exclude_pk: int
 
 
 def _sod_check(request_like, *, exclude_pk: int | None = None) -> str | None:
-    """The separation-of-duties question for a request, filed or about to be."""
-    if request_like.action not in (AccessRequest.Action.ADD, AccessRequest.Action.CHANGE):
+    """The separation-of-duties question for a request, filed or about to be: a reinstatement gives
+    the role back, so it is asked too."""
+    if request_like.action not in (AccessRequest.Action.ADD, AccessRequest.Action.CHANGE,
+                                   AccessRequest.Action.REINSTATE):
         return None
     return sod_conflict(
         person=request_like.person,
@@ -361,7 +363,7 @@ def access_request_submit(
             f"You are not on the list of authorized requesters that ITSA keeps for {department} (Section 3.3). "
             "Ask your department head to have ITSA add you."
         )
-    if action not in AccessRequest.Action.values:
+    if action not in AccessRequest.FILED_ACTIONS:
         raise RuleViolation("Choose whether to add, change, remove or suspend access.", field="action")
     if role not in Grant.Role.values:
         raise RuleViolation("Choose a role.", field="role")
@@ -633,7 +635,11 @@ def access_request_provision(*, request: AccessRequest, by: User, account_name: 
     if len(account_name) > 150:
         raise RuleViolation("The account name is too long (150 characters at most).", field="account_name")
     uses = list(request.permissible_uses.all())
+    status_before = (Grant.objects.filter(pk=request.grant_id).values_list("status", flat=True).first()
+                     if request.grant_id else "")
     try:
+        if request.action == AccessRequest.Action.REINSTATE:
+            _reinstate_check(request)
         if request.action == AccessRequest.Action.ADD and request.ends_on is not None and (
             request.ends_on <= timezone.localdate()
         ):
@@ -655,6 +661,8 @@ def access_request_provision(*, request: AccessRequest, by: User, account_name: 
         else:
             if request.action == AccessRequest.Action.REMOVE:
                 grant = grant_set_status(grant=request.grant, status=Grant.Status.REMOVED, by=by)
+            elif request.action == AccessRequest.Action.REINSTATE:
+                grant = grant_set_status(grant=request.grant, status=Grant.Status.ACTIVE, by=by)
             else:
                 grant = grant_suspend(grant=request.grant, by=by)
     except RuleViolation as refusal:
@@ -669,11 +677,37 @@ def access_request_provision(*, request: AccessRequest, by: User, account_name: 
     request.processed_by = by
     request.processed_at = timezone.now()
     request.account_name = grant.account_name
-    request.save(update_fields=["grant", "status", "processed_by", "processed_at", "account_name"])
+    request.grant_status_before = status_before or ""
+    request.save(update_fields=["grant", "status", "processed_by", "processed_at", "account_name",
+                                "grant_status_before"])
     audit_record(actor=by, action="access_request.provision", target=request, detail=f"grant {grant.pk}")
     email_send("request-closed", to=[request.requested_by.email, request.department.head.email
                                      if request.department.head else ""], context={"r": request})
     return request
+
+
+def _reinstate_check(request: AccessRequest) -> None:
+    """A suspended grant given back after a leave (3.5): refused when the person is away again or
+    gone, works elsewhere now, a removal of the grant is on its way, or the access has ended."""
+    person = User.objects.get(pk=request.person_id)
+    grant = Grant.objects.get(pk=request.grant_id)
+    back = "Return the request to the department."
+    if not person.is_active or person.employment_status in (User.EmploymentStatus.LEFT,
+                                                             User.EmploymentStatus.ON_LEAVE):
+        state = "deactivated" if not person.is_active else person.get_employment_status_display().lower()
+        raise RuleViolation(f"{person} is {state} now, so their access to {request.system} cannot be reinstated. "
+                            f"{back}")
+    if person.department_id != grant.department_id:
+        raise RuleViolation(f"{person} no longer works for {grant.department}, so this access cannot be reinstated. "
+                            f"{back}")
+    if grant.ends_on is not None and grant.ends_on <= timezone.localdate():
+        raise RuleViolation(f"This access ended at 00:00 on {grant.ends_on:%-d %B %Y}, so it cannot be reinstated. "
+                            f"{back} The department can file a new request.")
+    removal = AccessRequest.objects.filter(grant=grant, action=AccessRequest.Action.REMOVE,
+                                           status__in=AccessRequest.OPEN_STATUSES).first()
+    if removal is not None:
+        raise RuleViolation(f"Removal request {removal.reference} of this access is open, so it cannot be "
+                            f"reinstated. {back}")
 
 
 def may_return(*, request: AccessRequest, user: User) -> bool:
@@ -847,8 +881,9 @@ def document_attach(*, request: AccessRequest, upload, by: User) -> SupportingDo
 def status_change_report(
     *, person: User, kind: str, effective_date: date, note: str, by: User
 ) -> StatusChange:
-    """The head tells ITSA a person left, transferred or went on leave: every live grant of the
-    person is queued for ITSA to remove (left, transferred) or suspend (leave)."""
+    """The head tells ITSA a person left, transferred, went on leave or returned from it: every live
+    grant of the person is queued for ITSA to remove (left, transferred) or suspend (leave); a return
+    from leave queues the reinstatement of the grants the leave suspended (leave_suspended_grants)."""
     person = lock_person(person)
     department = Department.objects.filter(pk=person.department_id).first()
     if department is None or department.head_id != by.pk:
@@ -866,7 +901,8 @@ def status_change_from_roster(
     *, person: User, kind: str, effective_date: date, roster_name: str, roster_sha256: str, by: User | None = None,
     new_department: Department | None = None,
 ) -> StatusChange:
-    """The city's HR roster says a person left, went on leave or transferred (to `new_department`):
+    """The city's HR roster says a person left, went on leave, returned from it or transferred (to
+    `new_department`):
     the same change as the head's report, filed in the head's name, acted by the system (`by` None)
     and naming the roster file. The caller (access_requests.roster) has checked the department has a head."""
     person = lock_person(person)
@@ -891,22 +927,44 @@ def _status_change(
     *, person: User, department: Department, kind: str, effective_date: date, note: str, actor: User | None,
     head: User, source: str, detail: str = "",
 ) -> StatusChange:
-    """The body of a status change (3.5): the report, the new status, every live grant queued for ITSA
-    in the head's name. `actor` is who the audit trail names; `source` the history's reason."""
+    """The body of a status change (3.5): the report, the new status, the grants queued for ITSA in the
+    head's name: every live grant for a leaver or a transfer, every active one for leave, and for a
+    return from leave exactly the grants the leave suspended. `actor` is who the audit trail names;
+    `source` the history's reason."""
     if kind not in StatusChange.Kind.values:
         raise RuleViolation("Choose what changed.", field="kind")
+    status = StatusChange(kind=kind).employment_status
     repeated = StatusChange.objects.filter(person=person, kind=kind, effective_date=effective_date).first()
-    if repeated is not None and person.employment_status == kind:
+    if repeated is not None and person.employment_status == status:
         return repeated
+    returned = kind == StatusChange.Kind.RETURNED
+    if returned and person.employment_status != User.EmploymentStatus.ON_LEAVE:
+        raise RuleViolation(f"{person} is not on leave ({person.get_employment_status_display().lower()}), so "
+                            "cannot return from it.", field="kind")
     change = StatusChange.objects.create(
         person=person, department=department, kind=kind, effective_date=effective_date, note=note, reported_by=head
     )
-    person.employment_status = kind
+    person.employment_status = status
     person._change_reason = source
     person.save(update_fields=["employment_status"])
     action = change.grant_action
     justification = f"{change.get_kind_display()} from {effective_date:%B %-d, %Y}. {note}".strip()
-    for grant in Grant.objects.filter(person=person, status__in=Grant.LIVE_STATUSES).select_related("system"):
+    if returned:
+        # A suspension ITSA has not carried out yet has nothing left to do: withdrawn, the grant stays active.
+        _withdraw_for_status_change(
+            AccessRequest.objects.filter(person=person, action=AccessRequest.Action.SUSPEND,
+                                         status_change__kind=StatusChange.Kind.ON_LEAVE,
+                                         status__in=AccessRequest.OPEN_STATUSES),
+            change=change, actor=actor)
+        grants = leave_suspended_grants(person=person)
+    else:
+        # Away again, or gone: a reinstatement still queued would give access back to nobody at work.
+        _withdraw_for_status_change(
+            AccessRequest.objects.filter(person=person, action=AccessRequest.Action.REINSTATE,
+                                         status__in=AccessRequest.OPEN_STATUSES),
+            change=change, actor=actor)
+        grants = Grant.objects.filter(person=person, status__in=Grant.LIVE_STATUSES).select_related("system")
+    for grant in grants:
         if action == AccessRequest.Action.SUSPEND and grant.status == Grant.Status.SUSPENDED:
             continue
         access_request_queue_for_itsa(grant=grant, action=action, role=grant.role, by=head,
@@ -914,6 +972,41 @@ def _status_change(
     audit_record(actor=actor, action="status_change.report", target=change, detail=detail)
     email_send("status-change", to=emails_of(ITSA_GROUP), context={"change": change})
     return change
+
+
+def leave_suspended_grants(*, person: User) -> list[Grant]:
+    """The grants of `person` suspended because of a leave, and suspended ever since: ITSA carried out
+    a suspension filed by one of their ON_LEAVE status changes, it found the grant active (so that
+    suspension is what suspended it), and the grant has not been active since. A grant suspended for
+    another reason (the nightly check, an incident, a validation left unanswered) is not among them."""
+    suspensions = (
+        AccessRequest.objects.filter(
+            person=person, action=AccessRequest.Action.SUSPEND, status=AccessRequest.Status.COMPLETED,
+            status_change__person=person, status_change__kind=StatusChange.Kind.ON_LEAVE,
+            grant__status=Grant.Status.SUSPENDED,
+        )
+        # Empty for a suspension carried out before the status before was kept: taken as the leave's.
+        .exclude(grant_status_before=Grant.Status.SUSPENDED)
+        .select_related("grant__system").order_by("processed_at", "pk")
+    )
+    grants = {}
+    for suspension in suspensions:
+        grant = suspension.grant
+        if grant.history.filter(history_date__gt=suspension.processed_at, status=Grant.Status.ACTIVE).exists():
+            continue  # active again after the leave, so suspended since for another reason
+        grants[grant.pk] = grant
+    return list(grants.values())
+
+
+def _withdraw_for_status_change(requests: QuerySet[AccessRequest], *, change: StatusChange,
+                                actor: User | None) -> None:
+    """Withdraw the open requests a status change makes pointless, in the head's name, saying why."""
+    for request in requests.select_for_update(of=("self",)).order_by("pk"):
+        request.status = AccessRequest.Status.WITHDRAWN
+        request._change_reason = f"withdrawn: {change.get_kind_display().lower()}"[:100]
+        request.save(update_fields=["status"])
+        audit_record(actor=actor, action="access_request.withdraw", target=request,
+                     detail=f"{change}: no longer needed")
 
 
 def access_request_queue_for_itsa(

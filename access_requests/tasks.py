@@ -26,6 +26,7 @@ def apply_hr_roster() -> str:
         result = roster_apply(path=roster_in_drop_folder(settings.HR_ROSTER_DIR))
     except RosterRefused as refused:
         return str(refused)
+    waiting = f" Pending from {result.pending_from:%Y-%m-%d}." if result.pending_from else ""
     if result.already_applied:
-        return f"{result.file_name} was already applied: nothing changed."
-    return f"{result.file_name} applied."
+        return f"{result.file_name} was already applied: nothing changed.{waiting}"
+    return f"{result.file_name} applied.{waiting}"

@@ -408,7 +408,7 @@ def status_change(request, person_pk):
     person = get_or_404_logged(people_visible_to(user).select_related("department"), user=user, pk=person_pk,
                                what="person")
     if request.method == "POST":
-        form = StatusChangeForm(request.POST)
+        form = StatusChangeForm(request.POST, person=person)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -427,7 +427,7 @@ def status_change(request, person_pk):
                                           f"{change.get_kind_display().lower()}. {work}")
                 return redirect(person)
     else:
-        form = StatusChangeForm()
+        form = StatusChangeForm(person=person)
     return render(request, "requests/status_change.html", {"form": form, "person": person})
 
 

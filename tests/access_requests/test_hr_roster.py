@@ -29,6 +29,23 @@ def _share(settings):
     settings.HR_ROSTER_MAX_LEAVERS_SHARE = 0.5
 
 
+# The sample's latest effective date: every row of it is due.
+SAMPLE_DAY = date(2026, 12, 7)
+
+
+@pytest.fixture(autouse=True)
+def today(monkeypatch):
+    """The roster's "today", a day to set: `today.set(date)`. The sample's last day unless set."""
+
+    class Today:
+        def set(self, day):
+            monkeypatch.setattr("access_requests.roster.localdate", lambda: day)
+
+    clock = Today()
+    clock.set(SAMPLE_DAY)
+    return clock
+
+
 @pytest.fixture
 def sample(tmp_path):
     path = tmp_path / "hr-roster.csv"
@@ -177,7 +194,8 @@ def test_the_same_roster_twice_changes_nothing(city, grant, sample, tmp_path):
     # The next day's file, the same people in other words (a new SHA-256): nobody changes again.
     tomorrow = roster_apply(path=_write(tmp_path, SAMPLE_TEXT.replace("Nora New", "Nora  New"), "next.csv"))
     assert not tomorrow.already_applied
-    assert tomorrow.counts == {"adopted": 0, "joined": 0, "placed": 0, "left": 0, "on_leave": 0, "transferred": 0}
+    assert tomorrow.counts == {"adopted": 0, "joined": 0, "placed": 0, "left": 0, "transferred": 0, "on_leave": 0,
+                               "returned": 0, "pending": 0}
     assert (StatusChange.objects.count(), AccessRequest.objects.count(), User.objects.count(),
             OutgoingEmail.objects.count()) == counts
 
@@ -305,3 +323,137 @@ def test_the_task_refuses_a_roster_outside_the_drop_folder(city, tmp_path, setti
     settings.HR_ROSTER_DIR = str(folder)
     assert "outside the roster drop folder" in apply_hr_roster()
     assert not RosterRun.objects.exists() and _refused_mails().count() == 1
+
+
+# --- Return from leave, and effective dates in the future ------------------------------------------
+
+def _counts():
+    return (StatusChange.objects.count(), AccessRequest.objects.count(), User.objects.count(),
+            OutgoingEmail.objects.count(), Grant.objects.filter(status=Grant.Status.ACTIVE).count())
+
+
+def _analyst_back_on(day):
+    return SAMPLE_TEXT.replace("police,on_leave,2026-12-07", f"police,active,{day}")
+
+
+def test_a_return_on_the_roster_reinstates_only_what_the_leave_suspended(city, sample, tmp_path, today):
+    """S3.5c S3.5b: `active` for a person on leave is their return, dated like any change: ITSA is
+    asked to reinstate the grants the leave suspended, not one the nightly check suspended."""
+    from django.db import transaction
+
+    from access_requests.services import access_request_provision
+    from security.services import grant_suspend
+
+    vms = provisioned(city, person=city.analyst).grant
+    traffic = Grant.objects.create(person=city.analyst, system=city.traffic, department=city.police,
+                                   role=Grant.Role.MONITOR, account_name="andy-traffic",
+                                   provisioned_at=timezone.now(), provisioned_by=city.itsa)
+    with transaction.atomic():
+        grant_suspend(grant=traffic, by=None, reason="the nightly grant check")
+    roster_apply(path=sample)
+    [suspension] = AccessRequest.objects.filter(person=city.analyst, action=AccessRequest.Action.SUSPEND)
+    access_request_provision(request=suspension, by=city.itsa)
+
+    back = _write(tmp_path, _analyst_back_on("2026-12-10"), "2026-12-09.csv")
+    today.set(date(2026, 12, 9))
+    waiting = roster_apply(path=back)
+    assert waiting.counts["pending"] == 1 and waiting.counts["returned"] == 0
+    assert _person(city.analyst).employment_status == User.EmploymentStatus.ON_LEAVE
+
+    today.set(date(2026, 12, 10))
+    result = roster_apply(path=back)
+
+    assert result.counts["returned"] == 1 and result.counts["pending"] == 0
+    assert _person(city.analyst).employment_status == User.EmploymentStatus.ACTIVE
+    change = StatusChange.objects.get(person=city.analyst, kind=StatusChange.Kind.RETURNED)
+    assert change.effective_date == date(2026, 12, 10) and change.reported_by == city.head
+    [reinstate] = AccessRequest.objects.filter(action=AccessRequest.Action.REINSTATE)
+    assert reinstate.grant == vms and reinstate.status_change == change and reinstate.is_with_itsa
+    access_request_provision(request=reinstate, by=city.itsa2)
+    assert Grant.objects.get(pk=vms.pk).status == Grant.Status.ACTIVE
+    assert Grant.objects.get(pk=traffic.pk).status == Grant.Status.SUSPENDED
+
+
+def test_a_future_dated_row_waits_and_the_same_file_applies_it_once_on_its_date(city, sample, today):
+    """S3.5c: a leave dated tomorrow is pending today; the same file run again on its date applies
+    that row, and only it, once; a third run changes nothing."""
+    today.set(date(2026, 12, 6))
+    first = roster_apply(path=sample)
+
+    assert first.counts["pending"] == 1 and first.counts["on_leave"] == 0 and first.counts["left"] == 1
+    assert first.counts["joined"] == 1  # a joiner is created at once, whatever their date
+    assert first.pending_from == date(2026, 12, 7)
+    assert _person(city.analyst).employment_status == User.EmploymentStatus.ACTIVE
+    assert not StatusChange.objects.filter(person=city.analyst).exists()
+    assert RosterRun.objects.get().pending_from == date(2026, 12, 7)
+    assert "pending 1" in AuditEvent.objects.get(action="hr_roster.apply").detail
+
+    before = _counts()
+    same_day = roster_apply(path=sample)
+    assert same_day.already_applied and same_day.pending_from == date(2026, 12, 7) and _counts() == before
+
+    today.set(date(2026, 12, 7))
+    due = roster_apply(path=sample)
+
+    assert not due.already_applied
+    assert due.counts == {"adopted": 0, "joined": 0, "placed": 0, "left": 0, "transferred": 0, "on_leave": 1,
+                          "returned": 0, "pending": 0}
+    assert _person(city.analyst).employment_status == User.EmploymentStatus.ON_LEAVE
+    assert StatusChange.objects.filter(person=city.officer).count() == 1
+    run = RosterRun.objects.get()
+    assert run.pending_from is None and run.applied_through == date(2026, 12, 7)
+    assert AuditEvent.objects.filter(action="hr_roster.apply").count() == 2
+
+    after = _counts()
+    third = roster_apply(path=sample)
+    assert third.already_applied and _counts() == after
+    assert AuditEvent.objects.filter(action="hr_roster.apply").count() == 2
+
+
+def test_the_next_days_file_applies_a_row_come_due(city, sample, tmp_path, today):
+    """S3.5c: the usual case: the pending row is applied by the next day's file."""
+    today.set(date(2026, 12, 6))
+    roster_apply(path=sample)
+    today.set(date(2026, 12, 7))
+    result = roster_apply(path=_write(tmp_path, SAMPLE_TEXT.replace("Nora New", "Nora  New"), "next.csv"))
+    assert result.counts["on_leave"] == 1 and result.counts["left"] == 0
+    assert _person(city.analyst).employment_status == User.EmploymentStatus.ON_LEAVE
+
+
+def test_the_same_file_again_applies_only_the_rows_that_waited(city, sample, today):
+    """S3.5c: a change the head made since the first run is not undone by the file's older rows."""
+    from access_requests.services import status_change_report
+
+    today.set(date(2026, 12, 6))
+    roster_apply(path=sample)
+    status_change_report(person=_person(city.requester), kind=StatusChange.Kind.ON_LEAVE,
+                         effective_date=date(2026, 12, 6), note="", by=city.head)
+
+    today.set(date(2026, 12, 8))
+    result = roster_apply(path=sample)
+
+    assert result.counts["on_leave"] == 1 and result.counts["returned"] == 0
+    assert _person(city.requester).employment_status == User.EmploymentStatus.ON_LEAVE
+
+
+def test_the_leavers_share_counts_only_the_rows_applied_now(city, sample, settings, today):
+    """S3.5c: a leave that waits for its date is not counted against today's safety check."""
+    settings.HR_ROSTER_MAX_LEAVERS_SHARE = 0.1  # one of ten may go; the sample has two
+    today.set(date(2026, 12, 6))
+    result = roster_apply(path=sample)
+    assert result.counts["left"] == 1 and result.counts["pending"] == 1
+
+    today.set(date(2026, 12, 7))
+    due = roster_apply(path=sample)  # one of the ten at work now, the joiner among them
+    assert due.counts["on_leave"] == 1
+
+
+def test_the_command_reports_what_waits(city, sample, capsys, today):
+    """S3.5c: the output names the rows pending and the first day one is due."""
+    today.set(date(2026, 12, 6))
+    call_command("apply_hr_roster", str(sample))
+    out = capsys.readouterr().out
+    assert "pending: 1" in out and "the first due on 2026-12-07" in out
+    call_command("apply_hr_roster", str(sample))
+    out = capsys.readouterr().out
+    assert "already applied" in out and "Pending: 1" in out

@@ -186,6 +186,7 @@ def test_requests_are_counted_by_the_date_of_each_step(data):
         ("Change role or uses", 1),          # AR-6
         ("Remove access", 1),                # AR-9
         ("Suspend access", 0),               # AR-12 was filed in 2023
+        ("Reinstate access", 0),             # filed only by a return from leave
     ]
 
 
