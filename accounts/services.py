@@ -316,6 +316,28 @@ def grant_change(*, grant: Grant, role: str, permissible_uses, account_name: str
     return grant
 
 
+def grant_set_end(*, grant: Grant, ends_on: date | None, by: User) -> Grant:
+    """Change the day a live grant's access ends, or make it open-ended, keeping its history. The
+    caller holds a transaction and has checked who may act (the adoption import's re-run)."""
+    lock_person(grant.person)
+    grant = Grant.objects.select_for_update().get(pk=grant.pk)
+    if not grant.is_live:
+        raise RuleViolation("This access has already been removed; file a new request to add it again.")
+    if ends_on is not None and ends_on <= timezone.localdate():
+        raise RuleViolation(f"The access would already have ended ({ends_on:%d %B %Y}).", field="ends_on")
+    if ends_on is None and grant.view_only:
+        raise RuleViolation("Access under a sharing agreement ends with the agreement: it needs an end date.",
+                            field="ends_on")
+    if grant.ends_on == ends_on:
+        return grant
+    grant.ends_on = ends_on
+    # The warnings were about the old day; the new one is warned about in its turn.
+    grant.warned_week_at = grant.warned_day_at = None
+    grant._change_reason = f"end date changed by {by}"
+    grant.save(update_fields=["ends_on", "warned_week_at", "warned_day_at"])
+    return grant
+
+
 def grant_set_status(*, grant: Grant, status: str, by: User | None, reason: str = "") -> Grant:
     """Suspend, reinstate or remove a grant. The caller holds a transaction. `reason` names who
     or what acted when no person did (a nightly check)."""

@@ -78,3 +78,9 @@ def test_a_real_run_needs_an_itsa_importer(city, files):
         run(files, "--by", city.head.email)
     assert not ImportBatch.objects.exists()
     assert AuditEvent.objects.filter(action="adoption.import", outcome="denied", actor=city.head).exists()
+
+
+def test_a_real_run_shows_both_progress_bars_to_the_end(city, files):
+    _, err = run(files, "--by", city.itsa.email)
+    assert "Checking [" + "#" * 30 + "] 12/12" in err
+    assert "Importing [" + "#" * 30 + "] 12/12" in err

@@ -19,6 +19,7 @@ from adoption.services import CHANGE, CREATE, UNCHANGED, import_apply, import_pl
 from agreements.models import AgreementGrant, SharingAgreement
 from audits.models import Validation
 from audits.services import sign_off_due_on
+from portal.audit import service_transaction
 from portal.errors import NotAllowed, RuleViolation
 from portal.models import AuditEvent, PermissibleUse
 
@@ -347,3 +348,131 @@ def test_a_person_already_in_the_portal_without_an_employee_id_is_matched_by_ema
     [kept] = [row for row in plan.rows if (row.file, row.line) == ("accounts.csv", 5)]
     assert kept.outcome == UNCHANGED
     assert "separation-of-duties conflict" in only_refusal(plan, "accounts.csv", 6)
+
+
+# --- A re-run with a changed end date ----------------------------------------------------------------
+
+def test_a_changed_end_date_is_a_change_and_is_written_with_its_history(city, files):
+    """Def.T: a temporary account's end day comes from the files; a re-run that moves it changes the
+    grant (it used to say "unchanged" and keep the old day)."""
+    import_apply(import_plan(files), by=city.itsa)
+    grant = Grant.objects.get(account_name="iinspector")
+    assert grant.ends_on is None
+    until = timezone.localdate() + timedelta(days=20)
+    replace(files, "accounts.csv", "building-protection;crime-detection,", f"building-protection;crime-detection,{until}")
+
+    plan = import_plan(files)
+    [row] = [row for row in plan.rows if row.outcome == CHANGE]
+    assert (row.file, row.line, row.reason) == ("accounts.csv", 2, "new end date")
+    applied = import_apply(plan, by=city.itsa)
+
+    grant.refresh_from_db()
+    assert grant.ends_on == until and grant.is_live
+    latest = grant.history.order_by("-history_date", "-history_id").first()
+    assert latest.ends_on == until and latest.history_user_id == city.itsa.pk
+    assert latest.history_change_reason == f"end date changed by {city.itsa}"
+    assert applied.batch.counts["accounts.csv"] == {"create": 0, "change": 1}
+    assert {row.outcome for row in import_plan(files).rows} == {UNCHANGED}
+
+
+def test_an_end_date_taken_away_and_new_uses_are_one_change(city, files):
+    """Def.T: an account the files no longer give an end day becomes open-ended again."""
+    until = timezone.localdate() + timedelta(days=20)
+    replace(files, "accounts.csv", "iinspector,end_user,fire,building-protection;crime-detection,",
+            f"iinspector,end_user,fire,building-protection;crime-detection,{until}")
+    import_apply(import_plan(files), by=city.itsa)
+    assert Grant.objects.get(account_name="iinspector").ends_on == until
+    replace(files, "accounts.csv", f"building-protection;crime-detection,{until}", "building-protection,")
+
+    plan = import_plan(files)
+    [row] = [row for row in plan.rows if row.outcome == CHANGE]
+    assert row.reason == "new permissible uses, end date"
+    import_apply(plan, by=city.itsa)
+    grant = Grant.objects.get(account_name="iinspector")
+    assert grant.ends_on is None
+    assert list(grant.permissible_uses.values_list("code", flat=True)) == ["building-protection"]
+
+
+def test_an_end_date_already_past_is_refused_on_a_re_run(city, files):
+    """Def.T: the files cannot end an existing account in the past."""
+    import_apply(import_plan(files), by=city.itsa)
+    replace(files, "accounts.csv", "building-protection;crime-detection,",
+            f"building-protection;crime-detection,{timezone.localdate()}")
+    assert "would already have ended" in only_refusal(import_plan(files), "accounts.csv", 2)
+
+
+# --- Written in bulk, as grant_open writes ------------------------------------------------------------
+
+def _history_shape(grant):
+    rows = grant.history.order_by("history_date", "history_id")
+    return [(row.history_type, row.history_user_id, row.history_change_reason, row.status, row.role,
+             sorted(row.permissible_uses.values_list("permissibleuse__code", flat=True))) for row in rows]
+
+
+def test_a_grant_written_in_bulk_has_the_fields_and_history_grant_open_gives(city, files):
+    """S3.10: every imported grant has its history from its creation, as one opened in the portal."""
+    import_apply(import_plan(files), by=city.itsa)
+    imported = Grant.objects.get(account_name="iinspector")
+    # As the import opened grants one by one: grant_open inside a service run by the importer.
+    opened = service_transaction(lambda *, by: grant_open(
+        person=city.officer, system=city.vms, department=city.police, role="end_user", account_name="oofficer",
+        by=by, permissible_uses=list(PermissibleUse.objects.filter(code__in=["building-protection",
+                                                                             "crime-detection"]))))(by=city.itsa)
+
+    assert _history_shape(imported) == _history_shape(opened)
+    assert [row[:2] for row in _history_shape(imported)] == [("+", city.itsa.pk), ("~", city.itsa.pk)]
+    assert (imported.provisioned_by, imported.status, imported.view_only, imported.ends_on) == (
+        opened.provisioned_by, opened.status, opened.view_only, opened.ends_on)
+    assert imported.provisioned_at is not None and imported.ended_at is None
+
+
+def test_a_city_import_makes_one_audit_event_for_all_its_grants(city, files):
+    """S3.10: the batch is the written record of the grants it made; its audit event names the files."""
+    before = AuditEvent.objects.count()
+    applied = import_apply(import_plan(files), by=city.itsa)
+    assert AuditEvent.objects.filter(action="adoption.import", target=str(applied.batch)).count() == 1
+    # The other events are the heads' appointments (and invitations) and the validations' opening.
+    actions = set(AuditEvent.objects.order_by("seq")[before:].values_list("action", flat=True))
+    assert actions == {"adoption.import", "department.set_head", "invitation.send", "validation.open"}
+
+
+# --- The rules, read in bulk ---------------------------------------------------------------------------
+
+def test_someone_who_reads_for_oversight_is_refused_an_account(city, files):
+    """S3.2a: nobody audits a system they have access to; the auditor holds no grant, so only the
+    separation-of-duties rule itself knows it."""
+    add_line(files, "people.csv", f"A1,{city.auditor.email},{city.auditor.full_name},Auditor,police,")
+    add_line(files, "accounts.csv", "vms,A1,aauditor,end_user,police,crime-detection,")
+    reason = only_refusal(import_plan(files), "accounts.csv", 5)
+    assert "separation-of-duties conflict" in reason and "oversight" in reason
+
+
+def test_a_conflict_that_arises_after_the_check_is_refused_when_writing(city, files):
+    """S3.2a, S3.2b: the grant is checked again when it is written; the whole import rolls back."""
+    User.objects.filter(pk=city.officer.pk).update(employee_id="P1")
+    add_line(files, "accounts.csv", "vms,P1,oofficer,end_user,police,crime-detection,")
+    plan = import_plan(files)
+    assert plan.refused == []
+    with transaction.atomic():
+        grant_open(person=city.officer, system=city.vms, department=city.police, role="administrator",
+                   account_name="oofficer-admin", permissible_uses=[city.crime_detection], by=city.itsa)
+    before = written_counts()
+
+    with pytest.raises(RuleViolation, match="Nothing was imported: accounts.csv:5: .*Section 3.2"):
+        import_apply(plan, by=city.itsa)
+    assert written_counts() == before
+
+
+def test_a_second_account_for_the_same_role_in_the_files_is_refused(city, files):
+    """JC19a: one role on a system is one account; the files cannot give a person two."""
+    add_line(files, "accounts.csv", "fire-vms,E1002,iinspector2,end_user,fire,building-protection,")
+    assert "already has an account for the end user role" in only_refusal(import_plan(files), "accounts.csv", 5)
+
+
+def test_a_person_is_matched_by_email_whatever_its_case(city, files):
+    """As the portal matches e-mail addresses (whatever their case), so does the import."""
+    User.objects.filter(pk=city.officer.pk).update(email="Olive.Officer@Police.Example")
+    add_line(files, "people.csv", "P9,olive.officer@police.example,Olive Officer,Officer,police,")
+    plan = import_plan(files)
+    [row] = [row for row in plan.rows if (row.file, row.line) == ("people.csv", 7)]
+    assert row.outcome == CHANGE and row.data["pk"] == city.officer.pk
