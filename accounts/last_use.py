@@ -3,13 +3,43 @@ date. The nightly grant check (access_requests.hygiene) counts an account unused
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import Q
+from django.utils import timezone
 
 from portal.audit import audit_record, service_transaction
 
 from .models import Grant, SurveillanceSystem
+
+
+# A system's clock may run a little ahead of ours; a date further ahead is a mistake.
+CLOCK_SLACK = timedelta(minutes=5)
+# A date before this is a system's clock reset, not a use; one before year 1 in UTC could not be read back.
+EARLIEST_USE = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def parse_used_at(text: str) -> datetime:
+    """An ISO date (the start of that day in the city) or date and time (the city's time when it
+    names no zone)."""
+    text = text.strip()
+    try:
+        value = timezone.make_aware(datetime.combine(date.fromisoformat(text), time.min))
+    except ValueError:
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(
+                f"“{text}” is not a date (2026-03-01) or a date and time (2026-03-01T14:05:00, "
+                "with or without a zone such as +00:00)."
+            ) from None
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value)
+    if value > timezone.now() + CLOCK_SLACK:
+        raise ValueError(f"“{text}” is in the future.")
+    if value < EARLIEST_USE:
+        raise ValueError(f"“{text}” is before {EARLIEST_USE:%Y}: check the system's clock.")
+    return value
 
 
 @dataclass(frozen=True)

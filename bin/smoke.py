@@ -324,6 +324,12 @@ def main() -> int:
         check(sql("select count(*) from accounts_grant where account_name = %s and status = 'active'",
                   "lramos-smoke")[0][0] == 1, "no active grant with the recorded account name")
 
+        step("api: ITSA makes a read token on its page; the roster comes over HTTPS with it; no token is a 401 problem")
+        the_api_with_a_token(itsa, httpx, ca)
+
+        step("import: ITSA uploads a city's files; the prefork worker checks them, then imports them on confirmation")
+        import_through_the_page(itsa)
+
         step("validation: the head keeps every grant and signs off; the prefork worker keeps the attestation")
         validation_pk = sign_off_a_validation(head)
         kept = wait_for("the kept attestation", lambda: sql(
@@ -422,6 +428,66 @@ def file_a_request(requester: Person) -> tuple[str, int]:
             if len(refusals) >= 40:
                 break
     raise SmokeFailed("every filing was refused:\n" + "\n".join(refusals[:10]))
+
+
+def the_api_with_a_token(itsa: Person, httpx, ca: Path) -> None:
+    from datetime import date, timedelta
+
+    itsa.get("/integrations/tokens/")
+    form = {"name": "Smoke run", "scopes": ["read"], "system": "",
+            "expires_on": (date.today() + timedelta(days=30)).isoformat()}
+    itsa.post("/integrations/tokens/new/", form)
+    if "/accounts/confirm-password/" in itsa.page_url:
+        itsa.post(itsa.page_url, {"password": DEMO_PASSWORD})
+        itsa.get("/integrations/tokens/")
+        itsa.post("/integrations/tokens/new/", form)
+    secret = re.search(r'id="token-secret" type="text" value="(sap_[^"]+)"', itsa.html)
+    check(secret, f"ITSA's token page showed no secret: {itsa.messages()}")
+    api = httpx.Client(base_url=BASE_URL, verify=str(ca), timeout=30)
+    accounts, url = [], "/api/v1/grants/?status=active"
+    while url:
+        page = api.get(url, headers={"Authorization": f"Bearer {secret.group(1)}"})
+        check(page.status_code == 200 and page.headers["content-type"].startswith("application/json"),
+              f"GET {url} with the token: {page.status_code} {page.text[:500]}")
+        accounts += [row["account_name"] for row in page.json()["results"]]
+        url = page.json()["next"]
+    check("lramos-smoke" in accounts, "the API's roster does not hold the account ITSA just provisioned")
+    refused = api.get("/api/v1/grants/")
+    check(refused.status_code == 401 and refused.headers["content-type"] == "application/problem+json",
+          f"a call without a token answered {refused.status_code} {refused.headers.get('content-type')}")
+
+
+SMOKE_CITY = {
+    "departments.csv": "code,name,kind,head_employee_id\nsmoke,Smoke Test Board,board,S0001\n",
+    "people.csv": "employee_id,email,full_name,title,department_code,organization\n"
+                  "S0001,smoke.chair@city.example,Sam Smoke,Chair,smoke,\n"
+                  "S0002,smoke.clerk@city.example,Sue Smoke,Clerk,smoke,\n",
+    "systems.csv": "code,name,kind,description,uses_biometrics,biometric_retention_days,is_license_plate_reader,"
+                   "is_third_party,has_public_feed,owner_department_code\n"
+                   "smoke-cams,Smoke Test Cameras,vms,Cameras of the smoke run.,no,,no,no,no,smoke\n",
+    "accounts.csv": "system_code,employee_id,account_name,role,department_code,permissible_uses,ends_on\n"
+                    "smoke-cams,S0002,ssmoke,end_user,smoke,building-protection,\n",
+}
+
+
+def import_through_the_page(itsa: Person) -> None:
+    itsa.get("/import/")
+    files = [(name.removesuffix(".csv"), (name, text.encode(), "text/csv")) for name, text in SMOKE_CITY.items()]
+    itsa.post("/import/", {}, files=files)
+    upload = re.search(r"^/import/uploads/(\d+)/$", urlsplit(itsa.page_url).path)
+    check(upload, f"the upload did not lead to its page: {itsa.page_url} {itsa.messages()}")
+    path = f"/import/uploads/{upload.group(1)}/"
+    wait_for("the worker's check of the upload", lambda: "What the import would do" in itsa.get(path).text, 60,
+             every=0.5)
+    check("Import 5 rows" in itsa.html, f"the preview does not offer the 5 rows: {itsa.messages()}")
+    itsa.post(f"{path}import/", {})
+    if "/accounts/confirm-password/" in itsa.page_url:
+        itsa.post(itsa.page_url, {"password": DEMO_PASSWORD})
+        itsa.get(path)
+        itsa.post(f"{path}import/", {})
+    wait_for("the worker's import of the upload", lambda: "import batch" in itsa.get(path).text, 90, every=0.5)
+    check(sql("select count(*) from accounts_grant where account_name = %s and status = 'active'", "ssmoke")[0][0]
+          == 1, "the imported account is not a live grant")
 
 
 def one_page_pdf() -> bytes:

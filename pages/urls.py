@@ -39,6 +39,8 @@ urlpatterns = [
     path("retention/", include("retention.urls")),
     path("kpis/", include("kpis.urls")),
     path("import/", include("adoption.urls")),
+    path("api/v1/", include("api.urls")),
+    path("integrations/", include("api.token_urls")),
     path("audit-log/", views.audit_log, name="audit_log"),
     path("audit-log/export.csv", views.audit_log_export, name="audit_log_export"),
     path("admin/", admin.site.urls),

@@ -10,6 +10,7 @@ from io import BytesIO
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from django.http import JsonResponse
 from django.shortcuts import render
 
 
@@ -22,6 +23,13 @@ class RequestSizeLimitMiddleware:
     def __call__(self, request):
         declared = request.META.get("CONTENT_LENGTH") or ""
         if declared.isdigit() and int(declared) > settings.REQUEST_MAX_BYTES:
+            if request.path.startswith("/api/"):
+                # The API answers in problem details (RFC 9457), as its own errors do.
+                return JsonResponse({
+                    "type": "https://portal.invalid/problems/413", "title": "Too large", "status": 413,
+                    "detail": f"The body is larger than the {settings.REQUEST_MAX_BYTES} bytes a call may send: "
+                              "send fewer rows a call.", "instance": request.get_full_path()},
+                    status=413, content_type="application/problem+json")
             return render(request, "portal/413.html", {
                 "request_limit": settings.REQUEST_MAX_BYTES, "document_limit": settings.SUPPORTING_DOCUMENT_MAX_BYTES,
             }, status=413)

@@ -26,11 +26,18 @@ class SessionPolicyMiddleware:
         if user is not None and user.is_authenticated and services.session_expired(request):
             audit_record(actor=user, action="session.expired", target=user, detail="absolute lifetime reached")
             logout(request)
+            if _is_api(request):
+                return self.get_response(request)  # signed out: the API answers 401 in its own terms
             messages.info(request, "Your session has ended. Sign in again to continue.")
             return redirect(f"{reverse('login')}?{urlencode({'next': request.get_full_path()})}")
         if user is not None and user.is_authenticated:
             services.session_touch(request)
         return self.get_response(request)
+
+
+def _is_api(request) -> bool:
+    """The API answers in problem details, never with a redirect to a page."""
+    return request.path.startswith("/api/")
 
 
 # Pages a signed-in person may reach before passing the second factor.
@@ -52,6 +59,9 @@ class RequireSecondFactorMiddleware:
         open_paths = {reverse(name) for name in _OPEN_BEFORE_SECOND_FACTOR}
         # The public transparency pages are open to everyone, halfway through signing in too.
         if request.path in open_paths or request.path.startswith(reverse("transparency:index")):
+            return self.get_response(request)
+        if _is_api(request):
+            # The API's session sign-in (api.authentication) treats this person as not signed in.
             return self.get_response(request)
         if services.has_authenticator(user):
             target = "security:verify"

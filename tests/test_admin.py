@@ -20,7 +20,7 @@ from access_requests.models import AccessRequest, RosterRun
 from access_requests.services import status_change_report
 
 GUARDED_APPS = ("portal", "accounts", "agreements", "access_requests", "external", "waivers", "incidents",
-                "retention", "kpis", "security", "adoption")
+                "retention", "kpis", "security", "adoption", "api")
 
 
 @pytest.fixture
@@ -67,6 +67,7 @@ def test_an_itsa_superuser_opens_every_changelist_and_change_page(city, itsa_adm
     audit_anchors_publish(to=[], today=date.today())
     _kpi_and_security_records(city)
     _adoption_records(city)
+    _api_records(city)
     RosterRun.objects.create(file_name="hr-roster.csv", sha256="0" * 64, counts={"joined": 1})
     assert itsa_admin.get(_url(model, "changelist")).status_code == 200
     assert itsa_admin.get(_url(model, "changelist"), {"q": "police"}).status_code == 200
@@ -280,6 +281,16 @@ def _adoption_records(city):
     AdoptedGrant.objects.create(grant=Grant.objects.get(person=city.officer), batch=batch)
     upload = Upload.objects.create(uploaded_by=city.itsa, status=Upload.Status.IMPORTED, batch=batch)
     UploadFile.objects.create(upload=upload, name="accounts.csv", content=b"system_code\n")
+
+
+def _api_records(city):
+    """An API token, made as the token page makes it."""
+    from datetime import timedelta
+
+    from api.services import token_create
+
+    token_create(name="Police roster sync", scopes=["read"], expires_on=date.today() + timedelta(days=30),
+                 by=city.itsa)
 
 
 def _kpi_and_security_records(city):

@@ -248,6 +248,7 @@ def _rest_of_the_order_forms():
                                                  kwargs=lambda w: {"pk": w.order.active_oversight.pk})],
         **_kpi_forms(),
         **_adoption_forms(),
+        **_api_forms(),
         g.AgreementFilterForm: [Target("agreements:list", "head", {"q": "", "status": "", "category": ""},
                                        method="get", quiet=True)],
         g.AgreementForm: [Target("agreements:new", "head", {
@@ -325,6 +326,15 @@ def _adoption_forms():
     files = {name.removesuffix(".csv"): lambda w, name=name: Upload(name, (samples / name).read_bytes())
              for name in FILES}
     return {UploadForm: [Target("adoption:index", "itsa", files)]}
+
+
+def _api_forms():
+    """ITSA's API token page: a token for the plate readers."""
+    from api.forms import ApiTokenForm
+
+    return {ApiTokenForm: [Target("api_tokens:new", "itsa", {
+        "name": "LPR vendor sync", "scopes": ["read", "report_use"], "system": lambda w: w.city.lpr.pk,
+        "expires_on": lambda w: (timezone.localdate() + timedelta(days=90)).isoformat()})]}
 
 
 class _OrderWorld:
@@ -522,6 +532,7 @@ def snapshot():
         "oversight appointments": rows(OversightAppointment),
         "board handovers": rows(BoardHandover),
         "import uploads": rows(apps.get_model("adoption", "Upload")),
+        "api tokens": rows(apps.get_model("api", "ApiToken")),
         "authenticators": sorted(TOTPDevice.objects.values_list("pk", "key", "confirmed")),
         "recovery codes": sorted(StaticToken.objects.values_list("token", flat=True)),
     }

@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = [
     "pages",
-    "transparency",
+    "transparency | api",
     "reports | adoption",
     "audits",
     "waivers | incidents | retention | external | kpis",

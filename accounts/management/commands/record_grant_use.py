@@ -1,35 +1,10 @@
 import csv
-from datetime import date, datetime, time, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
-from accounts.last_use import ReportedUse, grant_use_record
+from accounts.last_use import ReportedUse, grant_use_record, parse_used_at
 
 HEADER = ("system_code", "account_name", "last_used_at")
-# A system's clock may run a little ahead of ours; a date further ahead is a mistake.
-CLOCK_SLACK = timedelta(minutes=5)
-
-
-def parse_used_at(text: str) -> datetime:
-    """An ISO date (the start of that day in the city) or date and time (the city's time when it
-    names no zone)."""
-    text = text.strip()
-    try:
-        value = timezone.make_aware(datetime.combine(date.fromisoformat(text), time.min))
-    except ValueError:
-        try:
-            value = datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(
-                f"“{text}” is not a date (2026-03-01) or a date and time (2026-03-01T14:05:00, "
-                "with or without a zone such as +00:00)."
-            ) from None
-        if timezone.is_naive(value):
-            value = timezone.make_aware(value)
-    if value > timezone.now() + CLOCK_SLACK:
-        raise ValueError(f"“{text}” is in the future.")
-    return value
 
 
 class Command(BaseCommand):
