@@ -51,3 +51,9 @@ def assert_accessible(page, what: str = ""):
         f"{v['impact']}: {v['id']} — {v['help']} ({', '.join(n['target'][0] for n in v['nodes'][:3])})" for v in bad
     )
     assert not bad, f"axe-core on {what or page.url}:\n{details}"
+
+
+def go_by_menu(page, menu: str, link: str):
+    """Open one of the primary navigation's menus and follow one of its links."""
+    page.get_by_role("navigation", name="Primary navigation").get_by_role("button", name=menu, exact=True).click()
+    page.get_by_role("navigation", name="Primary navigation").get_by_role("link", name=link, exact=True).click()

@@ -20,7 +20,7 @@ from reports.metrics import Period
 from reports.models import PublishedReport
 from audits.services import open_due_validations, validation_item_decide
 
-from browser_helpers import assert_accessible, sign_in
+from browser_helpers import assert_accessible, go_by_menu, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -43,7 +43,7 @@ def test_the_requester_downloads_the_written_request_as_it_was_filed(page, city)
     written = WrittenRequest.objects.get(request=request)
 
     sign_in(page, city.requester, PASSWORD)
-    page.get_by_role("link", name="Access requests", exact=True).first.click()
+    go_by_menu(page, "Access", "Access requests")
     page.get_by_role("link", name=request.reference).first.click()
     expect(page.get_by_role("heading", name="Written request", level=2)).to_be_visible()
     assert_accessible(page, "the filed request")
@@ -65,7 +65,7 @@ def test_the_head_downloads_the_attestation_from_the_validation_page(page, city)
     validation_item_decide(item=item, decision="keep", by=city.head)
 
     sign_in(page, city.head, PASSWORD)
-    page.get_by_role("link", name="Validations", exact=True).first.click()
+    go_by_menu(page, "Access", "Validations")
     page.get_by_role("link", name=f"Annual validation of {city.police.name}").first.click()
     expect(page.get_by_role("heading", name=f"Annual validation of {city.police.name}", level=1)).to_be_visible()
     page.get_by_label("Enter your password to sign").fill(PASSWORD)
@@ -97,7 +97,7 @@ def test_the_head_submits_last_years_annual_report_and_downloads_its_pdf(page, c
     title = f"Annual report of {city.police.name} on surveillance technology, {last_year}"
 
     sign_in(page, city.head, PASSWORD)
-    page.get_by_role("link", name="Reports", exact=True).first.click()
+    go_by_menu(page, "Reports", "Annual and citywide reports")
     expect(page.get_by_role("heading", name="Reports", level=1)).to_be_visible()
     page.get_by_label("Department").select_option(label=city.police.name)
     page.get_by_label("Year").select_option(str(last_year))
@@ -128,7 +128,7 @@ def test_the_designee_publishes_the_citywide_report_and_a_visitor_downloads_it(p
     title = f"Citywide report on surveillance technology, {last_half.label}"
 
     sign_in(page, city.designee, PASSWORD)
-    page.get_by_role("link", name="Reports", exact=True).first.click()
+    go_by_menu(page, "Reports", "Annual and citywide reports")
     page.get_by_role("link", name=last_half.label, exact=True).click()
     expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
     assert_accessible(page, "the citywide report before it is published")

@@ -10,7 +10,7 @@ from audits.models import Validation
 from audits.services import open_due_validations
 from access_requests.models import AccessRequest
 
-from browser_helpers import assert_accessible, sign_in
+from browser_helpers import assert_accessible, go_by_menu, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,7 +22,7 @@ def test_the_head_keeps_one_access_revokes_another_and_signs_off_with_their_pass
     [validation] = open_due_validations()
 
     sign_in(page, city.head, PASSWORD)
-    page.get_by_role("link", name="Validations", exact=True).first.click()
+    go_by_menu(page, "Access", "Validations")
     expect(page.get_by_role("heading", name="Validations", level=1)).to_be_visible()
     expect(page.get_by_text("0 of 2 decided")).to_be_visible()
     assert_accessible(page, "the validations dashboard")
