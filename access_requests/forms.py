@@ -83,7 +83,7 @@ class AccessRequestForm(PortalForm):
     ends_on = forms.DateField(
         required=False, label="Temporary access ends", widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Only for temporary access, which is less than 30 days: access ends at 00:00, city time, on this "
-                  "day. Leave it empty for access without an end date. Format: YYYY-MM-DD.",
+                  "day. Leave it empty for access without an end date.",
     )
     condition_statement = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), max_length=TEXT_LIMIT, required=False,
@@ -191,7 +191,7 @@ class DocumentForm(PortalForm):
 class StatusChangeForm(PortalForm):
     kind = forms.ChoiceField(choices=StatusChange.Kind.choices, label="What changed")
     effective_date = forms.DateField(
-        label="Effective date", widget=forms.DateInput(attrs={"type": "date"}), help_text="Format: YYYY-MM-DD."
+        label="Effective date", widget=forms.DateInput(attrs={"type": "date"}),
     )
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=TEXT_LIMIT, required=False)
 

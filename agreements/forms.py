@@ -46,7 +46,7 @@ class AgreementForm(_AgreementPageForm):
     systems = ModelChoicesField(queryset=SurveillanceSystem.objects.all(),
                                 widget=forms.CheckboxSelectMultiple(attrs=CHECKBOXES),
                                 label="Systems the third party may view")
-    starts_on = forms.DateField(label="Starts on", widget=DATE_INPUT, help_text="Format: YYYY-MM-DD.")
+    starts_on = forms.DateField(label="Starts on", widget=DATE_INPUT)
     ends_on = forms.DateField(label="Ends on", widget=DATE_INPUT,
                               help_text="The agreement and every grant under it end at 00:00, city time, on this day.")
 
@@ -68,7 +68,7 @@ class AgreementDecideForm(DecisionForm):
 
     mayor_approved_on = forms.DateField(
         label="Date of the Mayor's approval", widget=CLASSED_DATE_INPUT, required=False,
-        help_text="Required to approve. Format: YYYY-MM-DD.",
+        help_text="Required to approve.",
     )
     field_order = ["decision", "mayor_approved_on", "reason"]
 

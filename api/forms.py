@@ -32,5 +32,4 @@ class ApiTokenForm(PortalForm):
         super().__init__(*args, **kwargs)
         self.fields["system"].queryset = systems_for_tokens()
         self.fields["expires_on"].initial = timezone.localdate() + timedelta(days=DEFAULT_DAYS)
-        self.fields["expires_on"].help_text = (f"At most {settings.API_TOKEN_MAX_DAYS} days from today. "
-                                               "Format: YYYY-MM-DD.")
+        self.fields["expires_on"].help_text = f"At most {settings.API_TOKEN_MAX_DAYS} days from today."

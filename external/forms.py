@@ -37,12 +37,10 @@ class ExternalConnectionForm(PortalForm):
         widget=forms.Textarea(attrs={"rows": 3}), max_length=TEXT_LIMIT, required=False, label="Connection details",
         help_text="The secure connection in words: the API or link, its authentication and encryption.",
     )
-    starts_on = forms.DateField(label="Starts on", widget=forms.DateInput(attrs={"type": "date"}),
-                                help_text="Format: YYYY-MM-DD.")
+    starts_on = forms.DateField(label="Starts on", widget=forms.DateInput(attrs={"type": "date"}))
     ends_on = forms.DateField(
         label="Ends on", widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="The connection ends at 00:00, city time, on this day: at most 365 days after it starts. "
-                  "Format: YYYY-MM-DD.",
+        help_text="The connection ends at 00:00, city time, on this day: at most 365 days after it starts.",
     )
     renews = forms.ModelChoiceField(queryset=ExternalConnection.objects.none(), required=False,
                                     widget=forms.HiddenInput)

@@ -27,7 +27,7 @@ class IncidentReportForm(PortalForm):
     )
     occurred_on = forms.DateField(
         required=False, label="When it happened", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text="The day, if you know it. Format: YYYY-MM-DD.",
+        help_text="The day, if you know it.",
     )
     person = ConcernedPersonField(
         queryset=User.objects.none(), required=False, empty_label="Nobody in particular, or I do not know",

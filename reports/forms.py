@@ -8,7 +8,6 @@ from access_requests.forms import TEXT_LIMIT, PortalForm
 class HandToBoardForm(PortalForm):
     requested_on = forms.DateField(
         label="Day the Board of Aldermen asked for the report", widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Format: YYYY-MM-DD.",
     )
     request_reference = forms.CharField(
         max_length=200, label="The Board's request", help_text="For example “Letter of 3 March 2027”.",

@@ -38,7 +38,7 @@ class RetentionExtensionForm(PortalForm):
         widget=forms.NumberInput(attrs={"min": DEFAULT_DAYS + 1, "max": EXTENDED_DAYS}),
         help_text=f"More than {DEFAULT_DAYS} days and at most {EXTENDED_DAYS} days.",
     )
-    starts_on = forms.DateField(label="Starts on", widget=DATE_INPUT, help_text="Format: YYYY-MM-DD.")
+    starts_on = forms.DateField(label="Starts on", widget=DATE_INPUT)
     ends_on = forms.DateField(
         label="Ends on", widget=DATE_INPUT,
         help_text="The extension ends at 00:00, city time, on this day; at most 365 days after the start.",

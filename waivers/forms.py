@@ -46,7 +46,7 @@ class WaiverRequestForm(PortalForm):
         label="End-user grants it applies to",
     )
     starts_on = forms.DateField(
-        label="First day", widget=forms.DateInput(attrs={"type": "date"}), help_text="Format: YYYY-MM-DD.",
+        label="First day", widget=forms.DateInput(attrs={"type": "date"}),
     )
     days = forms.IntegerField(
         label="Number of days", widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
@@ -95,7 +95,6 @@ class WaiverMayorForm(PortalForm):
     )
     decided_on = forms.DateField(
         label="Date of the Mayor's decision", widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Format: YYYY-MM-DD.",
     )
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), max_length=TEXT_LIMIT, required=False,
