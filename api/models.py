@@ -52,6 +52,3 @@ class ApiToken(models.Model):
         if self.revoked_at is not None:
             return "Revoked"
         return "Expired" if self.expires_on < timezone.localdate() else "Active"
-
-    def scope_labels(self) -> list[str]:
-        return [Scope(scope).label for scope in self.scopes if scope in Scope.values]

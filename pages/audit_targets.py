@@ -34,19 +34,19 @@ BARE_TARGET = re.compile(r"^(?P<what>[a-z_ ]+) (?P<pk>\d{1,18})$", re.IGNORECASE
 def audit_entries_label(entries) -> None:
     """Give each entry of a page `action_label` and `target_label`: one query per kind of record."""
     wanted: dict[str, set[int]] = {}
+    bare = []  # (entry, kind, pk) of the entries that name a record by its number only
     for entry in entries:
         entry.action_label = action_label(entry.action)
         entry.target_label = entry.target
         match = BARE_TARGET.match(entry.target or "")
         if match and match["what"].lower() in MODELS:
-            wanted.setdefault(match["what"].lower(), set()).add(int(match["pk"]))
+            what, pk = match["what"].lower(), int(match["pk"])
+            wanted.setdefault(what, set()).add(pk)
+            bare.append((entry, what, pk))
     names = {}
     for what, pks in wanted.items():
         for obj in MODELS[what]._default_manager.filter(pk__in=pks):
             names[(what, obj.pk)] = str(obj)
-    for entry in entries:
-        match = BARE_TARGET.match(entry.target or "")
-        if match:
-            name = names.get((match["what"].lower(), int(match["pk"])))
-            if name:
-                entry.target_label = f"{name} ({entry.target})"
+    for entry, what, pk in bare:
+        if (what, pk) in names:
+            entry.target_label = f"{names[(what, pk)]} ({entry.target})"
