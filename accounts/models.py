@@ -61,6 +61,8 @@ class Roles:
 
     def __init__(self, user):
         self.user = user
+        # Scopes read once for this user object, i.e. once per request (accounts.selectors).
+        self.kept: dict = {}
 
     @cached_property
     def _groups(self) -> set[str]:

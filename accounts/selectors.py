@@ -14,15 +14,26 @@ def departments_for(user: User) -> QuerySet[Department]:
     never a model-wide one (accept_global_perms would return every department)."""
     if not user.is_authenticated:
         return Department.objects.none()
+    return Department.objects.filter(pk__in=department_ids_for(user))
+
+
+def _permitted_departments(user: User) -> QuerySet[Department]:
     return get_objects_for_user(
         user, "accounts.act_for_department", klass=Department, accept_global_perms=False, with_superuser=False
     )
 
 
 def department_ids_for(user: User) -> list[int]:
-    """The ids of departments_for(user), read once: PostgreSQL cannot estimate the permission
-    subquery, and filtering on it read every request of the city (bench/README.md, "Pages under load")."""
-    return list(departments_for(user).values_list("pk", flat=True))
+    """The ids of departments_for(user), as a list: PostgreSQL cannot estimate the permission
+    subquery, and filtering on it read every request of the city (bench/README.md, "Pages under load").
+    Read once per request: they are kept on the person's roles (accounts.models.Roles), which live as
+    long as the request's user, like the roles themselves."""
+    if not user.is_authenticated:
+        return []
+    kept = user.roles.kept
+    if "department_ids" not in kept:
+        kept["department_ids"] = list(_permitted_departments(user).values_list("pk", flat=True))
+    return list(kept["department_ids"])
 
 
 def emails_of(group: str) -> list[str]:

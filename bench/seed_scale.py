@@ -13,8 +13,8 @@ built so that the rule never comes into play (a person's grants are on different
 separation of duties is never at stake; heads hold no grants, so nobody decides their own access):
 
 - every department has a head and two authorized requesters, and the head and the requesters
-  hold the department's object permission; the city has five ITSA administrators and two Mayor's
-  designees;
+  hold the department's object permission; the city has five ITSA administrators, two Mayor's
+  designees and a Director of Public Safety;
 - a department holds grants only on the systems the designee authorized it to use, each grant
   with one or two permissible uses of the intended uses it was authorized for;
 - nobody holds an end-user grant and a staff grant on one system (3.2): a person's grants are on
@@ -74,6 +74,7 @@ from accounts.models import (  # noqa: E402
     CITY_ROLE_GROUPS,
     DESIGNEE_GROUP,
     ITSA_GROUP,
+    SAFETY_DIRECTOR_GROUP,
     AuthorizedRequester,
     Department,
     Grant,
@@ -100,6 +101,7 @@ DEFAULT_SEED = 2026
 
 ITSA_PEOPLE = 5
 DESIGNEES = 2
+DIRECTORS = 1  # Directors of Public Safety: they decide waivers and extend retention
 REQUESTERS_PER_DEPARTMENT = 2
 SMALLEST_DEPARTMENT = 1 + REQUESTERS_PER_DEPARTMENT + 1  # a head, the requesters, someone holding grants
 
@@ -217,7 +219,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--people", type=int, default=20000,
                             help="People working for the departments, heads and requesters included; the "
-                                 f"{ITSA_PEOPLE} ITSA administrators and {DESIGNEES} Mayor's designees come on top.")
+                                 f"{ITSA_PEOPLE} ITSA administrators, {DESIGNEES} Mayor's designees and "
+                                 f"{DIRECTORS} director come on top.")
         parser.add_argument("--departments", type=int, default=100)
         parser.add_argument("--systems", type=int, default=60)
         parser.add_argument("--grants-per-person", type=int, default=3,
@@ -358,6 +361,7 @@ class Command(BaseCommand):
         rows = [
             ("ITSA administrator", city.itsa[0].email),
             ("Mayor's designee", city.designees[0].email),
+            ("Director of Public Safety", city.directors[0].email),
             (f"Head of the largest department ({largest.name}, {city.size_of[largest.pk]:,} people)",
              largest.head.email),
             ("Head of any department", email("head.<department code>")),
@@ -428,7 +432,8 @@ class City:
     """The plan of the city and the rows it writes; each build_* method is one stage."""
 
     def __init__(self, options):
-        self.rng = random.Random(options["seed"])
+        self.seed = options["seed"]
+        self.rng = random.Random(self.seed)
         self.n_people, self.n_departments = options["people"], options["departments"]
         self.n_systems, self.per_person, self.years = options["systems"], options["grants_per_person"], options["years"]
         self.zone = ZoneInfo(settings.TIME_ZONE)
@@ -462,14 +467,16 @@ class City:
 
     # --- Departments, systems, city-wide roles --------------------------------------------------
 
-    def _person(self, local: str, department=None, title="", password=None) -> User:
+    def _person(self, local: str, department=None, title="", password=None, rng=None) -> User:
         """`local` names the city-wide roles, heads and requesters; the others are numbered."""
-        first, last = self.rng.choice(FIRST_NAMES), self.rng.choice(LAST_NAMES)
+        rng = rng or self.rng
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         if not local:
             self.numbered += 1
             local = f"{first}.{last}.{self.numbered:05d}".lower()
         return User(email=email(local), full_name=f"{first} {last}", title=title, department=department,
-                    password=password or self.no_password, date_joined=self.start - self.days(30, 3000))
+                    password=password or self.no_password,
+                    date_joined=self.start - timedelta(days=rng.uniform(30, 3000)))
 
     @staticmethod
     def _department(n: int) -> Department:
@@ -501,6 +508,10 @@ class City:
         self.itsa[0].is_staff = self.itsa[0].is_superuser = True
         self.designees = [self._person(f"designee{n + 1}", title="Mayor's designee",
                                        password=self.known_password if n == 0 else None) for n in range(DESIGNEES)]
+        # Drawn from a generator of their own, so that the rest of a seed's city is the one it was before.
+        own = random.Random(f"directors-{self.seed}")
+        self.directors = [self._person(f"director{n + 1}", title="Director of Public Safety",
+                                       password=self.known_password, rng=own) for n in range(DIRECTORS)]
         self.heads, self.requesters = [], defaultdict(list)
         for department in self.departments:
             head = self._person(f"head.{department.code}", department, HEAD_TITLES[department.kind],
@@ -511,13 +522,15 @@ class City:
                 self.requesters[department.pk].append(
                     self._person(f"requester{n + 1}.{department.code}", department, "IT liaison"))
         self.city_people = [*self.itsa, *self.designees, *self.heads,
-                            *(p for d in self.departments for p in self.requesters[d.pk])]
+                            *(p for d in self.departments for p in self.requesters[d.pk]), *self.directors]
         User.objects.bulk_create(self.city_people, batch_size=BATCH)
         Department.objects.bulk_update(self.departments, ["head"])
         through = User.groups.through
         itsa, designee = role_group(ITSA_GROUP), role_group(DESIGNEE_GROUP)
+        director = role_group(SAFETY_DIRECTOR_GROUP)
         through.objects.bulk_create([through(user_id=p.pk, group_id=itsa.pk) for p in self.itsa]
-                                    + [through(user_id=p.pk, group_id=designee.pk) for p in self.designees])
+                                    + [through(user_id=p.pk, group_id=designee.pk) for p in self.designees]
+                                    + [through(user_id=p.pk, group_id=director.pk) for p in self.directors])
 
         listed = self.start - timedelta(days=30)
         self.requester_entries = [
@@ -532,11 +545,11 @@ class City:
         key = b32decode(DEMO_AUTHENTICATOR_KEY).hex()
         TOTPDevice.objects.bulk_create(
             TOTPDevice(user=p, name="Benchmark authenticator", key=key, confirmed=True)
-            for p in (self.itsa[0], self.designees[0], *self.heads))
+            for p in (self.itsa[0], self.designees[0], *self.directors, *self.heads))
 
         self._department_access()
         return (f"{len(self.departments)} departments, {len(self.systems)} systems, "
-                f"{len(self.city_people)} heads, requesters, ITSA administrators and designees, "
+                f"{len(self.city_people)} heads, requesters, ITSA administrators, designees and directors, "
                 f"{len(self.access)} department access decisions")
 
     def _sizes(self):

@@ -1,4 +1,8 @@
+from functools import partial
+
 from django.conf import settings
+
+from .navigation import primary_menu
 
 
 def portal(request):
@@ -6,4 +10,6 @@ def portal(request):
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         context["roles"] = user.roles
+        # Called by the template only where the menu is shown.
+        context["primary_menu"] = partial(primary_menu, user.roles)
     return context

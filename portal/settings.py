@@ -123,6 +123,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.portal",
             ],
+            # After Django's own: its `date` filter replaces Django's (portal/templatetags/dates.py).
+            "builtins": ["portal.templatetags.dates"],
         },
     },
 ]
@@ -284,6 +286,14 @@ CACHES = {
     "api": ({"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "api"}
             if REDIS_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api"}),
 }
+if REDIS_URL:
+    # Sessions are read on every signed-in request: from Redis, written through to the database,
+    # which stays the record (security.services.sessions_forget ends them in both). Without Redis (the
+    # demo), from the database alone: a cache per process could not forget a session ended elsewhere.
+    CACHES["sessions"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": "session"}
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_CACHE_ALIAS = "sessions"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.TokenAuthentication",
                                        "api.authentication.SessionReadAuthentication"],

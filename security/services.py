@@ -3,12 +3,14 @@ password re-entry. Views, signals, the admin and commands call these; none re-im
 
 import time
 from dataclasses import dataclass
+from importlib import import_module
 
 from axes.helpers import get_cool_off
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.sessions.models import Session
+from django.core.cache import caches
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -327,7 +329,7 @@ def sessions_end(*, user, reason: str, by=None, only_from: str | None = None) ->
     keys = list(sessions.values_list("session_key", flat=True))
     if not keys:
         return 0
-    Session.objects.filter(session_key__in=keys).delete()
+    sessions_forget(keys)
     UserSession.objects.filter(session_key__in=keys).delete()
     audit_record(actor=by, action="session.end", target=user, detail=f"{len(keys)} session(s): {reason}")
     return len(keys)
@@ -349,6 +351,22 @@ def person_deactivate(*, person: User, by: User | None) -> User:
     return person
 
 
+def sessions_forget(keys: list[str]) -> None:
+    """Delete sessions, from the database and from the session cache in front of it (production
+    keeps sessions in Redis too, settings.SESSION_ENGINE): an ended session must not be read back
+    from the cache. The cache is cleared again after the commit, in case a request read the session
+    back into it while the deletion was not yet committed. A cache that cannot be reached raises:
+    better a refusal than a session that outlives its end."""
+    Session.objects.filter(session_key__in=keys).delete()
+    prefix = getattr(import_module(settings.SESSION_ENGINE).SessionStore, "cache_key_prefix", None)
+    if prefix is None or not keys:
+        return
+    cached = [prefix + key for key in keys]
+    cache = caches[settings.SESSION_CACHE_ALIAS]
+    cache.delete_many(cached)
+    transaction.on_commit(lambda: cache.delete_many(cached))
+
+
 def live_sessions(user):
     """The person's sessions that have not expired (idle ones end on their own)."""
     alive = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
@@ -358,7 +376,7 @@ def live_sessions(user):
 def sessions_end_others(*, user, keep: str | None) -> int:
     """Sign a person out everywhere but here; forget the records of sessions that expired."""
     live = list(live_sessions(user).exclude(session_key=keep).values_list("session_key", flat=True))
-    Session.objects.filter(session_key__in=live).delete()
+    sessions_forget(live)
     UserSession.objects.filter(user=user).exclude(session_key=keep).delete()
     if live:
         audit_record(actor=user, action="session.end", target=user, detail=f"{len(live)} other session(s)")

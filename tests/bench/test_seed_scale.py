@@ -16,7 +16,16 @@ from guardian.shortcuts import get_users_with_perms
 
 from access_requests.models import AccessRequest
 from access_requests.services import written_fingerprint, written_request_text
-from accounts.models import DESIGNEE_GROUP, ITSA_GROUP, AuthorizedRequester, Department, Grant, SurveillanceSystem, User
+from accounts.models import (
+    DESIGNEE_GROUP,
+    ITSA_GROUP,
+    SAFETY_DIRECTOR_GROUP,
+    AuthorizedRequester,
+    Department,
+    Grant,
+    SurveillanceSystem,
+    User,
+)
 from accounts.services import grant_status_reason
 from accounts.sod import sod_violations
 from pages.management.commands.seed_demo import DEMO_AUTHENTICATOR_KEY
@@ -35,7 +44,7 @@ from portal.models import PermissibleUse
 from services import require_postgres
 
 TINY = ["--people", "60", "--departments", "3", "--systems", "4", "--years", "2", "--yes"]
-CITY_WIDE = 5 + 2  # ITSA administrators and Mayor's designees
+CITY_WIDE = 5 + 2 + 1  # ITSA administrators, Mayor's designees, the Director of Public Safety
 
 
 @pytest.fixture
@@ -67,6 +76,7 @@ def test_a_tiny_city_has_the_counts_it_was_asked_for(postgres):
     assert Grant.objects.count() == 60 * 3
     assert User.objects.filter(groups__name=ITSA_GROUP).count() == 5
     assert User.objects.filter(groups__name=DESIGNEE_GROUP).count() == 2
+    assert User.objects.filter(groups__name=SAFETY_DIRECTOR_GROUP).count() == 1
     assert User.objects.filter(department__isnull=False).count() == 60
 
 
@@ -163,13 +173,16 @@ def test_only_the_printed_logins_can_sign_in_and_they_have_the_demo_authenticato
     out = seed()
     known = [user for user in User.objects.all() if user.check_password(SCALE_PASSWORD)]
     heads = set(Department.objects.values_list("head", flat=True))
-    assert {user.pk for user in known} == heads | {
-        User.objects.get(email="itsa1@scale.example").pk, User.objects.get(email="designee1@scale.example").pk}
+    assert {user.pk for user in known} == heads | set(User.objects.filter(
+        email__in=["itsa1@scale.example", "designee1@scale.example", "director1@scale.example"]).values_list(
+        "pk", flat=True))
+    assert User.objects.get(email="director1@scale.example").roles.is_safety_director
     assert not any(user.has_usable_password() for user in User.objects.exclude(pk__in=[u.pk for u in known]))
     for user in known:
         device = TOTPDevice.objects.get(user=user, confirmed=True)
         assert device.bin_key == b32decode(DEMO_AUTHENTICATOR_KEY)
     assert SCALE_PASSWORD in out and "itsa1@scale.example" in out and DEMO_AUTHENTICATOR_KEY in out
+    assert "director1@scale.example" in out
 
 
 @pytest.mark.postgres

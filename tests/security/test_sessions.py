@@ -4,11 +4,13 @@ call); a person can sign out everywhere else (S3.10)."""
 
 import time
 from datetime import timedelta
+from importlib import import_module
 from urllib.parse import urlencode
 
 from conftest import PASSWORD, messages_of, provisioned, signed_in_client
 from django.conf import settings as django_settings
 from django.contrib.sessions.models import Session
+from django.core.cache import caches
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
@@ -68,13 +70,50 @@ def test_requests_within_a_minute_of_the_last_renewal_do_not_write_the_session(c
     assert Session.objects.get(session_key=key).expire_date == before
 
 
+def _session_store():
+    return import_module(django_settings.SESSION_ENGINE).SessionStore
+
+
+def _idle_past_the_timeout(key):
+    """What the passing of the idle time does: the database row expires, and so does the copy in the
+    session cache, which is kept for the same time (cached_db, with Redis)."""
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - timedelta(seconds=1))
+    prefix = getattr(_session_store(), "cache_key_prefix", None)
+    if prefix is not None:
+        caches[django_settings.SESSION_CACHE_ALIAS].delete(prefix + key)
+
+
 def test_a_session_idle_for_longer_than_the_timeout_is_signed_out(city):
     """S3.10"""
     client = _signed_in(city.officer)
-    Session.objects.filter(session_key=client.session.session_key).update(
-        expire_date=timezone.now() - timedelta(seconds=1))
+    _idle_past_the_timeout(client.session.session_key)
 
     assert _is_sent_to_sign_in(client)
+
+
+def test_sessions_are_read_from_redis_when_the_portal_has_it():
+    """Every signed-in request reads the session: from Redis in front of the database when Redis is
+    configured (production), from the database alone otherwise (a cache per process could not forget
+    a session ended in another process)."""
+    if django_settings.REDIS_URL:
+        assert django_settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db"
+        assert "redis" in django_settings.CACHES[django_settings.SESSION_CACHE_ALIAS]["BACKEND"].lower()
+    else:
+        assert django_settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+
+
+def test_an_ended_session_is_not_read_back_from_the_session_cache(city):
+    """S3.10: ending a person's sessions forgets them in the session cache too, so the next request of
+    that browser cannot find the session there."""
+    client, other = _signed_in(city.officer), _signed_in(city.analyst)
+    key = client.session.session_key
+    assert _session_store()(session_key=key).load()
+
+    services.sessions_end(user=User.objects.get(pk=city.officer.pk), reason="test")
+
+    assert _session_store()(session_key=key).load() == {}
+    assert _is_sent_to_sign_in(client)
+    assert other.get(HOME).status_code == 200
 
 
 def test_a_session_ends_at_its_absolute_lifetime_however_active(city):
