@@ -36,37 +36,67 @@ Rows = list[tuple[str, int | float | None]]
 
 
 def bar_chart(*, title: str, rows: Rows, unit: str = "", description: str = "",
-              suppressed_label: str = "fewer than 5", width: int = 640) -> SafeString:
-    """Horizontal bars, one per row: label, bar, value. The chart grows taller with the rows."""
+              suppressed_label: str = "fewer than 5", width: int = 640, titled: bool = True,
+              part_height: int | None = None) -> SafeString:
+    """Horizontal bars, one per row: label, bar, value. The chart grows taller with the rows, and a
+    row with a long label grows taller too: a label is wrapped over as many lines as it needs, never cut.
+
+    `titled=False` draws no title (the <title> still names the chart for a screen reader): for a chart
+    placed under a heading that already says what it shows. With `part_height`, a chart taller than
+    that is drawn as several <svg>, each at most that tall and all on one scale, so that a printed
+    page can break between them: a picture taller than a page cannot be split."""
     _check_size(width, MIN_HEIGHT)
     title, unit, suppressed_label = _clean(title), _clean(unit), _clean(suppressed_label)
     rows = [(_clean(label), value) for label, value in rows]
-    row_height, bar_height, size = 26, 16, 13
-    top = 36
-    height = top + max(len(rows), 1) * row_height + 10
-    parts = [_title_text(title, width)]
+    bar_height, size, leading = 16, 13, 15
+    top = 36 if titled else 6
 
     if not rows:
+        parts = [_title_text(title, width)] if titled else []
         parts.append(_text(NO_DATA, x=MARGIN, y=top + 17, size=size))
-    else:
-        shown = [_shown(value, unit, suppressed_label) for _, value in rows]
-        label_width = round(width * 0.34)
-        label_chars = _chars(label_width - MARGIN, size)
-        value_space = min(max(len(s) for s in shown) * size * GLYPH + 12, width * 0.3)
-        value_chars = _chars(value_space - 12, size)
-        x0 = label_width + MARGIN
-        lengths = _lengths([value for _, value in rows], width - x0 - value_space - MARGIN)
-        parts.append(_line(x0, top, x0, top + len(rows) * row_height))
-        for i, ((label, value), text, length) in enumerate(zip(rows, shown, lengths)):
-            middle = top + i * row_height + row_height / 2
-            baseline = middle + size * 0.35
-            parts.append(_text(_fit(label, label_chars), x=label_width, y=baseline, size=size, anchor="end"))
+        return _svg("bar", title, description, rows, unit, suppressed_label, width, top + 36, parts)
+
+    shown = [_shown(value, unit, suppressed_label) for _, value in rows]
+    label_width = round(width * 0.42)
+    label_chars = _chars(label_width - MARGIN, size)
+    value_space = min(max(len(s) for s in shown) * size * GLYPH + 12, width * 0.3)
+    value_chars = _chars(value_space - 12, size)
+    x0 = label_width + MARGIN
+    lengths = _lengths([value for _, value in rows], width - x0 - value_space - MARGIN)
+    labels = [_wrap(label, label_chars, lines=None) or [""] for label, _ in rows]
+    heights = [max(26, len(lines) * leading + 10) for lines in labels]
+
+    groups: list[list[int]] = [[]]
+    room = top
+    for i, row_height in enumerate(heights):
+        if part_height and groups[-1] and room + row_height + 10 > part_height:
+            groups.append([])
+            room = 0
+        groups[-1].append(i)
+        room += row_height
+
+    svgs = []
+    for number, group in enumerate(groups):
+        # The parts join up: only the first has room above and only the last below.
+        y = top if number == 0 else 0
+        parts = [_title_text(title, width)] if titled and number == 0 else []
+        parts.append(_line(x0, y, x0, y + sum(heights[i] for i in group)))
+        for i in group:
+            lines, length, row_height = labels[i], lengths[i], heights[i]
+            middle = y + row_height / 2
+            first = middle - leading * (len(lines) - 1) / 2 + size * 0.35
+            for j, line in enumerate(lines):
+                parts.append(_text(line, x=label_width, y=first + leading * j, size=size, anchor="end"))
             if length:
                 parts.append(f'<rect class="bar" x="{_n(x0)}" y="{_n(middle - bar_height / 2)}" '
                              f'width="{_n(length)}" height="{bar_height}" fill="{BAR}"/>')
-            parts.append(_text(_fit(text, value_chars), x=x0 + length + 6, y=baseline, size=size,
-                               suppressed=value is None))
-    return _svg("bar", title, description, rows, unit, suppressed_label, width, height, parts)
+            parts.append(_text(_fit(shown[i], value_chars), x=x0 + length + 6, y=middle + size * 0.35, size=size,
+                               suppressed=rows[i][1] is None))
+            y += row_height
+        svgs.append(_svg("bar", title if number == 0 else f"{title} (continued)",
+                         description if number == 0 else "", [rows[i] for i in group], unit, suppressed_label,
+                         width, y + (10 if number == len(groups) - 1 else 0), parts, stacked=len(groups) > 1))
+    return mark_safe("".join(svgs))
 
 
 def column_chart(*, title: str, rows: Rows, unit: str = "", description: str = "",
@@ -108,7 +138,7 @@ def column_chart(*, title: str, rows: Rows, unit: str = "", description: str = "
     return _svg("column", title, description, rows, unit, suppressed_label, width, height, parts)
 
 
-def _svg(kind, title, description, rows, unit, suppressed_label, width, height, parts) -> SafeString:
+def _svg(kind, title, description, rows, unit, suppressed_label, width, height, parts, stacked=False) -> SafeString:
     ident = "chart-" + hashlib.sha256(
         repr((kind, title, description, rows, unit, suppressed_label, width, height))
         .encode("utf-8", "backslashreplace")
@@ -118,7 +148,8 @@ def _svg(kind, title, description, rows, unit, suppressed_label, width, height, 
     return mark_safe(
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" height="{_n(height)}" '
         f'viewBox="0 0 {width} {_n(height)}" role="img" aria-labelledby="{ident}-title {ident}-desc" '
-        f'font-family="{FONT}">'
+        # The parts of a long chart stack without a gap between them (an attribute: the pages' CSP).
+        f'font-family="{FONT}"' + (' display="block"' if stacked else "") + '>'
         f'<title id="{ident}-title">{_escape(title)}</title>'
         f'<desc id="{ident}-desc">{_escape(chr(10).join(summary))}</desc>'
         + "".join(parts) + "</svg>"
@@ -179,15 +210,22 @@ def _fit(text: str, chars: int) -> str:
     return text if len(text) <= chars else text[: chars - 1].rstrip() + "…"
 
 
-def _wrap(text: str, chars: int) -> list[str]:
-    """At most two lines of at most `chars` characters, broken between words ("Jan" / "2025")."""
-    words = text.split()
-    if not words:
-        return []
-    first = _fit(words.pop(0), chars)
-    while words and len(first) + 1 + len(words[0]) <= chars:
-        first += " " + words.pop(0)
-    return [first, _fit(" ".join(words), chars)] if words else [first]
+def _wrap(text: str, chars: int, *, lines: int | None = 2) -> list[str]:
+    """Lines of at most `chars` characters, broken between words ("Jan" / "2025"); a word longer than
+    a line is split across lines. At most `lines` lines, the last cut with an ellipsis; every word
+    kept when `lines` is None."""
+    pieces = []
+    for word in text.split():
+        pieces += [word[start:start + chars] for start in range(0, len(word), chars)]
+    result: list[str] = []
+    for piece in pieces:
+        if result and len(result[-1]) + 1 + len(piece) <= chars:
+            result[-1] += " " + piece
+        else:
+            result.append(piece)
+    if lines is not None and len(result) > lines:
+        result[lines - 1:] = [_fit(" ".join(result[lines - 1:]), chars)]
+    return result
 
 
 def _title_text(title, width) -> str:

@@ -62,6 +62,11 @@ def _grid_section(table: dict) -> Section:
                    [rows[number] for number in sorted(rows)], None, columns=table["columns"])
 
 
+# A long chart is drawn in parts no taller than this, so that a printed page breaks between parts
+# rather than cutting off a chart taller than the page.
+CHART_PART_HEIGHT = 300
+
+
 def sections(tables: list[dict], *, public: bool) -> list[Section]:
     """The tables as a report shows them, each breakdown with its chart (SVG, drawn here: no script)."""
     result = []
@@ -72,10 +77,12 @@ def sections(tables: list[dict], *, public: bool) -> list[Section]:
         rows = [(row["label"], shown_value(row, public=public)) for row in table["rows"]]
         chart = None
         if table["key"] != "summary":
+            # Under the section's heading, which titles the chart and its table once.
             chart = bar_chart(
                 title=table["title"], rows=[(row["label"], row["value"]) for row in table["rows"]],
                 unit=table.get("unit", ""),
-                description=f"{table['value_heading']} by {table['label_heading'].lower()}.",
+                description=f"{table['value_heading']} by {table['label_heading'].lower()}.", titled=False,
+                part_height=CHART_PART_HEIGHT,
             )
         result.append(Section(table["key"], table["title"], table["label_heading"], table["value_heading"], rows,
                               chart))
