@@ -7,9 +7,10 @@ from accounts.forms import ModelChoicesField
 from accounts.models import Department, Grant, SurveillanceSystem, User
 from portal.forms import TEXT_LIMIT, RefusalErrors
 from portal.models import IntendedUse, PermissibleUse
+from portal.pickers import PICK_A_PERSON, PickerWidget
 
 from .models import DOCUMENT_TYPES, AccessRequest, StatusChange
-from .selectors import systems_for_requests
+from .selectors import people_for_requests, systems_for_requests
 
 # What the file picker offers: the types the portal keeps, by extension and by type.
 ACCEPTED_FILES = ",".join([*(end for _, endings in DOCUMENT_TYPES.values() for end in endings), *DOCUMENT_TYPES])
@@ -67,7 +68,8 @@ class AccessRequestForm(PortalForm):
     """A written access request: add, change, remove or suspend one person's access to one system."""
 
     department = forms.ModelChoiceField(queryset=Department.objects.none(), empty_label="Choose a department")
-    person = PersonChoiceField(queryset=User.objects.none(), empty_label="Choose a person")
+    person = PersonChoiceField(queryset=User.objects.none(), empty_label="Choose a person", widget=PickerWidget,
+                               error_messages={"invalid_choice": PICK_A_PERSON})
     # Narrowed to the systems the department may name (selectors.systems_for_requests).
     system = forms.ModelChoiceField(
         queryset=SurveillanceSystem.objects.none(), empty_label="Choose a system",
@@ -110,8 +112,11 @@ class AccessRequestForm(PortalForm):
             field.initial = departments[0].pk
             department = departments[0]
         scope = [department.pk] if department else [d.pk for d in departments]
-        self.fields["person"].queryset = User.objects.filter(department__in=scope).order_by("full_name", "email")
-        self.fields["system"].queryset = systems_for_requests(Department.objects.filter(pk__in=scope))
+        scoped = Department.objects.filter(pk__in=scope)
+        self.fields["person"].queryset = people_for_requests(scoped)
+        self.fields["person"].widget.search_url = reverse("requests:new")
+        self.fields["person"].widget.include = ("department",)
+        self.fields["system"].queryset = systems_for_requests(scoped)
         self.fields["permissible_uses"].queryset = (
             uses if uses is not None else PermissibleUse.objects.all()
         ).select_related("intended_use")
@@ -121,8 +126,9 @@ class AccessRequestForm(PortalForm):
             "hx-post": reverse("requests:preview"),
             "hx-trigger": "change",
             "hx-target": "#rule-feedback",
-            # A newer choice cancels the answer still on its way, so the last choice always wins.
-            "hx-sync": "closest form:replace",
+            # A newer choice waits for the answer on its way and replaces any other waiting, so the last
+            # choice always wins: cancelling that answer instead makes htmx log an error for each.
+            "hx-sync": "closest form:queue last",
         }
         for name in ("person", "system", "action", "role"):
             self.fields[name].widget.attrs.update(preview)

@@ -32,6 +32,12 @@ def systems_for_requests(departments) -> QuerySet[SurveillanceSystem]:
     ).order_by("name")
 
 
+def people_for_requests(departments) -> QuerySet[User]:
+    """Whom a request of these departments may name: their people, whatever their status, so that
+    the access of somebody who left can still be removed."""
+    return User.objects.filter(department__in=departments).order_by("full_name", "email")
+
+
 def itsa_queue(user: User) -> QuerySet[AccessRequest]:
     if not user.is_authenticated or not user.roles.is_itsa:
         return AccessRequest.objects.none()

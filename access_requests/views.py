@@ -21,6 +21,7 @@ from portal.errors import RuleViolation
 from portal.forms import DecisionForm
 from portal.history import combined_timeline, timeline
 from portal.pages import carry_out, decide_view
+from portal.pickers import find_requested, matches_response, show_matches
 from security.decorators import password_recently_entered
 
 from . import services
@@ -161,11 +162,16 @@ def new(request):
         return render(request, "requests/new.html", {"form": None})
     source = request.POST if request.method == "POST" else request.GET
     department = departments[0] if len(departments) == 1 else _chosen(departments, source.get("department"))
+    if request.method == "GET" and (found := matches_response(
+            request, AccessRequestForm(request.GET, departments=departments, department=department))):
+        return found
 
     if request.method == "POST":
         # Every use of Table 1 is a valid choice here: the service says which ones the department may name.
         form = AccessRequestForm(request.POST, request.FILES, departments=departments, department=department)
-        if form.is_valid():
+        if name := find_requested(form, request.POST):
+            show_matches(form, name)
+        elif form.is_valid():
             data = form.cleaned_data
             try:
                 filed = services.access_request_submit(

@@ -2,9 +2,13 @@
 
 from django import forms
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.urls import reverse_lazy
 from django.utils import timezone
 
+from portal.pickers import PICK_A_PERSON, PickerWidget
+
 from .models import OVERSIGHT_GROUP, Department, User
+from .selectors import people_for_oversight, people_for_requester_lists
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 _USWDS_CLASSES = {
@@ -56,6 +60,12 @@ class RequesterSearchForm(PageForm):
 
 
 class PersonChoiceField(forms.ModelChoiceField):
+    """One person, found by a search on the page `search_url` (portal.pickers)."""
+
+    def __init__(self, *args, search_url, **kwargs):
+        super().__init__(*args, widget=PickerWidget(search_url=search_url),
+                         error_messages={"invalid_choice": PICK_A_PERSON}, **kwargs)
+
     def label_from_instance(self, obj):
         return f"{obj.full_name} — {obj.department}" if obj.department_id else obj.full_name
 
@@ -64,9 +74,7 @@ class RequesterAddForm(PageForm):
     department = forms.ModelChoiceField(label="Department", queryset=Department.objects.all(),
                                         empty_label="Choose a department")
     person = PersonChoiceField(
-        label="Person",
-        queryset=User.objects.filter(is_active=True, department__isnull=False).select_related("department")
-        .order_by("department__name", "full_name"),
+        label="Person", queryset=people_for_requester_lists(), search_url=reverse_lazy("accounts:requesters"),
         empty_label="Choose a person",
         help_text="Only the department's own people can file its requests.",
     )
@@ -130,8 +138,8 @@ OVERSIGHT_DECISIONS = [("approve", "Approve the appointment"), ("refuse", "Refus
 
 class OversightProposeForm(PageForm):
     person = PersonChoiceField(
-        label="Person", queryset=User.objects.filter(is_active=True).select_related("department")
-        .order_by("full_name", "email"), empty_label="Choose a person",
+        label="Person", queryset=people_for_oversight(), search_url=reverse_lazy("security:oversight_list"),
+        empty_label="Choose a person",
         help_text="They will read every department's records and change nothing. They cannot hold access to any "
                   "system, nor head a department, file its requests or hold a city role.",
     )

@@ -157,3 +157,15 @@ def may_export_rosters(user: User) -> bool:
     grants): those whose pages show grants, ITSA and oversight for every department, heads and
     requesters for their own. What each download holds is scoped as those pages are."""
     return user.roles.reads_every_department or user.roles.works_for_a_department
+
+
+def people_for_requester_lists() -> QuerySet[User]:
+    """Whom ITSA may put on a department's list of authorized requesters: active people of a department
+    (the service checks that it is the department named)."""
+    return (User.objects.filter(is_active=True, department__isnull=False).select_related("department")
+            .order_by("full_name", "email"))
+
+
+def people_for_oversight() -> QuerySet[User]:
+    """Whom ITSA may propose for an oversight appointment: any active person (the service says who may not)."""
+    return User.objects.filter(is_active=True).select_related("department").order_by("full_name", "email")

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from portal.errors import NotAllowed, RuleViolation
 from portal.pages import query_string_without_page
+from portal.pickers import find_requested, matches_response, show_matches
 
 from . import services
 from .forms import PeopleFilterForm, RequesterAddForm, RequesterEndForm, RequesterSearchForm
@@ -61,14 +62,17 @@ def _requesters_page(request, *, add_form=None):
 @login_required
 @require_GET
 def requesters(request):
-    return _requesters_page(request)
+    require_itsa_page(request.user, "requesters")
+    return matches_response(request, RequesterAddForm(request.GET)) or _requesters_page(request)
 
 
 @login_required
 @require_POST
 def requester_add(request):
     form = RequesterAddForm(request.POST)
-    if form.is_valid():
+    if name := find_requested(form, request.POST):
+        show_matches(form, name)
+    elif form.is_valid():
         try:
             entry = services.authorized_requester_add(by=request.user, **form.cleaned_data)
         except NotAllowed as refusal:

@@ -1,15 +1,18 @@
 """The shape of the input on the incident pages (S5.2). Rules stay in incidents.services."""
 
 from django import forms
+from django.urls import reverse
 
 from accounts.models import SurveillanceSystem, User
 from access_requests.forms import TEXT_LIMIT, PortalForm
+from portal.pickers import PICK_A_PERSON, PickerWidget
 
 from .models import Incident
+from .selectors import people_to_name
 
 
 class ConcernedPersonField(forms.ModelChoiceField):
-    """A plain list of the city's active people: it says nothing about who holds access to what."""
+    """One of the city's active people, found by a search (portal.pickers)."""
 
     def label_from_instance(self, person):
         return f"{person.full_name} — {person.department}" if person.department_id else person.full_name
@@ -31,7 +34,7 @@ class IncidentReportForm(PortalForm):
     )
     person = ConcernedPersonField(
         queryset=User.objects.none(), required=False, empty_label="Nobody in particular, or I do not know",
-        label="Person concerned",
+        label="Person concerned", widget=PickerWidget, error_messages={"invalid_choice": PICK_A_PERSON},
     )
     system = forms.ModelChoiceField(
         queryset=SurveillanceSystem.objects.all(), required=False, empty_label="I do not know",
@@ -47,10 +50,8 @@ class IncidentReportForm(PortalForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["person"].queryset = (
-            User.objects.filter(is_active=True, employment_status=User.EmploymentStatus.ACTIVE)
-            .select_related("department").order_by("full_name", "email")
-        )
+        self.fields["person"].queryset = people_to_name()
+        self.fields["person"].widget.search_url = reverse("incidents:new")
 
 
 class IncidentSuspendForm(PortalForm):

@@ -32,6 +32,13 @@ def sees_every_incident(user: User) -> bool:
     return getattr(user, "is_authenticated", False) and (user.roles.is_designee or user.roles.reads_every_department)
 
 
+def people_to_name() -> QuerySet[User]:
+    """Whom a report may name: every active person of the city. It says nothing about who holds
+    access to what."""
+    return (User.objects.filter(is_active=True, employment_status=User.EmploymentStatus.ACTIVE)
+            .select_related("department").order_by("full_name", "email"))
+
+
 def incidents_visible_to(user: User) -> QuerySet[Incident]:
     """Designees and ITSA see every incident; a named reporter sees their own report. The person
     concerned never sees an incident about them, whatever their role, nor does anybody else."""

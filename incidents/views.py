@@ -14,6 +14,7 @@ from accounts.selectors import get_or_404_logged, grants_visible_to
 from portal.errors import RuleViolation
 from portal.history import timeline
 from portal.pages import form_error_message
+from portal.pickers import find_requested, matches_response, show_matches
 from security.decorators import password_recently_entered
 
 from . import selectors, services
@@ -66,9 +67,13 @@ def incident_list(request):
 @require_http_methods(["GET", "POST"])
 def incident_new(request):
     user = request.user
+    if request.method == "GET" and (found := matches_response(request, IncidentReportForm(request.GET))):
+        return found
     if request.method == "POST":
         form = IncidentReportForm(request.POST)
-        if form.is_valid():
+        if name := find_requested(form, request.POST):
+            show_matches(form, name)
+        elif form.is_valid():
             data = form.cleaned_data
             try:
                 incident = services.incident_report(

@@ -24,6 +24,7 @@ from portal.errors import NotAllowed, RuleViolation
 from portal.forms import DecisionForm
 from portal.history import timeline
 from portal.pages import carry_out, decide_view, form_error_message
+from portal.pickers import find_requested, matches_response, show_matches
 
 from portal.client_address import client_address
 
@@ -235,7 +236,12 @@ def _oversight_list_page(request, *, form=None, status=200):
 @require_GET
 def oversight_list(request):
     """ITSA asks for oversight appointments here; the designees see what waits for them."""
-    return _oversight_list_page(request)
+    if not (request.user.roles.is_itsa or request.user.roles.is_designee):
+        require_itsa_page(request.user, "oversight_appointments")
+    # Only those shown the form search with it.
+    found = matches_response(request, OversightProposeForm(request.GET)) \
+        if oversight.may_propose_oversight(request.user) else None
+    return found or _oversight_list_page(request)
 
 
 @login_required
@@ -245,6 +251,9 @@ def oversight_new(request):
     if not (request.user.roles.is_itsa or request.user.roles.is_designee):
         require_itsa_page(request.user, "oversight_appointments")
     form = OversightProposeForm(request.POST)
+    if (name := find_requested(form, request.POST)) and oversight.may_propose_oversight(request.user):
+        show_matches(form, name)
+        return _oversight_list_page(request, form=form)
     if form.is_valid():
         try:
             appointment = oversight.oversight_propose(by=request.user, **form.cleaned_data)

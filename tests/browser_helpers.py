@@ -41,16 +41,30 @@ def sign_in(page, user, password):
         page.wait_for_load_state()
 
 
-def assert_accessible(page, what: str = ""):
-    """axe-core finds no serious or critical violation on the page as it is now."""
+def serious_violations(page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now, one line each."""
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)
     bad = [v for v in results.response["violations"] if v.get("impact") in SERIOUS]
-    details = "\n".join(
-        f"{v['impact']}: {v['id']} — {v['help']} ({', '.join(n['target'][0] for n in v['nodes'][:3])})" for v in bad
-    )
-    assert not bad, f"axe-core on {what or page.url}:\n{details}"
+    return [f"{v['impact']}: {v['id']} — {v['help']} ({', '.join(n['target'][0] for n in v['nodes'][:3])})"
+            for v in bad]
+
+
+def assert_accessible(page, what: str = ""):
+    """axe-core finds no serious or critical violation on the page as it is now."""
+    bad = serious_violations(page)
+    assert not bad, f"axe-core on {what or page.url}:\n" + "\n".join(bad)
+
+
+def watch_console(page) -> list[str]:
+    """The page's console errors and warnings and its uncaught exceptions, as they come, each with
+    the address of the page it happened on."""
+    found = []
+    page.on("console", lambda message: found.append(f"{page.url}: console {message.type}: {message.text}")
+            if message.type in ("error", "warning") else None)
+    page.on("pageerror", lambda error: found.append(f"{page.url}: uncaught {error}"))
+    return found
 
 
 def go_by_menu(page, menu: str, link: str):

@@ -71,7 +71,8 @@ def test_the_requester_pages_and_the_live_rule_preview_work_under_the_policy(wat
 
     page.goto("/requests/new/")
     expect(page.get_by_role("heading", name="New access request")).to_be_visible()
-    page.get_by_label("Person").select_option(label="Olive Officer (officer@police.example)")
+    page.get_by_role("searchbox", name="Search by name or e-mail").fill("Olive")
+    page.locator("label", has_text="Olive Officer (officer@police.example)").click()
     page.get_by_label("System").select_option(label="Citywide VMS")
     page.get_by_label("Role").select_option(value="end_user")
     expect(page.locator("#rule-feedback .usa-alert")).to_be_visible()

@@ -266,7 +266,12 @@ def _rest_of_the_order_forms():
             kwargs=lambda w: {"pk": w.order.agreement.pk})],
         i.IncidentReportForm: [Target("incidents:new", "requester", {
             "nature": "abuse", "description": "Watched a neighbour's home.", "occurred_on": "",
-            "person": lambda w: w.city.officer.pk, "system": lambda w: w.city.vms.pk, "anonymous": "on"})],
+            "person": lambda w: w.city.officer.pk, "system": lambda w: w.city.vms.pk, "anonymous": "on"}),
+            # The person search, as htmx asks it and as the Find button sends the form.
+            Target("incidents:new", "requester", {"person": lambda w: w.city.officer.pk}, method="get", quiet=True,
+                   extra={"find": "person", "person_q": "ol"}),
+            Target("incidents:new", "requester", {"nature": "abuse", "person": lambda w: w.city.officer.pk},
+                   quiet=True, extra={"find": "person", "person_q": "ol"})],
         i.IncidentSuspendForm: [Target("incidents:suspend", "designee", {"reason": "Good-faith complaint."},
                                        kwargs=lambda w: {"pk": w.order.incident.pk})],
         i.IncidentCloseForm: [Target("incidents:close", "designee", {"corrective_action": "Written warning.",

@@ -1,13 +1,22 @@
 """The shape of the input on the waiver pages. Rules stay in waivers.services."""
 
 from django import forms
+from django.urls import reverse
 
 from accounts.forms import ModelChoicesField
 from accounts.models import Department, Grant
 from access_requests.forms import TEXT_LIMIT, PortalForm
 from portal.models import IntendedUse, PermissibleUse
+from portal.pickers import PickerWidget
 
 from .models import Waiver
+from .selectors import end_user_grants, grants_for_waivers
+
+
+class GrantPicker(PickerWidget):
+    search_fields = ("person__full_name", "person__email", "system__name", "account_name")
+    search_label = "Search by name, e-mail, system or account name"
+    noun, plural = "grant", "grants"
 
 
 class GrantChoiceField(ModelChoicesField):
@@ -42,8 +51,11 @@ class WaiverRequestForm(PortalForm):
         help_text="Why the life, safety or asset protection of the city or the public needs it.",
     )
     grants = GrantChoiceField(
-        queryset=Grant.objects.none(), widget=forms.CheckboxSelectMultiple, required=False,
+        queryset=Grant.objects.none(), widget=GrantPicker(multiple=True), required=False,
         label="End-user grants it applies to",
+        help_text="Only end users: separation of duties (Section 3.2) is never waivable, so no administrator, "
+                  "monitor or auditor is listed.",
+        error_messages={"invalid_choice": "Choose grants from the search results."},
     )
     starts_on = forms.DateField(
         label="First day", widget=forms.DateInput(attrs={"type": "date"}),
@@ -63,16 +75,12 @@ class WaiverRequestForm(PortalForm):
             # The grants listed are the chosen department's: the department no longer changes here.
             field.widget = forms.HiddenInput()
             field.initial = department.pk
-        self.fields["grants"].queryset = (
-            Grant.objects.filter(department=department, status__in=Grant.LIVE_STATUSES)
-            .select_related("person", "system").order_by("person__full_name", "system__name", "pk")
-            if department is not None else Grant.objects.none()
-        )
-
-    def grant_choices(self):
-        """The checkboxes of the end-user grants, the only ones a waiver may touch (staff roles fall
-        under separation of duties, which is never waivable)."""
-        return [checkbox for checkbox in self["grants"] if not checkbox.data["value"].instance.is_staff_role]
+        # A staff grant sent anyway reaches the service, which says why it is refused; none is offered.
+        grants = self.fields["grants"]
+        grants.queryset = grants_for_waivers(department)
+        grants.widget.offered = end_user_grants(grants.queryset)
+        grants.widget.search_url = reverse("waivers:new")
+        grants.widget.include = ("department",)
 
 
 class WaiverDepartmentForm(PortalForm):

@@ -28,6 +28,19 @@ def departments_for_waivers(user: User) -> list[Department]:
     return user.roles.headed_departments
 
 
+def grants_for_waivers(department: Department | None) -> QuerySet[Grant]:
+    """The department's live grants, those a waiver may be sent for (the service refuses a staff role)."""
+    if department is None:
+        return Grant.objects.none()
+    return (Grant.objects.filter(department=department, status__in=Grant.LIVE_STATUSES)
+            .select_related("person", "system").order_by("person__full_name", "system__name", "pk"))
+
+
+def end_user_grants(grants: QuerySet[Grant]) -> QuerySet[Grant]:
+    """The grants a waiver may touch: separation of duties (S3.2b) is never waivable, so no staff role."""
+    return grants.exclude(role__in=Grant.STAFF_ROLES)
+
+
 def waivers_visible_to(user: User) -> QuerySet[Waiver]:
     """The department's head and authorized requesters see its waivers; the directors, the Mayor's
     designees, ITSA and oversight see every one; nobody else sees any."""

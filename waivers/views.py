@@ -17,6 +17,7 @@ from portal.errors import RuleViolation
 from portal.forms import DecisionForm
 from portal.history import timeline
 from portal.pages import carry_out, decide_view, form_error_message
+from portal.pickers import find_requested, matches_response, show_matches
 from security.decorators import password_recently_entered
 
 from . import selectors, services
@@ -65,10 +66,15 @@ def waiver_new(request):
     source = request.POST if request.method == "POST" else request.GET
     department = departments[0] if len(departments) == 1 else next(
         (d for d in departments if str(d.pk) == source.get("department", "")), None)
+    if request.method == "GET" and (found := matches_response(
+            request, WaiverRequestForm(request.GET, departments=departments, department=department))):
+        return found
 
     if request.method == "POST":
         form = WaiverRequestForm(request.POST, departments=departments, department=department)
-        if form.is_valid():
+        if name := find_requested(form, request.POST):
+            show_matches(form, name)
+        elif form.is_valid():
             data = form.cleaned_data
             try:
                 waiver = services.waiver_request(

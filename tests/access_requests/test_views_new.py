@@ -33,7 +33,10 @@ def test_the_form_offers_inline_rule_feedback_through_htmx(city, client):
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert page.count(f'hx-post="{reverse("requests:preview")}"') == 4
+    # The system, action and role selects; the person's radios come with a search (below).
+    assert page.count(f'hx-post="{reverse("requests:preview")}"') == 3
+    found = client.get(reverse("requests:new"), {"find": "person", "person_q": "Olive"}).content.decode()
+    assert found.count(f'hx-post="{reverse("requests:preview")}"') == 1
     assert 'hx-trigger="change"' in page
     assert 'id="rule-feedback"' in page and 'aria-live="polite"' in page
     assert 'name="csrfmiddlewaretoken"' in page
@@ -41,10 +44,10 @@ def test_the_form_offers_inline_rule_feedback_through_htmx(city, client):
     assert city.crime_detection.intended_use.condition_list()[0] in page
 
 
-def test_the_form_lists_only_the_people_of_the_department(city, client):
+def test_the_form_finds_only_the_people_of_the_department(city, client):
     client.force_login(city.requester)
 
-    page = client.get(reverse("requests:new")).content.decode()
+    page = client.get(reverse("requests:new"), {"find": "person", "person_q": "example"}).content.decode()
 
     assert city.officer.email in page
     assert city.streets_worker.email not in page

@@ -34,6 +34,7 @@ def test_the_head_asks_the_director_of_public_safety_grants_and_the_grant_shows_
     page.get_by_label("Deviation from Table 1").fill("Live monitoring of every camera around the stadium.")
     page.locator("label.usa-radio__label", has_text=re.compile("^Safety$")).click()
     page.get_by_label("Justification").fill("A crowd of 60,000 at the championship game.")
+    page.get_by_role("searchbox", name="Search by name, e-mail, system or account name").fill("Olive")
     page.locator("label.usa-checkbox__label", has_text=re.compile("^Olive Officer, Citywide VMS")).click()
     page.get_by_label("First day").fill(starts_on.isoformat())
     page.get_by_label("Number of days").fill("3")

@@ -39,13 +39,15 @@ def _form(city, **changes):
     return {key: value for key, value in data.items() if value is not None}
 
 
-def test_the_form_offers_a_plain_list_of_people_and_systems_and_explains_anonymity(client, city):
+def test_the_form_finds_people_lists_systems_and_explains_anonymity(client, city):
     """S5.2: anyone signed in reports; the pickers say nothing about who holds what."""
     client.force_login(city.streets_worker)
     response = client.get(reverse("incidents:new"))
     page = response.content.decode()
     assert response.status_code == 200
-    assert "Andy Analyst — Police Department" in page and "Citywide VMS" in page
+    assert "Andy Analyst" not in page and "Citywide VMS" in page
+    found = client.get(reverse("incidents:new"), {"find": "person", "person_q": "andy"}).content.decode()
+    assert "Andy Analyst — Police Department" in found
     assert "Report anonymously" in page and "will not record your name" in page
 
 
