@@ -4,6 +4,7 @@ Thin: who may see and publish is asked of reports.selectors and reports.services
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -66,7 +67,10 @@ def report_list(request):
             messages.error(request, "Choose a department and a year from the lists.")
     roles = user.roles
     today = timezone.localdate()
-    published = selectors.reports_visible_to(user).select_related("department", "published_by")
+    # Both lists grow with the years and the departments: a page of each at a time.
+    published = Paginator(
+        selectors.reports_visible_to(user).select_related("department", "published_by"), settings.PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
     departments = (Department.objects.order_by("name") if roles.reads_every_department or roles.is_designee
                    else roles.headed_departments)
     last_half = (today.year, 1) if today.month > 6 else (today.year - 1, 2)
@@ -74,7 +78,8 @@ def report_list(request):
         "published": published, "departments": departments, "last_year": today.year - 1,
         "years": list(range(today.year, max(FIRST_YEAR, today.year - 5) - 1, -1)),
         "last_half": last_half, "reads_city": selectors.may_read_city_report(user=user),
-        "due": selectors.reports_due_for(user, today=today),
+        "due": Paginator(selectors.reports_due_for(user, today=today), settings.PAGE_SIZE).get_page(
+            request.GET.get("due_page")),
         "shows_due": roles.reads_every_department or roles.is_designee or roles.is_head,
     })
 

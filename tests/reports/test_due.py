@@ -286,3 +286,20 @@ def test_people_who_publish_no_report_see_no_due_list(authorized_long_ago, clien
     client.force_login(authorized_long_ago.officer)
     page = client.get(reverse("reports:list")).content.decode()
     assert "Due and overdue" not in page
+
+
+def test_the_reports_due_come_a_page_at_a_time(authorized_long_ago, client, settings):
+    """S2.5b: the list of reports due grows with the departments and the years: it is shown a page at a
+    time, and the next page holds the rest."""
+    settings.PAGE_SIZE = 2
+    city = authorized_long_ago
+    client.force_login(city.designee)
+    due = reports_due_for(city.designee)
+    assert len(due) > 2
+
+    first = client.get(reverse("reports:list")).content.decode()
+    second = client.get(reverse("reports:list"), {"due_page": 2}).content.decode()
+
+    assert f"Reports not published yet ({len(due)})" in first
+    assert due[0].label in first and due[2].label not in first
+    assert due[2].label in second and "Next page of reports due" in first
