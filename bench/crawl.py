@@ -323,7 +323,6 @@ def measure(client, visit: Visit, timed: int = TIMED_REQUESTS, warmup: bool = Tr
         body = b"" if response.streaming else response.content
         return response, body
 
-    html = None
     with transaction.atomic():
         response, body = get() if warmup else (None, None)
         if response is None or (response.status_code == 200
