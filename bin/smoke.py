@@ -226,6 +226,14 @@ def options(html: str, name: str) -> list[tuple[str, str]]:
             if value]
 
 
+def radios(html: str, name: str) -> list[tuple[str, str]]:
+    """The choices a person search offered: its radio buttons and their labels."""
+    return [(value, unescape(" ".join(re.sub(r"<[^>]+>", "", label).split())))
+            for value, label in re.findall(
+                rf'<input[^>]*type="radio"[^>]*name="{name}"[^>]*value="([^"]+)"[^>]*>\s*<label[^>]*>(.*?)</label>',
+                html, re.S)]
+
+
 def hidden_fields(html: str) -> dict:
     return {name: unescape(value) for name, value in re.findall(
         r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html) if name != "csrfmiddlewaretoken"}
@@ -403,7 +411,12 @@ def file_a_request(requester: Person) -> tuple[str, int]:
     grants already), and returns its reference and id."""
     page = requester.get("/requests/new/")
     form = page.text
-    people = [value for value, label in options(form, "person") if "head@" not in label]
+    # The form lists nobody: a person is found by searching, as htmx asks it (the demo city's e-mails
+    # all end in .example); then the form again, whose CSRF token and address the filing posts from.
+    check('name="person_q"' in form, "the request form has no person search")
+    found = requester.get("/requests/new/?find=person&person_q=.example").text
+    requester.get("/requests/new/")
+    people = [value for value, label in radios(found, "person") if "head@" not in label]
     systems = options(form, "system")
     uses = checkbox_values(form, "permissible_uses")
     check(people and systems and uses, "the request form offers no person, system or permissible use")
