@@ -8,7 +8,7 @@ from django.contrib import admin
 
 from portal.admin import ReadOnlyAdmin, ReadOnlyHistoryAdmin
 
-from .models import ReminderSent, Validation, ValidationItem
+from .models import AttestationCopy, ReminderSent, Validation, ValidationItem
 
 
 class ValidationItemInline(admin.TabularInline):
@@ -63,3 +63,12 @@ class ReminderSentAdmin(ReadOnlyAdmin):
     search_fields = ("validation__department__name",)
     fields = ("validation", "days_before_due", "sent_at")
     readonly_fields = fields
+
+
+@admin.register(AttestationCopy)
+class AttestationCopyAdmin(ReadOnlyAdmin):
+    """The copy of an open validation's attestation last asked for; made on a worker, never edited here."""
+
+    list_display = ("validation", "requested_by", "requested_at", "made_at", "failure")
+    list_select_related = ("validation__department", "validation__system", "requested_by")
+    raw_id_fields = ("validation",)

@@ -2,7 +2,11 @@
 
 import logging
 from collections import Counter
+from dataclasses import dataclass
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -12,7 +16,7 @@ from portal.audit import audit_record, lock_audit_chain
 from portal.errors import RuleViolation
 from portal.pdf import Document, render_document, stored_file_matches
 
-from .models import Validation, ValidationItem
+from .models import AttestationCopy, Validation, ValidationItem
 from .selectors import outgoing_request_for, validation_items
 
 logger = logging.getLogger(__name__)
@@ -30,9 +34,19 @@ def _decision_label(item: ValidationItem) -> str:
     return item.get_decision_display()
 
 
-def _entry(item: ValidationItem, number: dict[int, int]) -> str:
-    """One line of the attestation, as plain text (the template escapes it). Written here because the
-    template's lookups slowed a large attestation (bench/README.md, "What made the attestation fit")."""
+@dataclass(frozen=True)
+class Row:
+    """One grant of the attestation's table, its cells as plain text (the template escapes them).
+    Written here because the template's lookups slowed a large attestation (bench/README.md)."""
+
+    grant: str
+    system: str
+    decision: str
+    decided_by: str
+    decided_on: str
+
+
+def _row(item: ValidationItem, number: dict[int, int]) -> Row:
     grant = item.grant
     uses = ", ".join(f"U{number[use.pk]}" for use in grant.permissible_uses.all()) or "no use named"
     decision = item.get_decision_display()
@@ -46,33 +60,32 @@ def _entry(item: ValidationItem, number: dict[int, int]) -> str:
         decision = f"Not kept: {what}" if _decision_label(item) == NOT_KEPT else f"{decision}; {what}"
     if item.reason:
         decision += f": “{item.reason}”"
-    if item.decided_by_id:
-        decided = item.decided_by.full_name
-        if item.decided_at:
-            decided += f", {date_format(timezone.localtime(item.decided_at), 'j M Y')}"
-    else:
-        decided = "not decided"
-    return (f"{grant.person.full_name} ({grant.account_name}) — {grant.system.name}, "
-            f"{grant.get_role_display().lower()} — {uses} — {decision} — {decided}")
+    decided_on = date_format(timezone.localtime(item.decided_at), "j M Y") if item.decided_by_id and item.decided_at else ""
+    return Row(grant=f"{grant.person.full_name} ({grant.account_name})",
+               system=f"{grant.system.name}, {grant.get_role_display().lower()}; {uses}",
+               decision=decision, decided_by=item.decided_by.full_name if item.decided_by_id else "",
+               decided_on=decided_on)
 
 
-def attestation_document(*, validation: Validation) -> Document:
+def attestation_document(*, validation: Validation, seconds: float | None = None) -> Document:
     """Department, period, each person and grant with the decision and who decided, and the head's
-    sign-off (S3.4e/f), made from the records as they are now. A signed validation's attestation is
-    made once and kept (attestation_freeze); an open one prints the decisions so far."""
+    sign-off (S3.4e/f), made from the records as they are now: a table of one row a grant. A signed
+    validation's attestation is made once and kept (attestation_freeze); an open one's copy prints
+    the decisions so far (attestation_copy_make). Both on a worker: a table of thousands of rows takes
+    WeasyPrint tens of seconds, so `seconds` lets a worker allow it more than a request's limit."""
     items = list(validation_items(validation).select_related("grant__person", "grant__system"))
     counts = Counter(_decision_label(item) for item in items)
     labels = [label for _, label in ValidationItem.Decision.choices] + [NOT_KEPT]
     tally = [(label, counts[label]) for label in labels if counts[label]]
-    # Each permissible use is printed once, numbered, and each entry cites the numbers: an entry then
-    # fits on one line, and WeasyPrint's time follows the number of lines.
+    # Each permissible use is printed once, numbered, and each row cites the numbers: a row then
+    # stays on one line, and WeasyPrint's time follows the lines it lays out.
     uses = sorted({use for item in items for use in item.grant.permissible_uses.all()},
                   key=lambda use: (use.intended_use.position, use.position, use.pk))
     number = {use.pk: index for index, use in enumerate(uses, start=1)}
-    entries = [_entry(item, number) for item in items]
+    rows = [_row(item, number) for item in items]
     return render_document("pdf/attestation.html", {
-        "v": validation, "entries": entries, "uses": uses, "tally": tally, "generated_at": timezone.now(),
-    })
+        "v": validation, "rows": rows, "uses": uses, "tally": tally, "generated_at": timezone.now(),
+    }, seconds=seconds)
 
 
 def attestation_freeze(*, validation_id: int) -> Validation:
@@ -85,8 +98,8 @@ def attestation_freeze(*, validation_id: int) -> Validation:
                                                    "signed_off_by").get(pk=validation_id)
     if validation.status == Validation.Status.OPEN or validation.attestation_sha256:
         return validation
-    # Rendered before the row is locked: a large department's takes seconds.
-    document = attestation_document(validation=validation)
+    # Rendered before the row is locked: a large department's takes a worker tens of seconds.
+    document = attestation_document(validation=validation, seconds=settings.PDF_WORKER_RENDER_SECONDS)
     with transaction.atomic():
         lock_audit_chain()
         validation = Validation.objects.select_for_update().get(pk=validation_id)
@@ -98,6 +111,10 @@ def attestation_freeze(*, validation_id: int) -> Validation:
         validation.save(update_fields=["attestation_pdf", "attestation_sha256"])
         audit_record(actor=None, action="validation.attestation_kept", target=validation,
                      detail=f"SHA-256 {document.sha256}")
+        # A copy of the decisions before the sign-off is no record: the kept attestation replaces it.
+        for copy in AttestationCopy.objects.filter(validation_id=validation_id):
+            _delete_file_after_commit(copy.pdf)
+            copy.delete()
     return validation
 
 
@@ -113,6 +130,81 @@ def attestations_freeze_missing() -> int:
         except RuleViolation as refusal:  # one that cannot be made in time does not stop the others
             logger.warning("attestation of validation %s not kept: %s", pk, refusal)
     return kept
+
+
+# A copy asked for and not made after this long is taken as lost (a worker restarted, the broker was
+# down): asking again then sends it to a worker again.
+COPY_LOST_AFTER = timedelta(minutes=10)
+
+
+def attestation_request(*, validation: Validation, by) -> AttestationCopy | None:
+    """Ask a worker for the attestation a person wants to download (S3.4e/f). Signed and kept: nothing to
+    do. Signed and not kept yet (the worker's task lost): the kept one is made again. Open: a copy with
+    the decisions so far, replacing the last copy; asking while one is being made adds nothing, unless
+    it looks lost. The task is sent once the request is committed."""
+    if validation.attestation_sha256:
+        return None
+    now = timezone.now()
+    with transaction.atomic():
+        lock_audit_chain()
+        if not validation.is_open:
+            audit_record(actor=by, action="validation.attestation_requested", target=validation,
+                         detail="the signed attestation")
+            transaction.on_commit(lambda: _enqueue("freeze_attestation", validation.pk))
+            return None
+        copy, created = AttestationCopy.objects.select_for_update().get_or_create(
+            validation=validation, defaults={"requested_at": now, "requested_by": by})
+        if not created and copy.is_pending and copy.requested_at > now - COPY_LOST_AFTER:
+            return copy  # one is being made: it shows the records as they are when the worker reads them
+        copy.requested_at, copy.requested_by, copy.failure = now, by, ""
+        copy.save(update_fields=["requested_at", "requested_by", "failure"])
+        audit_record(actor=by, action="validation.attestation_requested", target=validation,
+                     detail="a copy of the decisions so far")
+        transaction.on_commit(lambda: _enqueue("make_attestation_copy", validation.pk))
+    return copy
+
+
+def _enqueue(task_name: str, validation_id: int) -> None:
+    from . import tasks
+
+    getattr(tasks, task_name).delay(validation_id)
+
+
+def attestation_copy_make(*, validation_id: int) -> AttestationCopy | None:
+    """Make the copy asked for (attestation_request) from the records as they are now, and keep it in
+    place of the last one. Nothing is made for a validation signed meanwhile: its kept attestation is."""
+    copy = AttestationCopy.objects.select_related("validation").filter(validation_id=validation_id).first()
+    if copy is None or not copy.validation.is_open:
+        return copy
+    read_at = timezone.now()
+    validation = Validation.objects.select_related("department__head", "system", "opened_by",
+                                                   "signed_off_by").get(pk=validation_id)
+    try:
+        document = attestation_document(validation=validation, seconds=settings.PDF_WORKER_RENDER_SECONDS)
+    except RuleViolation as refusal:
+        logger.warning("attestation copy of validation %s not made: %s", validation_id, refusal)
+        # Said on the page unless somebody has asked again since; then that request's copy answers.
+        what = str(refusal).split(". ")[0].rstrip(".")
+        AttestationCopy.objects.filter(pk=copy.pk, requested_at__lte=read_at).update(
+            failure=f"{what}. Ask for a new copy; if it fails again, tell ITSA.")
+        copy.refresh_from_db()
+        return copy
+    with transaction.atomic():
+        copy = AttestationCopy.objects.select_for_update().get(pk=copy.pk)
+        old = copy.pdf.name
+        copy.pdf.save("attestation.pdf", ContentFile(document.content), save=False)
+        copy.made_at = read_at
+        copy.save(update_fields=["pdf", "made_at"])
+        if old:
+            _delete_file_after_commit(copy.pdf, name=old)
+    return copy
+
+
+def _delete_file_after_commit(field_file, *, name: str | None = None) -> None:
+    name = name or field_file.name
+    if name:
+        storage = field_file.storage
+        transaction.on_commit(lambda: storage.delete(name))
 
 
 def kept_attestation_is_intact(validation: Validation) -> bool:

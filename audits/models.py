@@ -76,6 +76,41 @@ class Validation(models.Model):
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
 
+def _copy_path(instance, filename):
+    # Generated names only; a new copy replaces the file of the last one.
+    return f"attestations/copies/{uuid.uuid4().hex}.pdf"
+
+
+class AttestationCopy(models.Model):
+    """A copy of a validation's attestation with the decisions made so far, asked for while it is open.
+
+    A large department's attestation takes a worker tens of seconds to lay out, so nobody waits for it
+    in a request: the copy is asked for, made on a worker (audits.documents.attestation_copy_make) and
+    downloaded when it is ready. One a validation: asking again replaces it. The signed attestation is
+    the one kept on the validation (attestation_pdf); a copy is no record and goes with the sign-off."""
+
+    validation = models.OneToOneField(Validation, on_delete=models.CASCADE, related_name="attestation_copy")
+    requested_at = models.DateTimeField()
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    # When the worker read the records the copy shows; empty until it has made one.
+    made_at = models.DateTimeField(null=True, blank=True)
+    pdf = models.FileField(upload_to=_copy_path, max_length=200, blank=True)
+    failure = models.TextField(blank=True, help_text="Why the last copy could not be made, in the person's words.")
+
+    class Meta:
+        verbose_name = "attestation copy"
+        verbose_name_plural = "attestation copies"
+
+    def __str__(self):
+        return f"Attestation copy of {self.validation}"
+
+    @property
+    def is_pending(self) -> bool:
+        """Asked for and not made since, and not failed since."""
+        return not self.failure and (self.made_at is None or self.made_at < self.requested_at)
+
+
 class ValidationItem(models.Model):
     """One grant under review, and the head's decision on it."""
 

@@ -30,6 +30,15 @@ def freeze_attestation(validation_id: int) -> bool:
 
 
 @shared_task
+def make_attestation_copy(validation_id: int) -> bool:
+    """A copy of an open validation's attestation with the decisions so far (audits.documents)."""
+    from .documents import attestation_copy_make
+
+    copy = attestation_copy_make(validation_id=validation_id)
+    return bool(copy and copy.made_at and not copy.is_pending)
+
+
+@shared_task
 def freeze_missing_attestations() -> int:
     from .documents import attestations_freeze_missing
 

@@ -22,7 +22,7 @@ from access_requests.forms import TEXT_LIMIT
 from access_requests.selectors import access_requests_visible_to
 
 from . import services
-from .documents import attestation_document, kept_attestation_is_intact
+from .documents import COPY_LOST_AFTER, attestation_request, kept_attestation_is_intact
 from .forms import ItemDecisionForm, KeepAllForm, SignOffForm, UserAuditForm
 from .models import Validation, ValidationItem
 from .selectors import (
@@ -175,8 +175,11 @@ def validation(request, pk):
 @login_required
 @require_GET
 def attestation(request, pk):
-    """The validation as a signed record: the PDF of every decision and the head's sign-off."""
+    """The validation as a signed record: the PDF of every decision and the head's sign-off. Signed, the
+    one kept at the sign-off; open, the last copy of the decisions so far made on a worker. Otherwise
+    the attestation's page, which asks a worker for it."""
     review = _get_validation_for(request.user, pk)
+    copy = getattr(review, "attestation_copy", None) if review.is_open else None
     if review.attestation_sha256:
         # Signed: the attestation kept at the sign-off, served only while it matches its fingerprint.
         if not kept_attestation_is_intact(review):
@@ -185,19 +188,43 @@ def attestation(request, pk):
             messages.error(request, "The kept attestation of this validation does not match its fingerprint, so it "
                                     "was not sent. ITSA has been told through the audit log.")
             return redirect(review)
-        with review.attestation_pdf.open("rb") as handle:
-            content = handle.read()
+        source, detail = review.attestation_pdf, "attestation (PDF)"
+    elif copy is not None and copy.made_at and copy.pdf:
+        source = copy.pdf
+        detail = f"attestation copy (PDF) of the decisions as of {timezone.localtime(copy.made_at):%Y-%m-%d %H:%M %Z}"
     else:
-        try:
-            content = attestation_document(validation=review).content
-        except RuleViolation as error:
-            messages.error(request, str(error))
-            return redirect(review)
-    audit_record(actor=request.user, action="validation.download", target=review, detail="attestation (PDF)")
+        return redirect("audits:attestation_status", pk=review.pk)
+    with source.open("rb") as handle:
+        content = handle.read()
+    audit_record(actor=request.user, action="validation.download", target=review, detail=detail)
     response = HttpResponse(content, content_type="application/pdf")
     name = f"attestation-{review.department.code}-{review.period:%Y-%m-%d}-{review.pk}.pdf"
     response["Content-Disposition"] = content_disposition_header(True, name)
     return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def attestation_status(request, pk):
+    """Where the attestation is made: ask a worker for it (POST), see whether it is ready, download it."""
+    review = _get_validation_for(request.user, pk)
+    if request.method == "POST":
+        attestation_request(validation=review, by=request.user)
+        return redirect("audits:attestation_status", pk=review.pk)
+    copy = getattr(review, "attestation_copy", None) if review.is_open else None
+    working = (not review.attestation_sha256 and not review.is_open) or bool(copy and copy.is_pending)
+    if request.headers.get("HX-Request"):
+        if working:
+            return render(request, "audits/_attestation_progress.html", {"v": review, "copy": copy})
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"  # done: the whole page again, with the download
+        return response
+    decided_since = (review.items.filter(decided_at__gt=copy.made_at).count()
+                     if copy is not None and copy.made_at else 0)
+    return render(request, "audits/attestation.html", {
+        "v": review, "copy": copy, "working": working, "decided_since": decided_since,
+        "lost_after_minutes": int(COPY_LOST_AFTER.total_seconds() // 60),
+    })
 
 
 @login_required

@@ -690,11 +690,13 @@ def measure_opening(_) -> dict:
 
 
 def measure_attestation(pk: int) -> dict:
-    """The attestation PDF of one validation, fetched as its view fetches it."""
+    """The attestation PDF of one validation, fetched as its view fetches it and made as the worker
+    makes it (with the worker's render limit)."""
     setup_django()
     import io
     import resource
 
+    from django.conf import settings
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from pypdf import PdfReader
@@ -712,7 +714,7 @@ def measure_attestation(pk: int) -> dict:
     with CaptureQueriesContext(connection) as queries:
         validation = with_progress(Validation.objects.all()).select_related(
             "department__head", "system", "opened_by", "signed_off_by").get(pk=pk)
-        document = attestation_document(validation=validation)
+        document = attestation_document(validation=validation, seconds=settings.PDF_WORKER_RENDER_SECONDS)
     seconds, cpu = perf_counter() - started, cpu_seconds() - cpu_started
     pages = len(PdfReader(io.BytesIO(document.content)).pages)
     return {"validation": pk, "seconds": seconds, "cpu_seconds": cpu, "render_cpu_seconds": children_cpu() - render_cpu,

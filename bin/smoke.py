@@ -338,7 +338,8 @@ def main() -> int:
         step("import: ITSA uploads a city's files; the prefork worker checks them, then imports them on confirmation")
         import_through_the_page(itsa)
 
-        step("validation: the head keeps every grant and signs off; the prefork worker keeps the attestation")
+        step("validation: the prefork worker makes a copy of the decisions so far; the head keeps every grant and "
+             "signs off; the worker keeps the attestation")
         validation_pk = sign_off_a_validation(head)
         kept = wait_for("the kept attestation", lambda: sql(
             "select attestation_sha256 from audits_validation where id = %s and attestation_sha256 <> ''",
@@ -520,6 +521,16 @@ def sign_off_a_validation(head: Person) -> int:
     pks = sorted({int(pk) for pk in re.findall(r'href="/validations/(\d+)/"', page.text)})
     check(pks, "the head has no validation to sign")
     pk = pks[0]
+    head.get(f"/validations/{pk}/")
+    # Open: a copy of the decisions so far, asked for on its page and made by the prefork worker.
+    head.get(f"/validations/{pk}/attestation/")
+    head.post(f"/validations/{pk}/attestation/", {})
+    wait_for("the copy of the decisions so far", lambda: sql(
+        "select 1 from audits_attestationcopy where validation_id = %s and made_at is not null", pk), 90, every=0.5)
+    head.get(f"/validations/{pk}/attestation/")
+    check("Download the copy of the decisions made by" in head.html, "the attestation page offers no copy")
+    copy = head.get(f"/validations/{pk}/attestation.pdf")
+    check(copy.content.startswith(b"%PDF-"), "the copy of the decisions so far is not a PDF")
     head.get(f"/validations/{pk}/")
     head.post(f"/validations/{pk}/keep-all/", {"confirm": "on"})
     head.post(f"/validations/{pk}/sign-off/", {"password": DEMO_PASSWORD})

@@ -75,6 +75,7 @@ ACTIONS = {
     "sod.scan": "Scanned for separation-of-duties conflicts",
     "status_change.report": "Reported a status change",
     "validation.attestation_kept": "Kept a signed attestation", "validation.keep_all": "Kept every end user",
+    "validation.attestation_requested": "Asked for an attestation",
     "validation.non_response_flagged": "Flagged a validation with no response",
     "validation.non_response_suspended": "Suspended access for a validation with no response",
     "validation.integrity_failed": "Found a signed attestation altered",

@@ -204,6 +204,9 @@ for _prefix, _path in (
 
 # A PDF that takes longer than this to render is stopped (portal.pdf).
 PDF_RENDER_SECONDS = env.float("PDF_RENDER_SECONDS", default=30.0)
+# A document made on a worker, where nobody waits on a request (a large department's attestation):
+# still stopped, but later.
+PDF_WORKER_RENDER_SECONDS = env.float("PDF_WORKER_RENDER_SECONDS", default=300.0)
 
 # Supporting documents live outside the static root and are served only through a view that
 # checks who may see the request.

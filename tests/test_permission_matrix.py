@@ -21,7 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AuthorizedRequester, Grant, User
 from reports.models import BoardHandover, PublishedReport
-from audits.models import Validation, ValidationItem
+from audits.models import AttestationCopy, Validation, ValidationItem
 from audits.services import open_due_validations, user_audit_open, validation_keep_all
 from portal.models import IntendedUse
 from access_requests.models import AccessRequest, DepartmentAccess, StatusChange, SupportingDocument
@@ -108,6 +108,7 @@ def snapshot():
         UserSession.objects.filter(session_key__startswith="elsewhere-").count(),
         sorted(PublishedReport.objects.values_list("pk", "pdf_sha256")),
         BoardHandover.objects.count(),
+        sorted(AttestationCopy.objects.values_list("pk", "requested_at")),
     )
 
 
@@ -220,6 +221,10 @@ CASES = [
     url_case("audits:validation", "get", lambda w: {"pk": w.validation.pk}, POLICE_VALIDATION),
     url_case("audits:validation", "get", lambda w: {"pk": w.audit.pk}, POLICE_VALIDATION),
     url_case("audits:attestation", "get", lambda w: {"pk": w.audit.pk}, POLICE_VALIDATION),
+    # Whoever sees a validation may ask a worker for its attestation (a copy of the decisions so far).
+    url_case("audits:attestation_status", "get", lambda w: {"pk": w.audit.pk}, POLICE_VALIDATION),
+    url_case("audits:attestation_status", "post", lambda w: {"pk": w.audit.pk}, POLICE_VALIDATION,
+             data=lambda w: {}),
     url_case("audits:decide", "post", lambda w: {"pk": w.validation.pk, "item_pk": w.item.pk}, HEAD_DECIDES,
              data=lambda w: {"decision": "keep"}),
     url_case("audits:keep_all", "post", lambda w: {"pk": w.validation.pk}, HEAD_DECIDES,
