@@ -5,7 +5,9 @@ records (access requests, grants ended, annual validations, separation-of-duties
 department, "Department 000", holds 2,000 of the grants and an annual validation of those 2,000,
 every one decided by its head and signed off. Then measures, each in a fresh process:
 
-  1. the attestation of that validation, `audits.documents.attestation_document()`: target 5 s;
+  1. the attestation of that validation, `audits.documents.attestation_document()` with the worker's
+     render limit, as the worker makes it: target 30 s (a table of one row a grant since issue 21; it
+     was 5 s for a line an entry rendered in the request, before it moved to the worker);
   2. Department 000's annual report for last year: `report_tables()` + `report_document()`;
   3. the citywide report of the last half-year that has ended: `report_tables()` + `report_document()`;
   4. the citywide figures of the whole of last year: `city_figures().tables()`, made public with
@@ -76,7 +78,7 @@ LATE_SHARE = 0.25  # of the validations signed off
 SOD_FINDINGS = 40
 SEED = 4
 
-ATTESTATION_TARGET_SECONDS = 5.0
+ATTESTATION_TARGET_SECONDS = 30.0
 REPORT_TARGET_SECONDS = 10.0
 
 REVOKE_REASONS = (

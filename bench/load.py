@@ -83,9 +83,9 @@ TARGET_P99_MS = 150.0
 TARGET_SHARE = 0.10  # of the baseline's throughput, for every measured page
 # The signed-in floor against the baseline: what the session, the person and the layout may cost.
 FLOOR_TARGET_SHARE = 0.40
-# Reference figures of issues 3 and 4, set for a city of 20,000 grants.
+# Reference figures of issues 3 and 4 (the attestation's restated in issue 21: a table, made on the worker).
 OPENING_REFERENCE_SECONDS = 10.0
-ATTESTATION_REFERENCE_SECONDS = 5.0
+ATTESTATION_REFERENCE_SECONDS = 30.0
 BASELINE_PATH = "/bench/baseline"
 # The layout of a signed-in page with no data of its own: what every signed-in page pays at least.
 FLOOR_PATH = "/bench/signed-in"
@@ -1052,7 +1052,7 @@ def main() -> int:
             f"{largest['items']:,} items): {attestation['seconds']:.2f} s wall, "
             f"{attestation['render_cpu_seconds']:.2f} s render CPU, {attestation['queries']} queries, "
             f"{attestation['pages']} pages, "
-            f"{attestation['bytes'] / 1024:.0f} KB (issue 4's figure for 2,000 items: "
+            f"{attestation['bytes'] / 1024:.0f} KB (made on the worker; the target for 2,000 items: "
             f"{ATTESTATION_REFERENCE_SECONDS:.0f} s).")
 
     missed = [page.title for page in pages if page.figures["misses"]]
