@@ -7,6 +7,7 @@ from rest_framework.permissions import SAFE_METHODS
 from security.services import second_factor_required
 
 from .services import token_for_secret
+from .throttling import FailedTokenThrottle
 
 CHANGES_NEED_A_TOKEN = "Changes through the API need a token; a signed-in session may only read."
 
@@ -20,10 +21,17 @@ class TokenAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).decode("latin-1").split()
         if not header or header[0] != self.keyword:
             return None
+        failures = FailedTokenThrottle()
+        wait = failures.exhausted(request)
+        if wait is not None:
+            raise exceptions.Throttled(wait=wait, detail="Too many calls with a wrong token came from this address. "
+                                                         "Wait, then check the token your script sends.")
         if len(header) != 2:
+            failures.record(request)
             raise exceptions.AuthenticationFailed("Send the token as “Authorization: Bearer sap_…”.")
         token = token_for_secret(header[1])
         if token is None:
+            failures.record(request)
             raise exceptions.AuthenticationFailed("The token is unknown, revoked or expired.")
         return token.created_by, token
 

@@ -284,6 +284,8 @@ REDIS_URL = env.str("REDIS_URL", default="")
 # that every web worker counts the same calls; without it, in each process.
 API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
 API_RATE = env.str("API_RATE", default="600/minute")
+# Wrong tokens from one address (portal.client_address); past it, even a right token waits.
+API_FAILED_TOKEN_RATE = env.str("API_FAILED_TOKEN_RATE", default="10/minute")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "api": ({"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "api"}
@@ -302,7 +304,7 @@ REST_FRAMEWORK = {
                                        "api.authentication.SessionReadAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasScope"],
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerTokenThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"api": API_RATE},
+    "DEFAULT_THROTTLE_RATES": {"api": API_RATE, "api_token_failures": API_FAILED_TOKEN_RATE},
     "DEFAULT_PAGINATION_CLASS": "api.pagination.IdCursorPagination",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],

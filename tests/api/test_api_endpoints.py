@@ -19,7 +19,7 @@ from access_requests.services import access_request_approve, access_request_prov
 from accounts.models import Grant, SodFinding, User
 from api.models import Scope
 from api.pagination import IdCursorPagination
-from api.throttling import PerTokenThrottle
+from api.throttling import FailedTokenThrottle, PerTokenThrottle
 from portal.models import AuditEvent
 
 
@@ -318,6 +318,47 @@ def test_a_person_over_the_limit_is_counted_by_person(city, monkeypatch):
     url = reverse("api:system-list")
     assert [head.get(url).status_code for _ in range(3)] == [200, 200, 429]
     assert requester.get(url).status_code == 200
+
+
+def _wrong_tokens_limited_to(monkeypatch, rate):
+    monkeypatch.setattr(FailedTokenThrottle, "THROTTLE_RATES", {"api_token_failures": rate})
+
+
+def test_wrong_tokens_from_one_address_are_answered_429_and_then_even_a_right_one_waits(city, monkeypatch):
+    """S3.10: guessing tokens is slowed to a few a minute an address; past the limit no token is even
+    looked up, so a right guess cannot be told from a wrong one."""
+    _wrong_tokens_limited_to(monkeypatch, "3/minute")
+    _, secret = token_for(city, Scope.READ)
+    url = reverse("api:system-list")
+    guesser = lambda guess: bearer(guess).get(url, REMOTE_ADDR="203.0.113.7")  # noqa: E731
+
+    assert [guesser(f"sap_wrong{n}").status_code for n in range(3)] == [401, 401, 401]
+    response = guesser(secret)
+
+    body = assert_problem(response, 429)
+    assert int(response["Retry-After"]) > 0 and "wrong token" in body["detail"]
+    # Another address is not held up, and a right token was never counted as a failure.
+    assert bearer(secret).get(url, REMOTE_ADDR="198.51.100.9").status_code == 200
+    assert bearer("sap_wrong").get(url, REMOTE_ADDR="198.51.100.9").status_code == 401
+
+
+def test_a_malformed_authorization_header_counts_as_a_wrong_token(city, monkeypatch):
+    _wrong_tokens_limited_to(monkeypatch, "2/minute")
+    url = reverse("api:system-list")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer two words")
+
+    assert [client.get(url, REMOTE_ADDR="203.0.113.8").status_code for _ in range(3)] == [401, 401, 429]
+
+
+def test_a_forwarded_for_header_from_an_untrusted_client_does_not_reset_the_count(city, monkeypatch, settings):
+    """The address is the one the audit trail uses: X-Forwarded-For counts only as a trusted proxy wrote it."""
+    settings.PORTAL_TRUSTED_PROXIES = []
+    _wrong_tokens_limited_to(monkeypatch, "2/minute")
+    url = reverse("api:system-list")
+    codes = [bearer("sap_wrong").get(url, REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}").status_code
+             for n in range(3)]
+    assert codes == [401, 401, 429]
 
 
 # --- The audit trail ---------------------------------------------------------------------------------
