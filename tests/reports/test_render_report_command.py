@@ -109,6 +109,16 @@ def test_it_writes_a_validations_attestation(city, tmp_path):
     assert "Not signed off yet" in text
 
 
+def test_an_attestation_is_stopped_at_the_seconds_given(city, tmp_path):
+    """Without --seconds it has the worker's limit (PDF_WORKER_RENDER_SECONDS); with it, that one."""
+    provisioned(city)
+    [validation] = open_due_validations()
+
+    with pytest.raises(CommandError, match="took longer than"):
+        render("attestation", validation=validation.pk, seconds=0.000001, output=str(tmp_path / "a.pdf"))
+    assert not (tmp_path / "a.pdf").exists()
+
+
 def test_output_dash_writes_the_pdf_to_standard_output(city, capsysbinary, this_year):
     render("department", department=city.police.code, year=this_year, output="-")
 

@@ -11,6 +11,7 @@ Reports page by the department's head or the Mayor's designee."""
 import json
 import sys
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Department
@@ -63,7 +64,9 @@ class Command(BaseCommand):
                     pk=validation)
             except Validation.DoesNotExist:
                 raise CommandError(f"There is no validation {validation}.") from None
-            return attestation_document(validation=review).content
+            # Nobody waits on a request here: the worker's limit, as for the attestations the worker makes.
+            return attestation_document(validation=review,
+                                        seconds=seconds or settings.PDF_WORKER_RENDER_SECONDS).content
         if year is None:
             raise CommandError("Name the year with --year.")
         if report == "city":
