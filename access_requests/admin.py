@@ -91,9 +91,9 @@ class StatusChangeAdmin(ReadOnlyHistoryAdmin):
 class RosterRunAdmin(ReadOnlyAdmin):
     """An HR roster applied (access_requests.roster): its file, SHA-256 and what it changed."""
 
-    list_display = ("file_name", "sha256", "applied_at")
+    list_display = ("file_name", "sha256", "applied_at", "applied_through", "pending_from")
     search_fields = ("file_name", "sha256")
-    fields = ("file_name", "sha256", "applied_at", "counts")
+    fields = ("file_name", "sha256", "applied_at", "applied_through", "pending_from", "counts")
     readonly_fields = fields
 
 
