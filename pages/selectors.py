@@ -16,7 +16,7 @@ from external.selectors import external_connections_visible_to
 from incidents.models import Incident
 from incidents.selectors import incidents_visible_to
 from kpis.selectors import kpis_to_decide
-from reports.selectors import reports_due
+from reports.selectors import reports_overdue_count
 from retention.models import RetentionExtension
 from retention.selectors import retention_extensions_visible_to
 from security.models import OversightAppointment
@@ -55,7 +55,7 @@ def to_decide(user: User) -> list[ToDecide]:
             ToDecide("Waivers longer than 30 days awaiting the Mayor's approval (5.1)",
                      _pending(waivers_visible_to(user).filter(status=Waiver.Status.AWAITING_MAYOR), user),
                      reverse("waivers:list") + "?status=awaiting_mayor"),
-            ToDecide("Reports overdue (2.5)", sum(row.is_overdue for row in reports_due()), reverse("reports:list")),
+            ToDecide("Reports overdue (2.5)", reports_overdue_count(), reverse("reports:list")),
             ToDecide("KPIs to decide (2.5)", kpis_to_decide(user).count(), reverse("kpis:list") + "?status=proposed"),
         ]
     if roles.is_director:

@@ -40,7 +40,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from access_requests.models import AccessRequest
-from accounts.models import Department, Grant, SodFinding, SurveillanceSystem
+from accounts.models import Department, Grant, SodFinding
 from portal.models import PermissibleUse
 
 from audits.models import Validation, ValidationItem
@@ -237,22 +237,26 @@ def _figures(*, period: Period, department: Department | None) -> Figures:
     grant_scope = Q(grants__department=department) if department is not None else Q()
 
     live_grants = Count("grants", filter=_live_at(period.end_at, "grants__") & grant_scope)
-    # A grouped query drops the models' default ordering: each sets its own.
-    by_system = sorted(
-        SurveillanceSystem.objects.annotate(count=live_grants).filter(count__gt=0).values_list("name", "count"),
-        key=lambda row: (row[0].casefold(), row[0]),
-    )
+    # The live grants by system and role in one grouped query (a grouped query drops the models'
+    # default ordering: each sets its own); a system without one is not listed.
+    system_counts: dict[tuple[int, str], int] = {}
+    role_counts: dict[str, int] = {}
+    for system_id, name, role, count in (
+        Grant.objects.filter(scope, _live_at(period.end_at)).values_list("system_id", "system__name", "role")
+        .annotate(count=Count("pk")).order_by()
+    ):
+        system_counts[system_id, name] = system_counts.get((system_id, name), 0) + count
+        role_counts[role] = role_counts.get(role, 0) + count
+    by_system = sorted(((name, count) for (_, name), count in system_counts.items()),
+                       key=lambda row: (row[0].casefold(), row[0]))
     by_use = [(str(use), use.count) for use in
               PermissibleUse.objects.select_related("intended_use").annotate(count=live_grants).filter(count__gt=0)
               .order_by("intended_use__position", "intended_use__name", "position")]
-    role_counts = dict(
-        Grant.objects.filter(scope, _live_at(period.end_at)).values_list("role").annotate(count=Count("pk"))
-        .order_by()
-    )
     by_role = [(role.label, role_counts.get(role.value, 0)) for role in Grant.Role]
 
     requests = _request_counts(period, scope)
-    days = _days_to_account(period, scope)
+    # The accounts measured are the "add" requests completed in the period: already counted.
+    days = _days_to_account(period, scope, measured=requests[f"completed_{AccessRequest.Action.ADD.value}"])
     validations = _validation_counts(period, scope)
     causes = _revocation_causes(period, scope)
     findings = dict(
@@ -293,15 +297,22 @@ def _request_counts(period: Period, scope: Q) -> dict[str, int]:
     filed = _within("submitted_at", period)
     decided = _within("approved_at", period)
     processed = _within("processed_at", period)
-    return AccessRequest.objects.filter(scope).aggregate(
+    names = ("filed", "approved", "declined", "returned", "completed")
+    counts = dict.fromkeys(names, 0) | {f"{name}_{action.value}": 0 for action in AccessRequest.Action
+                                        for name in ("filed", "completed")}
+    # One row an action: the filed ones by action come with the other counts, which add up.
+    for row in AccessRequest.objects.filter(scope).values("action").annotate(
         filed=Count("pk", filter=filed),
         approved=Count("pk", filter=decided & ~Q(status=Status.DECLINED)),
         declined=Count("pk", filter=decided & Q(status=Status.DECLINED)),
         returned=Count("pk", filter=processed & Q(status=Status.RETURNED)),
         completed=Count("pk", filter=processed & Q(status=Status.COMPLETED)),
-        **{f"filed_{action.value}": Count("pk", filter=filed & Q(action=action.value))
-           for action in AccessRequest.Action},
-    )
+    ).order_by():
+        for name in names:
+            counts[name] += row[name]
+        counts[f"filed_{row['action']}"] = row["filed"]
+        counts[f"completed_{row['action']}"] = row["completed"]
+    return counts
 
 
 @dataclass(frozen=True)
@@ -315,14 +326,15 @@ class DaysToAccount:
     p90: float | None
 
 
-def _days_to_account(period: Period, scope: Q) -> DaysToAccount:
+def _days_to_account(period: Period, scope: Q, *, measured: int) -> DaysToAccount:
+    """`measured`: how many times there are, as _request_counts counted them (the completed "add"
+    requests processed in the period)."""
     times = (
         AccessRequest.objects.filter(scope, _within("processed_at", period), action=AccessRequest.Action.ADD,
                                      status=AccessRequest.Status.COMPLETED)
         .annotate(took=ExpressionWrapper(F("processed_at") - F("submitted_at"), output_field=DurationField()))
         .order_by("took", "pk").values_list("took", flat=True)
     )
-    measured = times.count()
     if not measured:
         return DaysToAccount(0, None, None)
 
@@ -370,10 +382,12 @@ def _revocation_causes(period: Period, scope: Q) -> dict[str, int]:
         When(pk__in=removals.values("grant"), then=Value(Cause.DEPARTMENT.value)),
         default=Value(Cause.OTHER.value),
     )
-    return (
-        Grant.objects.filter(scope, _within("ended_at", period)).alias(cause=cause)
-        .aggregate(**{code: Count("pk", filter=Q(cause=code)) for code in Cause.values})
+    # Grouped by cause: the cause's subqueries are written (and run) once, not once a count.
+    counts = dict(
+        Grant.objects.filter(scope, _within("ended_at", period)).annotate(cause=cause).values_list("cause")
+        .annotate(count=Count("pk")).order_by()
     )
+    return {code: counts.get(code, 0) for code in Cause.values}
 
 
 def public_tables(tables: list[dict]) -> list[dict]:

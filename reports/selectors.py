@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
@@ -173,38 +173,68 @@ def _held_access(period: Period) -> Q:
             & (Q(revoked_at__isnull=True) | Q(revoked_at__gte=period.start_at)))
 
 
+def _departments_held(years: list[Period]) -> dict[date, set[int]]:
+    """By the start of each year, the departments authorized (granted department access) during it:
+    one grouped row a department, whatever the number of its accesses."""
+    held = Q()
+    for period in years:
+        held |= _held_access(period)
+    rows = list(DepartmentAccess.objects.filter(held).values("department_id").annotate(
+        **{f"held_{number}": Count("pk", filter=_held_access(period)) for number, period in enumerate(years)}
+    ).order_by())
+    return {period.start: {row["department_id"] for row in rows if row[f"held_{number}"]}
+            for number, period in enumerate(years)}
+
+
+def _published_keys(years: list[Period], halves: list[Period]) -> set[tuple[str, int | None, date]]:
+    Kind = PublishedReport.Kind
+    return set(PublishedReport.objects.filter(
+        Q(kind=Kind.DEPARTMENT_ANNUAL, period_start__in=[year.start for year in years])
+        | Q(kind=Kind.CITY_BIANNUAL, period_start__in=[half.start for half in halves])
+    ).values_list("kind", "department_id", "period_start"))
+
+
+def _reports_due(today: date, departments: QuerySet[Department]) -> list[ReportDue]:
+    Kind = PublishedReport.Kind
+    years, halves = ended_years(today), ended_halves(today)
+    held = _departments_held(years)
+    published = _published_keys(years, halves)
+    departments = departments.in_bulk(set().union(*held.values()))
+    annual_days = timedelta(days=settings.DEPARTMENT_REPORT_DUE_DAYS)
+    city_days = timedelta(days=settings.CITY_REPORT_DUE_DAYS)
+    due = [
+        ReportDue(Kind.DEPARTMENT_ANNUAL, departments[department_id], year, year.end + annual_days, today)
+        for year in years for department_id in held[year.start]
+        if (Kind.DEPARTMENT_ANNUAL, department_id, year.start) not in published
+    ]
+    due += [ReportDue(Kind.CITY_BIANNUAL, None, half, half.end + city_days, today) for half in halves
+            if (Kind.CITY_BIANNUAL, None, half.start) not in published]
+    return sorted(due, key=lambda row: (row.due_on, row.kind, row.department.name if row.department else ""))
+
+
 def reports_due(*, today: date | None = None) -> list[ReportDue]:
     """The reports that should exist and are not published (2.5): the annual report of every department
     authorized (granted department access) during each of the last two ended years, and the citywide
     report of the last two ended half-years; each with its due date (DEPARTMENT_REPORT_DUE_DAYS,
     CITY_REPORT_DUE_DAYS after the period). Most overdue first. Three queries."""
+    return _reports_due(today or timezone.localdate(), Department.objects.select_related("head"))
+
+
+def reports_overdue_count(*, today: date | None = None) -> int:
+    """How many of reports_due() are overdue, counted without reading a department. Two queries."""
     today = today or timezone.localdate()
     Kind = PublishedReport.Kind
     years, halves = ended_years(today), ended_halves(today)
-    held = Q()
-    for period in years:
-        held |= _held_access(period)
-    department_ids: set[tuple[date, int]] = set()
-    rows = DepartmentAccess.objects.filter(held).values_list("department_id", "decided_at", "revoked_at")
-    for department_id, decided_at, revoked_at in rows:
-        for year in years:
-            if decided_at < year.end_at and (revoked_at is None or revoked_at >= year.start_at):
-                department_ids.add((year.start, department_id))
-    published = set(PublishedReport.objects.filter(
-        Q(kind=Kind.DEPARTMENT_ANNUAL, period_start__in=[year.start for year in years])
-        | Q(kind=Kind.CITY_BIANNUAL, period_start__in=[half.start for half in halves])
-    ).values_list("kind", "department_id", "period_start"))
-    departments = Department.objects.select_related("head").in_bulk({pk for _, pk in department_ids})
+    published = _published_keys(years, halves)
     annual_days = timedelta(days=settings.DEPARTMENT_REPORT_DUE_DAYS)
     city_days = timedelta(days=settings.CITY_REPORT_DUE_DAYS)
-    due = [
-        ReportDue(Kind.DEPARTMENT_ANNUAL, departments[department_id], year, year.end + annual_days, today)
-        for year in years for start, department_id in department_ids
-        if start == year.start and (Kind.DEPARTMENT_ANNUAL, department_id, year.start) not in published
-    ]
-    due += [ReportDue(Kind.CITY_BIANNUAL, None, half, half.end + city_days, today) for half in halves
-            if (Kind.CITY_BIANNUAL, None, half.start) not in published]
-    return sorted(due, key=lambda row: (row.due_on, row.kind, row.department.name if row.department else ""))
+    overdue = sum(today > half.end + city_days and (Kind.CITY_BIANNUAL, None, half.start) not in published
+                  for half in halves)
+    late_years = [year for year in years if today > year.end + annual_days]
+    held = _departments_held(years) if late_years else {}
+    for year in late_years:
+        overdue += sum((Kind.DEPARTMENT_ANNUAL, pk, year.start) not in published for pk in held[year.start])
+    return overdue
 
 
 def reports_due_for(user: User, *, today: date | None = None) -> list[ReportDue]:
@@ -213,7 +243,8 @@ def reports_due_for(user: User, *, today: date | None = None) -> list[ReportDue]
     if not user.is_authenticated:
         return []
     roles = user.roles
-    due = reports_due(today=today)
+    # The page shows each department by its name alone: not its head, as reports_due() reads for the reminders.
+    due = _reports_due(today or timezone.localdate(), Department.objects.only("pk", "name"))
     if roles.is_designee or roles.reads_every_department:
         return due
     headed = {department.pk for department in roles.headed_departments}

@@ -85,9 +85,10 @@ def report_list(request):
 
 
 def _report_page(request, *, kind, department, period):
-    published = PublishedReport.objects.filter(kind=kind, department=department, period_start=period.start).first()
+    published = (PublishedReport.objects.filter(kind=kind, department=department, period_start=period.start)
+                 .values_list("pk", flat=True).first())
     if published:
-        return redirect("reports:detail", published.pk)
+        return redirect("reports:detail", published)
     tables = selectors.report_tables(kind=kind, department=department, period=period)
     public = kind == Kind.CITY_BIANNUAL
     may_publish = services.may_publish(kind=kind, department=department, user=request.user)
