@@ -104,9 +104,10 @@ def validation(request, pk):
     review = _get_validation_for(user, pk)
     q, show = _item_filters(request.GET.get("q"), request.GET.get("show"))
     # One page of the items: the per-item work below stays the same however large the validation.
-    page_obj = Paginator(validation_items_matching(review, q=q, show=show), settings.PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    paginator = Paginator(validation_items_matching(review, q=q, show=show), settings.PAGE_SIZE)
+    if not q and show == "all":
+        paginator.count = review.item_count  # counted with the progress: no second count of thousands of items
+    page_obj = paginator.get_page(request.GET.get("page"))
     items = list(page_obj)
     may_decide = services.may_decide(validation=review, user=user)
     today = timezone.localdate()
