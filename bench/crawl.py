@@ -8,6 +8,11 @@ is requested in this process with Django's test client against the city's databa
 warm it up, then the median CPU time (`time.process_time()`) of three, then one more whose queries
 are counted. Limits: 50 ms of CPU a request and 200 KB of HTML.
 
+Where each page's CPU goes is measured over the same three requests (`Breakdown`): building SQL
+(Django's query compiler), running it (the driver's execute, PostgreSQL's own time excluded) and
+rendering templates (less any SQL built or run from a template); the rest is the view, the
+middleware and turning rows into objects.
+
 Only GET is ever sent, and nothing the crawl writes stays: it runs inside one transaction rolled back
 at the end (the sessions, a director made for the run when the city has none, anything a page
 writes), and each page's requests inside a savepoint rolled back after it, so a page that writes
@@ -202,6 +207,10 @@ class Visit:
     status: int = 0
     content_type: str = ""
     cpu_ms: float | None = None
+    # Where cpu_ms goes (Breakdown), in ms a request over the same timed requests.
+    sql_ms: float | None = None
+    db_ms: float | None = None
+    template_ms: float | None = None
     queries: int | None = None
     writes: int | None = None
     bytes: int = 0
@@ -310,6 +319,74 @@ def _view_name(path: str) -> str | None:
         return None
 
 
+class Breakdown:
+    """CPU time (`time.process_time()`) spent, while active, building SQL (the outermost
+    `SQLCompiler.as_sql` of each query; a subquery's is inside its query's), running it (inside the
+    connection's execute wrappers: the driver, not PostgreSQL's own time), and rendering templates
+    (the outermost `Template.render`, less the SQL built and run inside it). A context manager: the
+    patches last only as long as the `with`."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.sql = self.db = self.templates = 0.0
+        self._depth = {"sql": 0, "template": 0}
+        self._in_template = 0.0  # SQL built and run while a template renders
+
+    def _timed(self, kind, call):
+        outermost = self._depth[kind] == 0
+        self._depth[kind] += 1
+        started = time.process_time()
+        try:
+            return call()
+        finally:
+            self._depth[kind] -= 1
+            if outermost:
+                spent = time.process_time() - started
+                if kind == "sql":
+                    self.sql += spent
+                    if self._depth["template"]:
+                        self._in_template += spent
+                else:
+                    self.templates += spent
+
+    def _execute(self, execute, sql, params, many, context):
+        started = time.process_time()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            spent = time.process_time() - started
+            self.db += spent
+            if self._depth["template"]:
+                self._in_template += spent
+
+    def __enter__(self):
+        from django.db.models.sql.compiler import SQLCompiler
+        from django.template.base import Template
+
+        self._patched = [(SQLCompiler, "as_sql", SQLCompiler.as_sql), (Template, "render", Template.render)]
+        as_sql, render = SQLCompiler.as_sql, Template.render
+        breakdown = self
+
+        def timed_as_sql(compiler, *args, **kwargs):
+            return breakdown._timed("sql", lambda: as_sql(compiler, *args, **kwargs))
+
+        def timed_render(template, *args, **kwargs):
+            return breakdown._timed("template", lambda: render(template, *args, **kwargs))
+
+        SQLCompiler.as_sql, Template.render = timed_as_sql, timed_render
+        self._wrapper = self.connection.execute_wrapper(self._execute)
+        self._wrapper.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self._wrapper.__exit__(*exc)
+        for owner, name, original in self._patched:
+            setattr(owner, name, original)
+        # Template time is the templates' own: the SQL built and run from them is counted as SQL.
+        self.templates = max(0.0, self.templates - self._in_template)
+        return False
+
+
 def measure(client, visit: Visit, timed: int = TIMED_REQUESTS, warmup: bool = True) -> str | None:
     """One page: a warm-up request, the median CPU time of `timed` more, then one whose queries are
     counted, all in a savepoint rolled back after them. Returns the HTML when the page is one."""
@@ -328,11 +405,15 @@ def measure(client, visit: Visit, timed: int = TIMED_REQUESTS, warmup: bool = Tr
         if response is None or (response.status_code == 200
                                 and response.get("Content-Type", "").startswith("text/html")):
             times = []
-            for _ in range(timed):
-                started = time.process_time()
-                response, body = get()
-                times.append(time.process_time() - started)
+            with Breakdown(connection) as breakdown:
+                for _ in range(timed):
+                    started = time.process_time()
+                    response, body = get()
+                    times.append(time.process_time() - started)
             visit.cpu_ms = 1000 * statistics.median(times) if times else None
+            if times:
+                visit.sql_ms, visit.db_ms, visit.template_ms = (
+                    1000 * spent / len(times) for spent in (breakdown.sql, breakdown.db, breakdown.templates))
         with CaptureQueriesContext(connection) as captured:
             response, body = get()
         visit.queries = len(captured.captured_queries)
@@ -346,7 +427,7 @@ def measure(client, visit: Visit, timed: int = TIMED_REQUESTS, warmup: bool = Tr
     if visit.status >= 500 and getattr(response, "exc_info", None):
         visit.error = f"{response.exc_info[0].__name__}: {str(response.exc_info[1])[:300]}"
     if visit.status != 200 or not visit.is_html:
-        visit.cpu_ms = None  # only HTML pages are held to the CPU limit
+        visit.cpu_ms = visit.sql_ms = visit.db_ms = visit.template_ms = None  # only HTML pages: the CPU limit
         return None
     return body.decode(response.charset or "utf-8", errors="replace")
 
@@ -428,13 +509,17 @@ def crawl(roles=ROLES, *, session_for, limit: int = PAGE_CAP, headers: dict | No
 def print_report(result: dict, say=print) -> None:
     visits = sorted(result["visits"], key=lambda v: (-(v.cpu_ms if v.cpu_ms is not None else -1), v.role, v.shape))
     say()
-    say(f"{'role':<9} {'CPU ms':>7} {'queries':>7} {'KB':>6} {'status':>6}  {'URL shape':<52} example")
+    say(f"{'role':<9} {'CPU ms':>7} {'SQL':>5} {'DB':>5} {'tmpl':>5} {'rest':>5} {'queries':>7} {'KB':>6} "
+        f"{'status':>6}  {'URL shape':<52} example")
     for v in visits:
         mark = " <" if v.misses else ""
-        say(f"{ROLE_TITLES.get(v.role, v.role):<9} {_ms(v.cpu_ms):>7} {_n(v.queries):>7} {v.bytes / 1024:>6.1f} "
+        say(f"{ROLE_TITLES.get(v.role, v.role):<9} {_ms(v.cpu_ms):>7} {_ms(v.sql_ms):>5} {_ms(v.db_ms):>5} "
+            f"{_ms(v.template_ms):>5} {_ms(rest_ms(v)):>5} {_n(v.queries):>7} {v.bytes / 1024:>6.1f} "
             f"{v.status:>6}  {v.shape:<52} {v.url}{mark}")
     say(f"  CPU ms: median CPU time of this process for one request ({TIMED_REQUESTS} after one to warm up), "
-        f"HTML pages only;\n  queries: SQL statements of one more request; KB: size of the answer. "
+        f"HTML pages only; SQL, DB, tmpl:\n  its mean CPU building SQL, in the driver running it, rendering "
+        f"templates (their own); rest: the view, the middleware, rows\n  made into objects (CPU ms less the three).\n"
+        f"  queries: SQL statements of one more request; KB: size of the answer. "
         f"'<' marks a page above a limit\n  ({CPU_LIMIT_MS:.0f} ms of CPU, {HTML_LIMIT_BYTES // 1024} KB of HTML) "
         f"or a server error.")
     writing = [v for v in visits if v.writes]
@@ -455,6 +540,7 @@ def print_report(result: dict, say=print) -> None:
     for what in result["made"]:
         say(f"  Made for the run: {what}.")
     say()
+    say(where_the_time_goes(visits))
     say(result["verdict"])
 
 
@@ -465,6 +551,28 @@ def as_json(result: dict) -> dict:
         "capped": result["capped"], "verdict": result["verdict"], "status": result["status"],
         "pages": [{**asdict(v), "met": not v.misses} for v in result["visits"]],
     }
+
+
+def rest_ms(visit: Visit) -> float | None:
+    """What the breakdown does not name: the view's own code, the middleware, rows made into objects."""
+    if None in (visit.cpu_ms, visit.sql_ms, visit.db_ms, visit.template_ms):
+        return None
+    return max(0.0, visit.cpu_ms - visit.sql_ms - visit.db_ms - visit.template_ms)
+
+
+def where_the_time_goes(visits: list[Visit]) -> str:
+    """One line: the share of the CPU of all measured pages spent building SQL, running it, in
+    templates and elsewhere, and the same for the pages above the CPU limit."""
+    def shares(pages):
+        total = sum(v.cpu_ms for v in pages)
+        parts = (sum(v.sql_ms for v in pages), sum(v.db_ms for v in pages), sum(v.template_ms for v in pages),
+                 sum(rest_ms(v) for v in pages))
+        return "/".join(f"{100 * part / total:.0f}" for part in parts) if total else "—"
+
+    measured = [v for v in visits if rest_ms(v) is not None]
+    over = [v for v in measured if v.cpu_ms > CPU_LIMIT_MS]
+    return (f"Where the CPU goes, SQL built / run / templates / rest, in %: every page {shares(measured)}"
+            + (f"; the {len(over)} above {CPU_LIMIT_MS:.0f} ms {shares(over)}." if over else "."))
 
 
 def _ms(value) -> str:
