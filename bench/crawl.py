@@ -8,10 +8,10 @@ is requested in this process with Django's test client against the city's databa
 warm it up, then the median CPU time (`time.process_time()`) of three, then one more whose queries
 are counted. Limits: 50 ms of CPU a request and 200 KB of HTML.
 
-Where each page's CPU goes is measured over the same three requests (`Breakdown`): building SQL
-(Django's query compiler), running it (the driver's execute, PostgreSQL's own time excluded) and
-rendering templates (less any SQL built or run from a template); the rest is the view, the
-middleware and turning rows into objects.
+Where each page's CPU goes is measured in the same requests (`Breakdown`), the median one's given:
+building SQL (Django's query compiler), running it (the driver's execute, PostgreSQL's own time
+excluded) and rendering templates (less any SQL built or run from a template); the rest is the
+view, the middleware and turning rows into objects.
 
 Only GET is ever sent, and nothing the crawl writes stays: it runs inside one transaction rolled back
 at the end (the sessions, a director made for the run when the city has none, anything a page
@@ -207,7 +207,7 @@ class Visit:
     status: int = 0
     content_type: str = ""
     cpu_ms: float | None = None
-    # Where cpu_ms goes (Breakdown), in ms a request over the same timed requests.
+    # Where cpu_ms goes (Breakdown): the median timed request's own figures, in ms.
     sql_ms: float | None = None
     db_ms: float | None = None
     template_ms: float | None = None
@@ -404,16 +404,19 @@ def measure(client, visit: Visit, timed: int = TIMED_REQUESTS, warmup: bool = Tr
         response, body = get() if warmup else (None, None)
         if response is None or (response.status_code == 200
                                 and response.get("Content-Type", "").startswith("text/html")):
-            times = []
-            with Breakdown(connection) as breakdown:
-                for _ in range(timed):
+            timings = []  # (CPU, its Breakdown) of each timed request
+            for _ in range(timed):
+                with Breakdown(connection) as breakdown:
                     started = time.process_time()
                     response, body = get()
-                    times.append(time.process_time() - started)
-            visit.cpu_ms = 1000 * statistics.median(times) if times else None
-            if times:
+                    timings.append((time.process_time() - started, breakdown))
+            if timings:
+                # The median request, and where its own CPU went (an odd slow request skews no figure).
+                timings.sort(key=lambda timing: timing[0])
+                cpu, breakdown = timings[(len(timings) - 1) // 2]
+                visit.cpu_ms = 1000 * statistics.median(timing[0] for timing in timings)
                 visit.sql_ms, visit.db_ms, visit.template_ms = (
-                    1000 * spent / len(times) for spent in (breakdown.sql, breakdown.db, breakdown.templates))
+                    1000 * spent for spent in (breakdown.sql, breakdown.db, breakdown.templates))
         with CaptureQueriesContext(connection) as captured:
             response, body = get()
         visit.queries = len(captured.captured_queries)
@@ -517,7 +520,7 @@ def print_report(result: dict, say=print) -> None:
             f"{_ms(v.template_ms):>5} {_ms(rest_ms(v)):>5} {_n(v.queries):>7} {v.bytes / 1024:>6.1f} "
             f"{v.status:>6}  {v.shape:<52} {v.url}{mark}")
     say(f"  CPU ms: median CPU time of this process for one request ({TIMED_REQUESTS} after one to warm up), "
-        f"HTML pages only; SQL, DB, tmpl:\n  its mean CPU building SQL, in the driver running it, rendering "
+        f"HTML pages only; SQL, DB, tmpl:\n  that request's CPU building SQL, in the driver running it, rendering "
         f"templates (their own); rest: the view, the middleware, rows\n  made into objects (CPU ms less the three).\n"
         f"  queries: SQL statements of one more request; KB: size of the answer. "
         f"'<' marks a page above a limit\n  ({CPU_LIMIT_MS:.0f} ms of CPU, {HTML_LIMIT_BYTES // 1024} KB of HTML) "
