@@ -387,9 +387,11 @@ class Breakdown:
         return False
 
 
-def measure(client, visit: Visit, timed: int = TIMED_REQUESTS, warmup: bool = True) -> str | None:
+def measure(client, visit: Visit, timed: int = TIMED_REQUESTS, warmup: bool = True,
+            any_page: bool = False) -> str | None:
     """One page: a warm-up request, the median CPU time of `timed` more, then one whose queries are
-    counted, all in a savepoint rolled back after them. Returns the HTML when the page is one."""
+    counted, all in a savepoint rolled back after them. Returns the HTML when the page is one. The CPU
+    is kept for HTML pages answering 200 only, or for any answer with `any_page` (the references)."""
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
@@ -402,8 +404,8 @@ def measure(client, visit: Visit, timed: int = TIMED_REQUESTS, warmup: bool = Tr
 
     with transaction.atomic():
         response, body = get() if warmup else (None, None)
-        if response is None or (response.status_code == 200
-                                and response.get("Content-Type", "").startswith("text/html")):
+        if response is None or any_page or (response.status_code == 200
+                                            and response.get("Content-Type", "").startswith("text/html")):
             timings = []  # (CPU, its Breakdown) of each timed request
             for _ in range(timed):
                 with Breakdown(connection) as breakdown:
@@ -429,6 +431,8 @@ def measure(client, visit: Visit, timed: int = TIMED_REQUESTS, warmup: bool = Tr
     visit.location = response.get("Location", "") if 300 <= visit.status < 400 else ""
     if visit.status >= 500 and getattr(response, "exc_info", None):
         visit.error = f"{response.exc_info[0].__name__}: {str(response.exc_info[1])[:300]}"
+    if any_page:
+        return None
     if visit.status != 200 or not visit.is_html:
         visit.cpu_ms = visit.sql_ms = visit.db_ms = visit.template_ms = None  # only HTML pages: the CPU limit
         return None
@@ -481,6 +485,32 @@ def crawl_role(role: str, session_key: str, *, limit: int = PAGE_CAP, headers: d
     return visits, {reason: sorted(found) for reason, found in skipped.items()}, (len(queue) if queue else None)
 
 
+REFERENCE_TIMED = 15  # the references are light: more requests for a steadier median
+
+
+def measure_references(session_key: str, *, headers: dict | None = None, timed: int = REFERENCE_TIMED) -> list[Visit]:
+    """bench/load.py's two references, measured as the pages are: the baseline (one trivial query,
+    anonymous) and the signed-in floor (the layout alone, with `session_key`): what every page pays
+    before its own work. Only where they are routed (BENCH_BASELINE, which bench/run sets); else none."""
+    from django.conf import settings
+    from django.test import Client
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        urls = (("anonymous", reverse("bench_baseline")), ("signed in", reverse("bench_signed_in")))
+    except NoReverseMatch:
+        return []
+    references = []
+    for who, url in urls:
+        client = Client(headers=headers or {}, raise_request_exception=False)
+        if who == "signed in":
+            client.cookies[settings.SESSION_COOKIE_NAME] = session_key
+        visit = Visit(role=who, shape=url, url=url, found_on="")
+        measure(client, visit, timed=timed, any_page=True)
+        references.append(visit)
+    return references
+
+
 def crawl(roles=ROLES, *, session_for, limit: int = PAGE_CAP, headers: dict | None = None,
           timed: int = TIMED_REQUESTS, warmup: bool = True, say=None) -> dict:
     """Crawl as each role inside one transaction rolled back at the end. `session_for(pk)` gives a
@@ -501,10 +531,13 @@ def crawl(roles=ROLES, *, session_for, limit: int = PAGE_CAP, headers: dict | No
             capped[role] = left
             for reason, shapes in role_skipped.items():
                 skipped.setdefault(reason, set()).update(shapes)
+        # After the pages, so that the process is as warm for them as for the last page.
+        references = measure_references(session_for(found[roles[0]][0]), headers=headers) if roles else []
         transaction.set_rollback(True)
     status, line = verdict(visits, capped)
     return {"visits": visits, "capped": capped, "skipped": {r: sorted(s) for r, s in skipped.items()},
-            "people": people, "made": made, "limit": limit, "status": status, "verdict": line}
+            "people": people, "made": made, "limit": limit, "status": status, "verdict": line,
+            "references": references, "reference_role": roles[0] if references else None}
 
 
 # --- Report -----------------------------------------------------------------------------------
@@ -542,6 +575,13 @@ def print_report(result: dict, say=print) -> None:
                 f"{left} URL shapes were left unvisited (--crawl-limit).")
     for what in result["made"]:
         say(f"  Made for the run: {what}.")
+    if result.get("references"):
+        say("  References (bench/load.py's, measured the same way, median of "
+            f"{REFERENCE_TIMED}; the floor signed in as the {ROLE_TITLES.get(result['reference_role'], '')}):"
+            if result.get("reference_role") else f"  References (bench/load.py's, median of {REFERENCE_TIMED}):")
+        for v in result["references"]:
+            say(f"    {v.url:<20} {v.role:<10} CPU {_ms(v.cpu_ms)} ms: SQL {_ms(v.sql_ms)}, DB {_ms(v.db_ms)}, "
+                f"templates {_ms(v.template_ms)}, rest {_ms(rest_ms(v))}; {_n(v.queries)} queries")
     say()
     say(where_the_time_goes(visits))
     say(result["verdict"])
@@ -553,6 +593,7 @@ def as_json(result: dict) -> dict:
         "people": result["people"], "made_for_the_run": result["made"], "skipped": result["skipped"],
         "capped": result["capped"], "verdict": result["verdict"], "status": result["status"],
         "pages": [{**asdict(v), "met": not v.misses} for v in result["visits"]],
+        "references": [asdict(v) for v in result.get("references", [])],
     }
 
 

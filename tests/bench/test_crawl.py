@@ -9,7 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.core.management import call_command
 
-from accounts.models import OPERATIONS_DIRECTOR_GROUP, SAFETY_DIRECTOR_GROUP, User
+from accounts.models import OPERATIONS_DIRECTOR_GROUP, SAFETY_DIRECTOR_GROUP, Department, User
 from bench.crawl import (
     CPU_LIMIT_MS,
     Breakdown,
@@ -17,6 +17,7 @@ from bench.crawl import (
     ROLES,
     Visit,
     crawl,
+    measure_references,
     page_links,
     rest_ms,
     skip_reason,
@@ -222,6 +223,23 @@ def test_a_crawl_visits_pages_as_the_four_roles_and_finds_no_error_nor_a_refused
     assert result["made"] == []  # the city has its director
     assert result["status"] in (0, 2)
     assert city_state() == before
+
+
+@pytest.mark.postgres
+def test_the_references_are_measured_as_the_pages_are_where_they_are_routed(small_city, settings):
+    head = Department.objects.filter(head__isnull=False).order_by("pk").first().head
+    sessions = Sessions()
+    try:
+        assert measure_references(sessions.key_for(head.pk), timed=2) == []  # not routed: nothing to measure
+        settings.ROOT_URLCONF = "tests.bench.bench_urls"
+        baseline, floor = measure_references(sessions.key_for(head.pk), timed=2)
+    finally:
+        sessions.close()
+    assert (baseline.url, baseline.status, baseline.queries) == ("/bench/baseline", 200, 1)
+    assert (floor.url, floor.status) == ("/bench/signed-in", 200) and floor.queries >= 3
+    assert baseline.cpu_ms > 0 and floor.cpu_ms > 0
+    # The baseline's one query is written by hand: nothing for the query compiler to build.
+    assert baseline.sql_ms == 0 and baseline.db_ms > 0 and floor.sql_ms > 0 and floor.template_ms > 0
 
 
 @pytest.mark.postgres
