@@ -64,7 +64,8 @@ class Boxes(forms.Form):
     radios = forms.ChoiceField(
         required=False, widget=forms.RadioSelect(attrs={"class": "usa-radio__input", "off": False}),
         choices=[("a", "Alpha & <b>"), ("b", "Beta")])
-    unnamed = forms.ChoiceField(required=False, widget=forms.RadioSelect(attrs={"id": ""}), choices=[("", "None"), ("z", "Zed")])
+    unnamed = forms.ChoiceField(required=False, widget=forms.RadioSelect(attrs={"id": ""}),
+                                choices=[("", "None"), ("z", "Zed")])
 
 
 def _options(form_class, data, name, wrap_label, **kwargs):
