@@ -10,8 +10,8 @@ are counted. Limits: 50 ms of CPU a request and 200 KB of HTML.
 
 Where each page's CPU goes is measured in the same requests (`Breakdown`), the median one's given:
 building SQL (Django's query compiler), running it (the driver's execute, PostgreSQL's own time
-excluded) and rendering templates (less any SQL built or run from a template); the rest is the
-view, the middleware and turning rows into objects.
+excluded), making rows into objects, and rendering templates, each without the others; the rest
+is the view's own code and the middleware.
 
 Only GET is ever sent, and nothing the crawl writes stays: it runs inside one transaction rolled back
 at the end (the sessions, a director made for the run when the city has none, anything a page
@@ -210,6 +210,7 @@ class Visit:
     # Where cpu_ms goes (Breakdown): the median timed request's own figures, in ms.
     sql_ms: float | None = None
     db_ms: float | None = None
+    objects_ms: float | None = None
     template_ms: float | None = None
     queries: int | None = None
     writes: int | None = None
@@ -320,70 +321,72 @@ def _view_name(path: str) -> str | None:
 
 
 class Breakdown:
-    """CPU time (`time.process_time()`) spent, while active, building SQL (the outermost
-    `SQLCompiler.as_sql` of each query; a subquery's is inside its query's), running it (inside the
-    connection's execute wrappers: the driver, not PostgreSQL's own time), and rendering templates
-    (the outermost `Template.render`, less the SQL built and run inside it). A context manager: the
-    patches last only as long as the `with`."""
+    """CPU time (`time.process_time()`) spent, while active, in four kinds of work, each counted
+    without the others it calls (the time of a call less that of the calls it makes, as a profiler
+    counts a function's own time):
+
+    - `sql`: building SQL (`SQLCompiler.as_sql`, the query compiler);
+    - `db`: running it (inside the connection's execute wrappers: the driver, not PostgreSQL's own time);
+    - `objects`: making rows into model instances and lists, prefetches included (`QuerySet._fetch_all`);
+    - `templates`: rendering templates (`Template.render`).
+
+    So a queryset a template evaluates counts its SQL, its run and its objects apart from the
+    template's own time. A context manager: the patches last only as long as the `with`."""
+
+    KINDS = ("sql", "db", "objects", "templates")
 
     def __init__(self, connection):
         self.connection = connection
-        self.sql = self.db = self.templates = 0.0
-        self._depth = {"sql": 0, "template": 0}
-        self._in_template = 0.0  # SQL built and run while a template renders
+        self.spent = dict.fromkeys(self.KINDS, 0.0)
+        self._children: list[float] = []  # for each open call, the time of the calls it made
 
-    def _timed(self, kind, call):
-        outermost = self._depth[kind] == 0
-        self._depth[kind] += 1
+    def __getattr__(self, kind):
+        if kind in Breakdown.KINDS:
+            return self.spent[kind]
+        raise AttributeError(kind)
+
+    def _own(self, kind, call):
+        self._children.append(0.0)
         started = time.process_time()
         try:
             return call()
         finally:
-            self._depth[kind] -= 1
-            if outermost:
-                spent = time.process_time() - started
-                if kind == "sql":
-                    self.sql += spent
-                    if self._depth["template"]:
-                        self._in_template += spent
-                else:
-                    self.templates += spent
+            elapsed = time.process_time() - started
+            self.spent[kind] += elapsed - self._children.pop()
+            if self._children:
+                self._children[-1] += elapsed
 
     def _execute(self, execute, sql, params, many, context):
-        started = time.process_time()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            spent = time.process_time() - started
-            self.db += spent
-            if self._depth["template"]:
-                self._in_template += spent
+        return self._own("db", lambda: execute(sql, params, many, context))
 
     def __enter__(self):
+        from django.db.models.query import QuerySet
         from django.db.models.sql.compiler import SQLCompiler
         from django.template.base import Template
 
-        self._patched = [(SQLCompiler, "as_sql", SQLCompiler.as_sql), (Template, "render", Template.render)]
-        as_sql, render = SQLCompiler.as_sql, Template.render
-        breakdown = self
-
-        def timed_as_sql(compiler, *args, **kwargs):
-            return breakdown._timed("sql", lambda: as_sql(compiler, *args, **kwargs))
-
-        def timed_render(template, *args, **kwargs):
-            return breakdown._timed("template", lambda: render(template, *args, **kwargs))
-
-        SQLCompiler.as_sql, Template.render = timed_as_sql, timed_render
+        self._patched = [(SQLCompiler, "as_sql", "sql"), (Template, "render", "templates"),
+                         (QuerySet, "_fetch_all", "objects")]
+        self._originals = [getattr(owner, name) for owner, name, _ in self._patched]
+        for (owner, name, kind), original in zip(self._patched, self._originals):
+            setattr(owner, name, self._timed(original, kind))
         self._wrapper = self.connection.execute_wrapper(self._execute)
         self._wrapper.__enter__()
         return self
 
+    def _timed(self, original, kind):
+        breakdown = self
+
+        def timed(*args, **kwargs):
+            return breakdown._own(kind, lambda: original(*args, **kwargs))
+
+        timed.__name__ = original.__name__
+        timed.breakdown = True
+        return timed
+
     def __exit__(self, *exc):
         self._wrapper.__exit__(*exc)
-        for owner, name, original in self._patched:
+        for (owner, name, _), original in zip(self._patched, self._originals):
             setattr(owner, name, original)
-        # Template time is the templates' own: the SQL built and run from them is counted as SQL.
-        self.templates = max(0.0, self.templates - self._in_template)
         return False
 
 
@@ -417,8 +420,8 @@ def measure(client, visit: Visit, timed: int = TIMED_REQUESTS, warmup: bool = Tr
                 timings.sort(key=lambda timing: timing[0])
                 cpu, breakdown = timings[(len(timings) - 1) // 2]
                 visit.cpu_ms = 1000 * statistics.median(timing[0] for timing in timings)
-                visit.sql_ms, visit.db_ms, visit.template_ms = (
-                    1000 * spent for spent in (breakdown.sql, breakdown.db, breakdown.templates))
+                visit.sql_ms, visit.db_ms, visit.objects_ms, visit.template_ms = (
+                    1000 * breakdown.spent[kind] for kind in Breakdown.KINDS)
         with CaptureQueriesContext(connection) as captured:
             response, body = get()
         visit.queries = len(captured.captured_queries)
@@ -434,7 +437,8 @@ def measure(client, visit: Visit, timed: int = TIMED_REQUESTS, warmup: bool = Tr
     if any_page:
         return None
     if visit.status != 200 or not visit.is_html:
-        visit.cpu_ms = visit.sql_ms = visit.db_ms = visit.template_ms = None  # only HTML pages: the CPU limit
+        # Only HTML pages are held to the CPU limit.
+        visit.cpu_ms = visit.sql_ms = visit.db_ms = visit.objects_ms = visit.template_ms = None
         return None
     return body.decode(response.charset or "utf-8", errors="replace")
 
@@ -545,16 +549,17 @@ def crawl(roles=ROLES, *, session_for, limit: int = PAGE_CAP, headers: dict | No
 def print_report(result: dict, say=print) -> None:
     visits = sorted(result["visits"], key=lambda v: (-(v.cpu_ms if v.cpu_ms is not None else -1), v.role, v.shape))
     say()
-    say(f"{'role':<9} {'CPU ms':>7} {'SQL':>5} {'DB':>5} {'tmpl':>5} {'rest':>5} {'queries':>7} {'KB':>6} "
-        f"{'status':>6}  {'URL shape':<52} example")
+    say(f"{'role':<9} {'CPU ms':>7} {'SQL':>5} {'DB':>5} {'obj':>5} {'tmpl':>5} {'rest':>5} {'queries':>7} "
+        f"{'KB':>6} {'status':>6}  {'URL shape':<52} example")
     for v in visits:
         mark = " <" if v.misses else ""
         say(f"{ROLE_TITLES.get(v.role, v.role):<9} {_ms(v.cpu_ms):>7} {_ms(v.sql_ms):>5} {_ms(v.db_ms):>5} "
-            f"{_ms(v.template_ms):>5} {_ms(rest_ms(v)):>5} {_n(v.queries):>7} {v.bytes / 1024:>6.1f} "
-            f"{v.status:>6}  {v.shape:<52} {v.url}{mark}")
+            f"{_ms(v.objects_ms):>5} {_ms(v.template_ms):>5} {_ms(rest_ms(v)):>5} {_n(v.queries):>7} "
+            f"{v.bytes / 1024:>6.1f} {v.status:>6}  {v.shape:<52} {v.url}{mark}")
     say(f"  CPU ms: median CPU time of this process for one request ({TIMED_REQUESTS} after one to warm up), "
-        f"HTML pages only; SQL, DB, tmpl:\n  that request's CPU building SQL, in the driver running it, rendering "
-        f"templates (their own); rest: the view, the middleware, rows\n  made into objects (CPU ms less the three).\n"
+        "HTML pages only.\n  Of that request's CPU, each counted without the others: SQL, building SQL (Django's "
+        "query compiler);\n  DB, in the driver running it; obj, rows made into objects (prefetches included); "
+        "tmpl, rendering templates;\n  rest, the view's own code and the middleware.\n"
         f"  queries: SQL statements of one more request; KB: size of the answer. "
         f"'<' marks a page above a limit\n  ({CPU_LIMIT_MS:.0f} ms of CPU, {HTML_LIMIT_BYTES // 1024} KB of HTML) "
         f"or a server error.")
@@ -581,7 +586,7 @@ def print_report(result: dict, say=print) -> None:
             if result.get("reference_role") else f"  References (bench/load.py's, median of {REFERENCE_TIMED}):")
         for v in result["references"]:
             say(f"    {v.url:<20} {v.role:<10} CPU {_ms(v.cpu_ms)} ms: SQL {_ms(v.sql_ms)}, DB {_ms(v.db_ms)}, "
-                f"templates {_ms(v.template_ms)}, rest {_ms(rest_ms(v))}; {_n(v.queries)} queries")
+                f"obj {_ms(v.objects_ms)}, tmpl {_ms(v.template_ms)}, rest {_ms(rest_ms(v))}; {_n(v.queries)} queries")
     say()
     say(where_the_time_goes(visits))
     say(result["verdict"])
@@ -598,24 +603,25 @@ def as_json(result: dict) -> dict:
 
 
 def rest_ms(visit: Visit) -> float | None:
-    """What the breakdown does not name: the view's own code, the middleware, rows made into objects."""
-    if None in (visit.cpu_ms, visit.sql_ms, visit.db_ms, visit.template_ms):
+    """What the breakdown does not name: the view's own code and the middleware."""
+    parts = (visit.sql_ms, visit.db_ms, visit.objects_ms, visit.template_ms)
+    if visit.cpu_ms is None or None in parts:
         return None
-    return max(0.0, visit.cpu_ms - visit.sql_ms - visit.db_ms - visit.template_ms)
+    return max(0.0, visit.cpu_ms - sum(parts))
 
 
 def where_the_time_goes(visits: list[Visit]) -> str:
-    """One line: the share of the CPU of all measured pages spent building SQL, running it, in
-    templates and elsewhere, and the same for the pages above the CPU limit."""
+    """One line: the share of the CPU of all measured pages spent building SQL, running it, making
+    objects, in templates and elsewhere, and the same for the pages above the CPU limit."""
     def shares(pages):
         total = sum(v.cpu_ms for v in pages)
-        parts = (sum(v.sql_ms for v in pages), sum(v.db_ms for v in pages), sum(v.template_ms for v in pages),
-                 sum(rest_ms(v) for v in pages))
+        parts = (sum(v.sql_ms for v in pages), sum(v.db_ms for v in pages), sum(v.objects_ms for v in pages),
+                 sum(v.template_ms for v in pages), sum(rest_ms(v) for v in pages))
         return "/".join(f"{100 * part / total:.0f}" for part in parts) if total else "—"
 
     measured = [v for v in visits if rest_ms(v) is not None]
     over = [v for v in measured if v.cpu_ms > CPU_LIMIT_MS]
-    return (f"Where the CPU goes, SQL built / run / templates / rest, in %: every page {shares(measured)}"
+    return (f"Where the CPU goes, SQL built / run / objects / templates / rest, in %: every page {shares(measured)}"
             + (f"; the {len(over)} above {CPU_LIMIT_MS:.0f} ms {shares(over)}." if over else "."))
 
 
