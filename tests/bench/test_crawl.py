@@ -139,7 +139,8 @@ def test_the_breakdown_counts_each_kind_of_work_without_the_others_it_calls():
     assert bare.sql == bare.db == bare.objects == 0 and bare.templates > 0
     assert inside.templates < bare.templates + inside.sql + inside.db + inside.objects
     # Nothing stays patched after the `with`.
-    assert not any(hasattr(method, "breakdown") for method in (SQLCompiler.as_sql, Template.render, QuerySet._fetch_all))
+    patched = (SQLCompiler.as_sql, Template.render, QuerySet._fetch_all)
+    assert not any(hasattr(method, "breakdown") for method in patched)
     assert connection.execute_wrappers == []
 
 
