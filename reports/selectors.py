@@ -12,7 +12,7 @@ from django.utils.safestring import SafeString
 
 from access_requests.models import DepartmentAccess
 from accounts.models import Department, User
-from kpis.selectors import kpi_results, report_gaps
+from kpis.selectors import gaps_in, kpi_results
 from portal.pdf import stored_file_matches
 
 from .charts import bar_chart
@@ -93,18 +93,19 @@ def report_tables(*, kind: str, department: Department | None, period: Period) -
     """The report's tables computed now; the citywide report's are already fit for the public. The
     department's report ends with its KPIs and impact (S2.5d), the citywide report with the
     effectiveness by intended use of the last KPI year it covers (S2.5d, S2.6b)."""
+    return report_tables_and_gaps(kind=kind, department=department, period=period)[0]
+
+
+def report_tables_and_gaps(*, kind: str, department: Department | None,
+                           period: Period) -> tuple[list[dict], list[str]]:
+    """The report's tables (report_tables) and what a department's annual report still lacks before
+    it can be submitted (S2.5d; none for the citywide report), from one reading of its KPI results."""
     if kind == PublishedReport.Kind.CITY_BIANNUAL:
         return [*public_tables(city_figures(period=period).tables()),
-                effectiveness_table(kpi_results(year=kpi_year(period)))]
+                effectiveness_table(kpi_results(year=kpi_year(period)))], []
     figures: Figures = department_figures(department=department, period=period)
-    return [*figures.tables(), kpi_table(kpi_results(year=period.start.year, department=department))]
-
-
-def report_gaps_of(*, kind: str, department: Department | None, period: Period) -> list[str]:
-    """What a department's annual report still lacks before it can be submitted (S2.5d)."""
-    if kind != PublishedReport.Kind.DEPARTMENT_ANNUAL:
-        return []
-    return report_gaps(department=department, year=period.start.year)
+    results = kpi_results(year=period.start.year, department=department)
+    return [*figures.tables(), kpi_table(results)], gaps_in(results, year=period.start.year)
 
 
 def report_is_intact(report: PublishedReport) -> bool:

@@ -89,7 +89,7 @@ def _report_page(request, *, kind, department, period):
                  .values_list("pk", flat=True).first())
     if published:
         return redirect("reports:detail", published)
-    tables = selectors.report_tables(kind=kind, department=department, period=period)
+    tables, gaps = selectors.report_tables_and_gaps(kind=kind, department=department, period=period)
     public = kind == Kind.CITY_BIANNUAL
     may_publish = services.may_publish(kind=kind, department=department, user=request.user)
     return render(request, "reports/report.html", {
@@ -97,7 +97,7 @@ def _report_page(request, *, kind, department, period):
         "kind": kind, "public": public, "department": department, "period": period, "report": None,
         "sections": selectors.sections(tables, public=public),
         "may_publish": may_publish and period.end < timezone.localdate(),
-        "gaps": selectors.report_gaps_of(kind=kind, department=department, period=period),
+        "gaps": gaps,
         "period_open": period.end >= timezone.localdate(),
         "publish_url": (reverse("reports:city_publish", args=[period.start.year, 1 if period.start.month == 1 else 2])
                         if public else reverse("reports:department_publish", args=[department.pk, period.start.year])),
