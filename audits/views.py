@@ -128,6 +128,9 @@ def validation(request, pk):
         decides = bool(choices) and services.may_decide_item(item=item, user=user)
         rows.append({
             "item": item, "follow_up_visible": item.follow_up_id in visible_requests, "decides": decides,
+            # What the row's decision buttons name for a screen reader, and where they post.
+            "about": f"{grant.person}’s access to {grant.system.name}" if decides else "",
+            "decide_url": reverse("audits:decide", args=[review.pk, item.pk]) if decides else "",
             "may_keep": services.Decision.KEEP in choices, "may_revoke": services.Decision.REVOKE in choices,
             "may_change_role": services.Decision.CHANGE_ROLE in choices,
             "for_designee": services.decided_by_designee(item),
