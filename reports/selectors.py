@@ -195,22 +195,29 @@ def _published_keys(years: list[Period], halves: list[Period]) -> set[tuple[str,
     ).values_list("kind", "department_id", "period_start"))
 
 
-def _reports_due(today: date, departments: QuerySet[Department]) -> list[ReportDue]:
+def _due_unread(today: date) -> list[tuple[str, int | None, Period, date]]:
+    """Each report due and not published, as (kind, department id or None, period, due date), without
+    reading a department. Two queries."""
     Kind = PublishedReport.Kind
     years, halves = ended_years(today), ended_halves(today)
     held = _departments_held(years)
     published = _published_keys(years, halves)
-    departments = departments.in_bulk(set().union(*held.values()))
     annual_days = timedelta(days=settings.DEPARTMENT_REPORT_DUE_DAYS)
     city_days = timedelta(days=settings.CITY_REPORT_DUE_DAYS)
-    due = [
-        ReportDue(Kind.DEPARTMENT_ANNUAL, departments[department_id], year, year.end + annual_days, today)
-        for year in years for department_id in held[year.start]
-        if (Kind.DEPARTMENT_ANNUAL, department_id, year.start) not in published
-    ]
-    due += [ReportDue(Kind.CITY_BIANNUAL, None, half, half.end + city_days, today) for half in halves
+    due = [(Kind.DEPARTMENT_ANNUAL, department_id, year, year.end + annual_days)
+           for year in years for department_id in held[year.start]
+           if (Kind.DEPARTMENT_ANNUAL, department_id, year.start) not in published]
+    due += [(Kind.CITY_BIANNUAL, None, half, half.end + city_days) for half in halves
             if (Kind.CITY_BIANNUAL, None, half.start) not in published]
-    return sorted(due, key=lambda row: (row.due_on, row.kind, row.department.name if row.department else ""))
+    return due
+
+
+def _reports_due(today: date, departments: QuerySet[Department]) -> list[ReportDue]:
+    due = _due_unread(today)
+    found = departments.in_bulk({department_id for _, department_id, _, _ in due if department_id is not None})
+    rows = [ReportDue(kind, found[department_id] if department_id is not None else None, period, due_on, today)
+            for kind, department_id, period, due_on in due]
+    return sorted(rows, key=lambda row: (row.due_on, row.kind, row.department.name if row.department else ""))
 
 
 def reports_due(*, today: date | None = None) -> list[ReportDue]:
@@ -224,18 +231,8 @@ def reports_due(*, today: date | None = None) -> list[ReportDue]:
 def reports_overdue_count(*, today: date | None = None) -> int:
     """How many of reports_due() are overdue, counted without reading a department. Two queries."""
     today = today or timezone.localdate()
-    Kind = PublishedReport.Kind
-    years, halves = ended_years(today), ended_halves(today)
-    published = _published_keys(years, halves)
-    annual_days = timedelta(days=settings.DEPARTMENT_REPORT_DUE_DAYS)
-    city_days = timedelta(days=settings.CITY_REPORT_DUE_DAYS)
-    overdue = sum(today > half.end + city_days and (Kind.CITY_BIANNUAL, None, half.start) not in published
-                  for half in halves)
-    late_years = [year for year in years if today > year.end + annual_days]
-    held = _departments_held(years) if late_years else {}
-    for year in late_years:
-        overdue += sum((Kind.DEPARTMENT_ANNUAL, pk, year.start) not in published for pk in held[year.start])
-    return overdue
+    return sum(ReportDue(kind, None, period, due_on, today).is_overdue
+               for kind, _, period, due_on in _due_unread(today))
 
 
 def reports_due_for(user: User, *, today: date | None = None) -> list[ReportDue]:
